@@ -1,0 +1,260 @@
+"""One typed configuration with defaults: every threshold, budget and seed of the project.
+
+The configuration is a frozen pydantic model, so it validates on load (``--config FILE``, TOML
+or JSON), serialises into ``results.json`` → ``meta.config`` and loads back equal.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class VocabularyConfig(_Frozen):
+    """Canonical values of the categorical columns; near-typos are mapped onto them."""
+
+    service_type: tuple[str, ...] = ("стандарт", "премиум")
+    allow_messages: tuple[str, ...] = ("да", "нет")
+    popular_category: tuple[str, ...] = (
+        "Товары для детей",
+        "Домашний текстиль",
+        "Косметика и аксессуары",
+        "Техника для красоты и здоровья",
+        "Мелкая бытовая техника и электроника",
+        "Кухонная посуда",
+    )
+    activity: tuple[str, ...] = ("Снизилась", "Прежний уровень")
+    money_periods: tuple[str, ...] = ("препредыдущий_месяц", "предыдущий_месяц", "текущий_месяц")
+    time_periods: tuple[str, ...] = ("предыдущий_месяц", "текущий_месяц")
+
+
+class CleaningConfig(_Frozen):
+    """Typo correction and the outlier rule."""
+
+    vocabulary: VocabularyConfig = VocabularyConfig()
+    #: A value within this edit distance of exactly one canonical value is a typo of it …
+    typo_max_distance: int = Field(2, ge=1)
+    #: … provided the distance is at most this share of the canonical value's length.
+    typo_max_relative: float = Field(0.25, gt=0, le=1)
+    #: Robust outlier rule on revenue: value > median + k · MAD·1.4826 (per period) …
+    outlier_mad_k: float = Field(10.0, gt=0)
+    #: … and at least this many times the median.
+    outlier_min_ratio: float = Field(5.0, gt=1)
+    #: ``drop`` removes the customer; ``cap`` replaces the value by the threshold.
+    outlier_policy: Literal["drop", "cap"] = "drop"
+    #: Maximum number of offending rows quoted in an error message.
+    max_rows_in_error: int = Field(5, ge=1)
+
+
+class FeatureGroupsConfig(_Frozen):
+    """Feature groups of the Ishikawa diagram (feature identifiers)."""
+
+    communication: tuple[str, ...] = ("service_type", "allow_messages", "marketing_6m", "marketing_current")
+    product: tuple[str, ...] = ("popular_category", "promo_share", "categories_per_visit", "unpaid_items")
+    purchasing: tuple[str, ...] = ("revenue_prev2", "revenue_prev", "revenue_current")
+    site: tuple[str, ...] = ("pages_per_visit", "minutes_prev", "minutes_current", "service_errors", "tenure_days")
+
+    def as_dict(self) -> dict[str, tuple[str, ...]]:
+        """Group key → members, in diagram order."""
+        return {
+            "communication": self.communication,
+            "product": self.product,
+            "purchasing": self.purchasing,
+            "site": self.site,
+        }
+
+    def group_of(self, feature: str) -> str:
+        """Return the group key of ``feature``."""
+        for key, members in self.as_dict().items():
+            if feature in members:
+                return key
+        raise KeyError(feature)
+
+
+class EdaConfig(_Frozen):
+    """Exploratory analysis."""
+
+    histogram_bins: int = Field(20, ge=5)
+    #: Significance level of the per-feature tests.
+    alpha: float = Field(0.05, gt=0, lt=1)
+    #: |rank-biserial| / Cramér's V thresholds for «small», «medium», «large» effects.
+    effect_small: float = 0.1
+    effect_medium: float = 0.3
+    effect_large: float = 0.5
+    #: Above this many rows the box-plot outliers are not listed.
+    max_fliers: int = 50
+
+
+class CorrelationConfig(_Frozen):
+    """phik correlations and multicollinearity."""
+
+    #: |phik| at or above this flags a pair as multicollinear.
+    phik_threshold: float = Field(0.8, gt=0, le=1)
+    #: VIF at or above this flags a numeric feature.
+    vif_threshold: float = Field(5.0, gt=1)
+    #: Above this many rows phik is computed on a stated random sample of this size.
+    max_rows: int = Field(20_000, ge=100)
+    #: Compute the phik significance (z-score) matrix (costly at scale).
+    significance: bool = True
+    #: Above this many rows the significance matrix is skipped and the report says so.
+    significance_max_rows: int = Field(5_000, ge=100)
+    bins: int = Field(10, ge=2)
+
+
+class CandidateConfig(_Frozen):
+    """One candidate model family and its search grid (parameter → values)."""
+
+    name: str
+    family: Literal[
+        "knn", "decision_tree", "logistic_regression", "svc", "extra_trees", "random_forest",
+        "hist_gradient_boosting", "lightgbm",
+    ]
+    params: dict[str, int | float | str | bool | None] = {}
+    grid: dict[str, tuple[int | float | str | bool | None, ...]] = {}
+    #: Skip this candidate above this many training rows (SVC and KNN do not scale).
+    max_rows: int | None = None
+
+
+def _default_candidates() -> tuple[CandidateConfig, ...]:
+    return (
+        CandidateConfig(name="KNN", family="knn", params={"weights": "distance"},
+                        grid={"n_neighbors": (31, 51)}, max_rows=50_000),
+        CandidateConfig(name="DecisionTree", family="decision_tree", params={"min_samples_leaf": 10},
+                        grid={"max_depth": (4, 6)}),
+        CandidateConfig(name="LogisticRegression", family="logistic_regression",
+                        grid={"C": (0.1, 1.0)}),
+        CandidateConfig(name="SVC", family="svc", params={"kernel": "rbf"}, grid={"C": (1.0,)},
+                        max_rows=20_000),
+        CandidateConfig(name="ExtraTrees", family="extra_trees",
+                        params={"n_estimators": 100, "min_samples_leaf": 2, "max_depth": 10,
+                                "max_features": "sqrt"}),
+        CandidateConfig(name="RandomForest", family="random_forest",
+                        params={"n_estimators": 100, "min_samples_leaf": 3, "max_depth": 10,
+                                "max_features": "sqrt"}),
+        CandidateConfig(name="HistGradientBoosting", family="hist_gradient_boosting",
+                        params={"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 15,
+                                "l2_regularization": 1.0}),
+        CandidateConfig(name="LightGBM", family="lightgbm",
+                        params={"n_estimators": 150, "learning_rate": 0.05, "num_leaves": 15,
+                                "min_child_samples": 20, "subsample": 0.8, "subsample_freq": 1,
+                                "colsample_bytree": 0.8, "verbose": -1}),
+    )
+
+
+class ModelConfig(_Frozen):
+    """Model selection protocol and budgets."""
+
+    test_size: float = Field(0.25, gt=0, lt=1)
+    cv_folds: int = Field(5, ge=2)
+    cv_repeats: int = Field(1, ge=1)
+    candidates: tuple[CandidateConfig, ...] = Field(default_factory=_default_candidates)
+    #: Above this many training rows, model selection runs on a stratified sample of this size.
+    selection_max_rows: int = Field(50_000, ge=500)
+    #: Bootstrap resamples for the test ROC-AUC interval.
+    bootstrap: int = Field(1000, ge=100)
+    #: Decision threshold for the confusion matrix.
+    threshold: float = Field(0.5, gt=0, lt=1)
+    calibration_bins: int = Field(10, ge=3)
+    #: Calibrate (sigmoid, on out-of-fold scores) when it lowers the CV Brier score.
+    calibrate: bool = True
+    #: Rows scored per batch when predicting every customer.
+    batch_size: int = Field(100_000, ge=1000)
+    #: Points kept for the ROC and PR curves.
+    curve_points: int = Field(200, ge=20)
+
+
+class ImportanceConfig(_Frozen):
+    """SHAP and permutation importance."""
+
+    #: Exact SHAP for at most this many customers (a stated stratified sample above it).
+    shap_max_rows: int = Field(2_000, ge=50)
+    #: Rows shown in the beeswarm.
+    beeswarm_rows: int = Field(600, ge=50)
+    #: Background rows for the model-agnostic (permutation) explainer.
+    background_rows: int = Field(50, ge=10)
+    permutation_repeats: int = Field(5, ge=1)
+    permutation_max_rows: int = Field(5_000, ge=100)
+    #: Reasons per customer in scores.csv.
+    top_reasons: int = Field(3, ge=1)
+    #: Individual customers explained in the report.
+    examples: int = Field(3, ge=1)
+
+
+class SegmentConfig(_Frozen):
+    """Probability × profit segmentation."""
+
+    #: Probability at or above this is «high risk».
+    risk_threshold: float = Field(0.5, gt=0, lt=1)
+    #: Profit above this quantile of active customers' profit is «high value».
+    value_quantile: float = Field(0.5, gt=0, lt=1)
+    #: Points of the scatter plot (a stated random sample above it).
+    scatter_max_points: int = Field(3_000, ge=100)
+
+
+class RecommendationConfig(_Frozen):
+    """Thresholds that trigger the recommendation rules (segment vs other customers)."""
+
+    promo_share_min: float = 0.4
+    unpaid_items_min: float = 3.0
+    pages_ratio_max: float = 0.85
+    categories_ratio_max: float = 0.85
+    premium_share_min: float = 0.25
+    marketing_ratio_max: float = 0.95
+    consent_share_min: float = 0.5
+    service_errors_ratio_min: float = 1.05
+    minutes_ratio_max: float = 0.85
+    #: Segments with mean probability below this get a «keep and grow» rule.
+    low_risk_probability_max: float = 0.3
+
+
+class ReportConfig(_Frozen):
+    """Rendering."""
+
+    lang: Literal["ru", "en"] = "ru"
+    dpi: int = Field(110, ge=50)
+    #: Above this many points a plot's data layer is rasterised.
+    rasterize_above: int = Field(200, ge=1)
+
+
+class Config(_Frozen):
+    """The project's whole configuration."""
+
+    seed: int = 42
+    n_jobs: int = Field(2, ge=1)
+    cleaning: CleaningConfig = CleaningConfig()
+    groups: FeatureGroupsConfig = FeatureGroupsConfig()
+    eda: EdaConfig = EdaConfig()
+    correlation: CorrelationConfig = CorrelationConfig()
+    model: ModelConfig = ModelConfig()
+    importance: ImportanceConfig = ImportanceConfig()
+    segments: SegmentConfig = SegmentConfig()
+    recommendations: RecommendationConfig = RecommendationConfig()
+    report: ReportConfig = ReportConfig()
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load a configuration file (TOML or JSON) over the defaults.
+
+    Parameters
+    ----------
+    path : Path or None
+        ``None`` returns the defaults.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        When a value is of the wrong type or out of range.
+    """
+    if path is None:
+        return Config()
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    return Config.model_validate(data)

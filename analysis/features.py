@@ -1,0 +1,211 @@
+"""From four validated, cleaned tables to one row per active customer.
+
+Load → text normalisation and near-typos → typed validation → duplicates → cross-table checks →
+outliers → active customers → pivot and merge. Profit is kept beside the features for the
+segmentation only; it is never a model feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.clean import detect_outliers, drop_duplicates, map_vocabulary, normalise_text
+from analysis.config import Config
+from analysis.errors import BadRow, DataError
+from analysis.load import RawTable, read_all
+from analysis.results import CleaningEntry, DataResult, FeatureInfo, OutlierInfo, TableSummary
+from analysis.schema import (
+    BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY,
+    NUMERIC_FEATURES, PERIOD_FEATURES, POSITIVE_LABEL, TARGET, Kind, feature_label,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedData:
+    """The merged one-row-per-customer frame and what the data layer found.
+
+    ``frame`` is indexed by customer id and holds the features, ``target`` (1 = declined) and
+    ``profit``.
+    """
+
+    frame: pd.DataFrame
+    result: DataResult
+    input_sha256: dict[str, str]
+
+    @property
+    def X(self) -> pd.DataFrame:  # noqa: N802 - scikit-learn naming
+        """Model features only (never profit)."""
+        return self.frame[list(FEATURES)]
+
+    @property
+    def y(self) -> np.ndarray:
+        """Target: 1 when activity declined."""
+        return self.frame["target"].to_numpy()
+
+
+def _clean_table(raw: RawTable, config: Config) -> tuple[pd.DataFrame, list[CleaningEntry]]:
+    cfg = config.cleaning
+    voc = cfg.vocabulary
+    frame, log = normalise_text(raw, raw.frame)
+    table = raw.table
+    open_vocab = {"popular_category": voc.popular_category, "service_type": voc.service_type,
+                  "allow_messages": voc.allow_messages}
+    closed_vocab = {"activity": voc.activity}
+    if table.name == "market_money":
+        closed_vocab["period"] = voc.money_periods
+    if table.name == "market_time":
+        closed_vocab["period"] = voc.time_periods
+    for col in table.columns:
+        if col.name in open_vocab:
+            frame, entries = map_vocabulary(raw, frame, col.name, open_vocab[col.name], cfg, open_vocabulary=True)
+            log += entries
+        elif col.name in closed_vocab:
+            frame, entries = map_vocabulary(raw, frame, col.name, closed_vocab[col.name], cfg, open_vocabulary=False)
+            log += entries
+    from analysis.validate import validate_table  # local: keeps pandera off the CLI's start-up path
+
+    typed = validate_table(raw, frame, voc, max_rows=cfg.max_rows_in_error)
+    key = ["id"] if table.one_row_per_customer else ["id", "period"]
+    typed, entries = drop_duplicates(raw, typed, raw.frame, key=key, max_rows=cfg.max_rows_in_error)
+    log += entries
+    for col in table.columns:
+        if col.kind is Kind.INTEGER:
+            typed[col.name] = typed[col.name].astype(np.int64)
+    return typed, log
+
+
+def _check_ids(tables: dict[str, pd.DataFrame], raws: dict[str, RawTable], config: Config) -> None:
+    reference = pd.Index(tables["market_file"]["id"].unique())
+    limit = config.cleaning.max_rows_in_error
+    for name, frame in tables.items():
+        if name == "market_file":
+            continue
+        ids = pd.Index(frame["id"].unique())
+        extra = ids.difference(reference)
+        missing = reference.difference(ids)
+        if len(extra):
+            raw = raws[name]
+            positions = np.flatnonzero(frame["id"].isin(extra).to_numpy())
+            rows = [BadRow(line=None, id=str(i), value="") for i in extra[:limit]]
+            if len(positions):
+                rows = [BadRow(line=raw.line_of(int(p)), id=str(frame["id"].iat[int(p)]), value="")
+                        for p in positions[:limit]]
+            raise DataError(file=raw.file, column="id", problem="ids absent from market_file.csv",
+                            expected="the same customers in every table", rows=rows, n_rows=len(extra))
+        if len(missing):
+            raise DataError(file=raws[name].file, column="id",
+                            problem="customers of market_file.csv are missing from this file",
+                            expected="the same customers in every table",
+                            rows=[BadRow(line=None, id=str(i), value="") for i in missing[:limit]],
+                            n_rows=len(missing))
+
+
+def _pivot(frame: pd.DataFrame, value: str, periods: tuple[str, ...], raw: RawTable,
+           config: Config) -> pd.DataFrame:
+    wide = frame.pivot(index="id", columns="period", values=value)
+    wide = wide.reindex(columns=list(periods))
+    incomplete = wide.isna().any(axis=1).to_numpy()
+    if incomplete.any():
+        ids = wide.index[incomplete]
+        lacking = wide.columns[wide.loc[ids[0]].isna().to_numpy()]
+        raise DataError(file=raw.file, column=raw.table.column("period").source,
+                        problem=f"customers without a row for every period (e.g. «{lacking[0]}»)",
+                        expected="one row per customer for each of " + ", ".join(f"«{p}»" for p in periods),
+                        rows=[BadRow(line=None, id=str(i), value="") for i in ids[: config.cleaning.max_rows_in_error]],
+                        n_rows=int(incomplete.sum()))
+    return wide
+
+
+def prepare_data(data_dir: Path, config: Config) -> PreparedData:
+    """Load, validate and clean the four tables and merge them into one row per active customer.
+
+    Raises
+    ------
+    DataError
+        On any invalid input, naming the file, column, rows and what was expected.
+    """
+    raws = read_all(data_dir)
+    log: list[CleaningEntry] = []
+    tables: dict[str, pd.DataFrame] = {}
+    for name, raw in raws.items():
+        tables[name], entries = _clean_table(raw, config)
+        log += entries
+    _check_ids(tables, raws, config)
+    voc = config.cleaning.vocabulary
+    revenue = _pivot(tables["market_money"], "revenue", voc.money_periods, raws["market_money"], config)
+    minutes = _pivot(tables["market_time"], "minutes", voc.time_periods, raws["market_time"], config)
+    n_raw = int(tables["market_file"]["id"].nunique())
+
+    active = (revenue > 0).all(axis=1)
+    n_inactive = int((~active).sum())
+    if n_inactive:
+        log.append(CleaningEntry(table="market_money", column=MARKET_MONEY.column("revenue").source,
+                                 action="drop_inactive_customers", from_=None, to=None, rows=n_inactive,
+                                 note="revenue is zero in at least one of the three months"))
+    revenue = revenue[active]
+    n_active = int(active.sum())
+
+    money_long = tables["market_money"]
+    money_long = money_long[money_long["id"].isin(revenue.index)]
+    decision = detect_outliers(money_long["revenue"], money_long["period"], money_long["id"], config.cleaning)
+    policy = config.cleaning.outlier_policy
+    outliers: list[OutlierInfo] = []
+    n_dropped_outlier = 0
+    if decision.ids.size:
+        outliers.append(OutlierInfo(table="market_money", column="revenue", threshold=decision.threshold,
+                                    policy=policy, ids=tuple(int(i) for i in decision.ids),
+                                    values=tuple(float(v) for v in decision.values)))
+        for cid, value in zip(decision.ids, decision.values, strict=True):
+            log.append(CleaningEntry(
+                table="market_money", column=MARKET_MONEY.column("revenue").source,
+                action="drop_outlier_customer" if policy == "drop" else "cap_outlier",
+                from_=float(value), to=None if policy == "drop" else round(decision.threshold, 2), rows=1,
+                note=f"customer {int(cid)}: above the robust threshold {decision.threshold:.1f} "
+                     f"(median + {config.cleaning.outlier_mad_k:g}·MAD, ≥ {config.cleaning.outlier_min_ratio:g}× median)"))
+        if policy == "drop":
+            keep = ~revenue.index.isin(decision.ids)
+            n_dropped_outlier = int((~keep).sum())
+            revenue = revenue[keep]
+        else:
+            revenue = revenue.clip(upper=decision.threshold)
+
+    suffix = {label: name for name, (_, _, label, _, _) in PERIOD_FEATURES.items() if name.startswith("revenue")}
+    revenue = revenue.rename(columns=suffix)
+    suffix_t = {label: name for name, (_, _, label, _, _) in PERIOD_FEATURES.items() if name.startswith("minutes")}
+    minutes = minutes.rename(columns=suffix_t)
+
+    market = tables["market_file"].set_index("id")
+    frame = market.join(revenue, how="inner").join(minutes, how="inner")
+    frame = frame.join(tables["money"].set_index("id")["profit"], how="inner")
+    frame["target"] = (frame[TARGET] == POSITIVE_LABEL).astype(np.int8)
+    frame = frame.drop(columns=[TARGET]).sort_index()
+    for name in (*BINARY_FEATURES, *CATEGORICAL_FEATURES):
+        frame[name] = frame[name].astype("category")
+
+    groups = config.groups.as_dict()
+    features = tuple(
+        FeatureInfo(name=f, kind="numeric" if f in NUMERIC_FEATURES else ("binary" if f in BINARY_FEATURES else "categorical"),
+                    group=config.groups.group_of(f), label_ru=feature_label(f, "ru"), label_en=feature_label(f, "en"))
+        for f in FEATURES
+    )
+    summaries = tuple(
+        TableSummary(name=raw.table.name, file=raw.file, rows=len(raw.frame), columns=len(raw.frame.columns),
+                     encoding=raw.format.encoding, separator=raw.format.separator, decimal=raw.format.decimal,
+                     size_bytes=raw.size_bytes)
+        for raw in raws.values()
+    )
+    n_declined = int(frame["target"].sum())
+    result = DataResult(
+        tables=summaries, cleaning_log=tuple(log), outliers=tuple(outliers), n_customers_raw=n_raw,
+        n_customers_active=n_active, n_dropped_inactive=n_inactive, n_dropped_outlier=n_dropped_outlier,
+        n_customers_analysed=len(frame), n_declined=n_declined, n_stable=len(frame) - n_declined,
+        features=features, groups=groups,
+    )
+    return PreparedData(frame=frame, result=result, input_sha256={r.file: r.sha256 for r in raws.values()})
+
+
+__all__ = ["PreparedData", "prepare_data", "MARKET_FILE", "MARKET_TIME", "MONEY"]

@@ -1,0 +1,213 @@
+"""Explain the selected model: SHAP (global, beeswarm, per segment, per customer) and permutation importance.
+
+The explainer follows the selected model: TreeExplainer (exact, path-dependent) for tree
+families, LinearExplainer for logistic regression, a bounded PermutationExplainer with a small
+background otherwise. SHAP values of one-hot columns are summed back to their original feature.
+Exact SHAP covers every customer up to ``ImportanceConfig.shap_max_rows``; above it a stated
+stratified sample is explained for the global views, and the remaining customers' reasons use
+TreeSHAP's fast path approximation (or none for non-tree models).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+
+from analysis.config import ImportanceConfig
+from analysis.features import PreparedData
+from analysis.model import TREE_FAMILIES, ModelOutput
+from analysis.results import Beeswarm, Contribution, CustomerExplanation, FeatureValue, ImportanceResult
+from analysis.schema import CATEGORICAL_FEATURES, FEATURES
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Per-customer SHAP values (original features) and what produced them."""
+
+    values: pd.DataFrame  # index: customer id, columns: FEATURES
+    exact: np.ndarray  # bool per row: exact SHAP (True) or the fast approximation
+    explainer: str
+    output: str
+    base_value: float
+
+
+def _group_columns(transformed_names: list[str]) -> np.ndarray:
+    """For each transformed column, the index of its original feature."""
+    groups = []
+    for name in transformed_names:
+        if name in FEATURES:
+            groups.append(FEATURES.index(name))
+            continue
+        for cat in CATEGORICAL_FEATURES:
+            if name.startswith(cat + "_"):
+                groups.append(FEATURES.index(cat))
+                break
+        else:  # pragma: no cover - the preprocessor only produces these names
+            raise KeyError(name)
+    return np.asarray(groups)
+
+
+def _aggregate(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    out = np.zeros((values.shape[0], len(FEATURES)))
+    np.add.at(out.T, groups, values.T)
+    return out
+
+
+def _positive_class(values: np.ndarray | list) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim == 3:
+        return arr[:, :, 1]
+    if isinstance(values, list):
+        return np.asarray(values[1])
+    return arr
+
+
+def explain(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *, random_state: int) -> Explanation:
+    """SHAP values of the selected model for the analysed customers."""
+    import shap  # deferred: a heavy import
+
+    pipeline = model.model.pipeline
+    prep, estimator = pipeline.named_steps["prep"], pipeline.named_steps["model"]
+    X = data.X
+    Z = prep.transform(X)
+    names = list(prep.get_feature_names_out())
+    groups = _group_columns(names)
+    family = model.model.candidate.family
+    n = len(X)
+    rng = np.random.default_rng(random_state)
+    if n > config.shap_max_rows:
+        y = data.y
+        pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+        k_pos = int(round(config.shap_max_rows * len(pos) / n))
+        exact_rows = np.sort(np.concatenate([rng.choice(pos, k_pos, replace=False),
+                                             rng.choice(neg, config.shap_max_rows - k_pos, replace=False)]))
+    else:
+        exact_rows = np.arange(n)
+    exact = np.zeros(n, dtype=bool)
+    exact[exact_rows] = True
+    values = np.zeros((n, len(FEATURES)))
+
+    if family in TREE_FAMILIES:
+        explainer = shap.TreeExplainer(estimator)
+        raw = _positive_class(explainer.shap_values(Z[exact_rows], check_additivity=False))
+        values[exact_rows] = _aggregate(raw, groups)
+        rest = np.flatnonzero(~exact)
+        if rest.size:
+            approx = _positive_class(explainer.shap_values(Z[rest], approximate=True, check_additivity=False))
+            values[rest] = _aggregate(approx, groups)
+        expected = np.atleast_1d(explainer.expected_value)
+        base = float(expected[1] if expected.size > 1 else expected[0])
+        output = "probability" if family in {"decision_tree", "extra_trees", "random_forest"} else "log_odds"
+        name = "TreeExplainer"
+    elif family == "logistic_regression":
+        background = Z[rng.choice(n, min(n, config.background_rows * 4), replace=False)]
+        explainer = shap.LinearExplainer(estimator, background)
+        raw = np.asarray(explainer.shap_values(Z[exact_rows]))
+        values[exact_rows] = _aggregate(raw, groups)
+        base = float(np.atleast_1d(explainer.expected_value)[0])
+        output = "log_odds"
+        name = "LinearExplainer"
+    else:
+        if n > config.background_rows * 10:  # model-agnostic: bound the cost
+            exact_rows = np.sort(rng.choice(n, min(len(exact_rows), config.background_rows * 10), replace=False))
+            exact[:] = False
+            exact[exact_rows] = True
+        background = Z[rng.choice(n, config.background_rows, replace=False)]
+        fn = (lambda A: estimator.predict_proba(A)[:, 1]) if hasattr(estimator, "predict_proba") \
+            else estimator.decision_function
+        explainer = shap.PermutationExplainer(fn, background, seed=random_state)
+        result = explainer(Z[exact_rows], max_evals=2 * Z.shape[1] + 1, silent=True)
+        values[exact_rows] = _aggregate(result.values, groups)
+        base = float(np.mean(result.base_values))
+        output = "probability" if hasattr(estimator, "predict_proba") else "decision_function"
+        name = "PermutationExplainer"
+    covered = exact if name != "TreeExplainer" else np.ones(n, dtype=bool)
+    frame = pd.DataFrame(values, index=X.index, columns=list(FEATURES))
+    frame[~covered] = np.nan
+    return Explanation(values=frame, exact=exact, explainer=name, output=output, base_value=base)
+
+
+def top_reasons(explanation: Explanation, *, k: int) -> pd.DataFrame:
+    """The ``k`` features pushing each customer's probability up the most (``reason_1`` …)."""
+    values = explanation.values.to_numpy()
+    filled = np.where(np.isnan(values), -np.inf, values)
+    order = np.argsort(-filled, axis=1)[:, :k]
+    names = np.asarray(FEATURES, dtype=object)[order]
+    ok = np.take_along_axis(filled, order, axis=1) > 0
+    names = np.where(ok, names, "")
+    return pd.DataFrame(names, index=explanation.values.index, columns=[f"reason_{i + 1}" for i in range(k)])
+
+
+def run_importance(model: ModelOutput, data: PreparedData, explanation: Explanation, segments: pd.Series,
+                   config: ImportanceConfig, *, random_state: int, seconds: float, n_jobs: int) -> ImportanceResult:
+    """Global, beeswarm, per-segment and individual SHAP views plus permutation importance."""
+    rng = np.random.default_rng(random_state)
+    exact_values = explanation.values[explanation.exact]
+    mean_abs = exact_values.abs().mean().sort_values(ascending=False)
+    global_importance = tuple(FeatureValue(feature=f, value=round(float(v), 5)) for f, v in mean_abs.items())
+
+    rows = np.flatnonzero(explanation.exact)
+    if rows.size > config.beeswarm_rows:
+        rows = np.sort(rng.choice(rows, config.beeswarm_rows, replace=False))
+    ordered = list(mean_abs.index)
+    X = data.X.iloc[rows]
+    shap_rows = explanation.values.iloc[rows][ordered]
+    scaled: list[tuple[float | None, ...]] = []
+    for f in ordered:
+        column = X[f]
+        if f in CATEGORICAL_FEATURES or isinstance(column.dtype, pd.CategoricalDtype):
+            scaled.append(tuple(None for _ in range(len(column))))
+            continue
+        v = column.to_numpy(dtype=float)
+        lo, hi = np.percentile(v, [5, 95])
+        s = np.clip((v - lo) / (hi - lo), 0, 1) if hi > lo else np.full_like(v, 0.5)
+        scaled.append(tuple(round(float(x), 3) for x in s))
+    beeswarm = Beeswarm(features=tuple(ordered),
+                        shap=tuple(tuple(round(float(x), 5) for x in shap_rows[f]) for f in ordered),
+                        scaled_values=tuple(scaled))
+
+    per_segment = {}
+    seg_exact = segments[explanation.exact]
+    for key, idx in exact_values.groupby(seg_exact.to_numpy(), observed=True).groups.items():
+        means = exact_values.loc[idx].mean()
+        top = means.reindex(means.abs().sort_values(ascending=False).index)
+        per_segment[str(key)] = tuple(FeatureValue(feature=f, value=round(float(v), 5)) for f, v in top.items())
+
+    examples = []
+    probability = model.probability
+    for key in pd.unique(segments.to_numpy()):
+        members = segments.index[(segments == key).to_numpy() & explanation.exact]
+        if len(members) == 0 or len(examples) >= config.examples * 2:
+            continue
+        p = probability.loc[members]
+        cid = p.index[int(np.argmin(np.abs(p.to_numpy() - p.median())))]
+        contrib = explanation.values.loc[cid]
+        order = contrib.abs().sort_values(ascending=False).index[:6]
+        examples.append(CustomerExplanation(
+            id=int(cid), segment=str(key), probability=round(float(probability.loc[cid]), 4),
+            base_value=round(explanation.base_value, 4),
+            contributions=tuple(Contribution(feature=f, value=str(data.X.loc[cid, f]), shap=round(float(contrib[f]), 5))
+                                for f in order)))
+
+    X_test = data.X[model.is_test.to_numpy()]
+    y_test = data.y[model.is_test.to_numpy()]
+    if len(y_test) > config.permutation_max_rows:
+        pick = rng.choice(len(y_test), config.permutation_max_rows, replace=False)
+        X_test, y_test = X_test.iloc[pick], y_test[pick]
+    start = time.perf_counter()
+    perm = permutation_importance(model.model.pipeline, X_test, y_test, scoring="roc_auc",
+                                  n_repeats=config.permutation_repeats, random_state=random_state, n_jobs=1)
+    perm_seconds = time.perf_counter() - start
+    order = np.argsort(-perm.importances_mean)
+    permutation = tuple(FeatureValue(feature=FEATURES[i], value=round(float(perm.importances_mean[i]), 5),
+                                     std=round(float(perm.importances_std[i]), 5)) for i in order)
+    return ImportanceResult(
+        explainer=explanation.explainer, output=explanation.output, n_rows=int(explanation.exact.sum()),
+        sampled=bool(not explanation.exact.all()), base_value=round(explanation.base_value, 5),
+        global_importance=global_importance, beeswarm=beeswarm, per_segment=per_segment,
+        examples=tuple(examples), permutation=permutation, seconds=round(seconds + perm_seconds, 3),
+    )

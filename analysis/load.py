@@ -1,0 +1,162 @@
+"""Load the four raw tables whatever their encoding, separator, decimal mark and line endings.
+
+Nothing is assumed from a file's name: each file's encoding (UTF-8, UTF-8 with BOM, cp1251),
+separator (``,`` ``;`` tab), decimal mark (``.`` or ``,``) and line endings are detected from
+its bytes. Raw column names are mapped to English identifiers here, once, from
+:mod:`analysis.schema`. Values stay strings: typing and range checks belong to
+:mod:`analysis.validate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import BadRow, DataError
+from analysis.schema import TABLES, Kind, Table
+
+_SEPARATORS = (",", ";", "\t")
+_DECIMAL_COMMA = re.compile(r"(?:^|[;\t])\s*-?\d+,\d+\s*(?:$|[;\t])", re.MULTILINE)
+_SNIFF_LINES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RawFormat:
+    """What was detected about one file."""
+
+    encoding: str
+    separator: str
+    decimal: str
+    line_ending: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """One loaded table: English column names, string values, file line of every row."""
+
+    table: Table
+    frame: pd.DataFrame
+    lines: np.ndarray
+    format: RawFormat
+    sha256: str
+    size_bytes: int
+
+    @property
+    def file(self) -> str:
+        """The file name."""
+        return self.table.file
+
+    def line_of(self, index: int) -> int:
+        """The 1-based line number in the file of the row at positional ``index``."""
+        return int(self.lines[index])
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode ``data``: UTF-8 with BOM, UTF-8, else cp1251 (Excel in a Russian locale).
+
+    Returns
+    -------
+    (text, encoding)
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1251"), "cp1251"
+
+
+def detect_format(text: str, *, encoding: str) -> RawFormat:
+    """Detect separator, decimal mark and line ending from decoded ``text``."""
+    line_ending = "\r\n" if "\r\n" in text[:65536] else ("\r" if "\r" in text[:65536] else "\n")
+    head_lines = text[:65536].splitlines()
+    header = head_lines[0] if head_lines else ""
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    separator = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
+    decimal = "."
+    if separator != ",":
+        sample = "\n".join(head_lines[1:_SNIFF_LINES])
+        if _DECIMAL_COMMA.search(sample.replace(separator, "\t") if separator != "\t" else sample):
+            decimal = ","
+    return RawFormat(encoding=encoding, separator=separator, decimal=decimal, line_ending=line_ending)
+
+
+def _line_numbers(text: str, n_rows: int) -> np.ndarray:
+    """File line (1-based) of each data row, skipping blank lines as the parser does."""
+    if "\n\n" not in text.replace("\r\n", "\n").strip("\n"):
+        return np.arange(2, n_rows + 2, dtype=np.int64)
+    lines = text.splitlines()
+    numbers = [i + 1 for i, line in enumerate(lines[1:], start=1) if line.strip()]
+    return np.asarray(numbers[:n_rows], dtype=np.int64)
+
+
+def read_table(path: Path, table: Table) -> RawTable:
+    """Read one raw table into strings with English column names.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, empty, has no data rows or lacks a column.
+    """
+    if not path.is_file():
+        raise DataError(file=table.file, problem=f"file not found in {path.parent}",
+                        expected=f"the file {table.file}")
+    data = path.read_bytes()
+    text, encoding = decode(data)
+    if not text.strip():
+        raise DataError(file=table.file, problem="the file is empty",
+                        expected="a header row and at least one data row")
+    fmt = detect_format(text, encoding=encoding)
+    frame = pd.read_csv(
+        io.StringIO(text), sep=fmt.separator, dtype=str, keep_default_na=False,
+        engine="c",
+    )
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    missing = [c.source for c in table.columns if c.source not in frame.columns]
+    if missing:
+        raise DataError(file=table.file, column=missing[0],
+                        problem=f"missing column(s) {', '.join(repr(m) for m in missing)}; found "
+                                f"{', '.join(repr(c) for c in frame.columns)}",
+                        expected="the columns " + ", ".join(repr(c.source) for c in table.columns))
+    if frame.empty:
+        raise DataError(file=table.file, problem="the header has no data rows",
+                        expected="at least one data row")
+    frame = frame[[c.source for c in table.columns]].rename(columns=table.rename_map)
+    if fmt.decimal == ",":
+        for col in table.columns:
+            if col.kind in (Kind.NUMERIC, Kind.INTEGER):
+                frame[col.name] = frame[col.name].str.replace(",", ".", regex=False)
+    lines = _line_numbers(text, len(frame))
+    return RawTable(table=table, frame=frame, lines=lines, format=fmt,
+                    sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
+
+
+def read_all(data_dir: Path) -> dict[str, RawTable]:
+    """Read the four tables from ``data_dir`` (table name → :class:`RawTable`)."""
+    return {table.name: read_table(data_dir / table.file, table) for table in TABLES}
+
+
+def bad_rows(raw: RawTable, positions: np.ndarray, column: str | None, *, limit: int) -> list[BadRow]:
+    """The first ``limit`` offending rows at ``positions`` as :class:`BadRow` objects."""
+    out = []
+    ids = raw.frame["id"].to_numpy() if "id" in raw.frame.columns else None
+    for pos in positions[:limit]:
+        value = "" if column is None else str(raw.frame[column].iat[int(pos)])
+        out.append(BadRow(line=raw.line_of(int(pos)), id=None if ids is None else str(ids[int(pos)]),
+                          value=value))
+    return out

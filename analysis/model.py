@@ -1,0 +1,357 @@
+"""Model selection in scikit-learn pipelines, honest held-out evaluation, a probability per customer.
+
+Protocol: a seeded, stratified train/test split; every candidate family (and each point of its
+small configured grid) is scored by the same stratified k-fold CV on the training part only;
+the best is refit on the training part; sigmoid calibration on out-of-fold scores is kept when it
+lowers the CV Brier score; the test part gives ROC-AUC with a bootstrap 95% interval, PR-AUC,
+Brier, the curves and a confusion matrix. Every customer's probability is out-of-sample:
+out-of-fold for training customers, the refit model's for test customers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+from sklearn.base import ClassifierMixin, clone
+from sklearn.calibration import calibration_curve
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    average_precision_score, brier_score_loss, precision_recall_curve, roc_auc_score, roc_curve,
+)
+from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_predict, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from analysis.config import CandidateConfig, ModelConfig
+from analysis.features import PreparedData
+from analysis.results import Candidate, ConfusionMatrix, Curve, ModelResult, Scalar, Selected, TestMetrics
+from analysis.schema import BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+
+_NEEDS_SCALING = {"knn", "logistic_regression", "svc"}
+TREE_FAMILIES = {"decision_tree", "extra_trees", "random_forest", "hist_gradient_boosting", "lightgbm"}
+
+
+def build_preprocessor(*, scale: bool) -> ColumnTransformer:
+    """One-hot for the category, ordinal for the binary features, scaling where the model needs it."""
+    return ColumnTransformer(
+        [
+            ("category", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(CATEGORICAL_FEATURES)),
+            ("binary", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), list(BINARY_FEATURES)),
+            ("numeric", StandardScaler() if scale else "passthrough", list(NUMERIC_FEATURES)),
+        ],
+        verbose_feature_names_out=False,
+    )
+
+
+def build_estimator(family: str, params: dict[str, Scalar], *, random_state: int, n_jobs: int) -> ClassifierMixin:
+    """The bare estimator of a candidate family."""
+    p = dict(params)
+    if family == "knn":
+        from sklearn.neighbors import KNeighborsClassifier
+        return KNeighborsClassifier(**p)
+    if family == "decision_tree":
+        from sklearn.tree import DecisionTreeClassifier
+        return DecisionTreeClassifier(random_state=random_state, **p)
+    if family == "logistic_regression":
+        return LogisticRegression(random_state=random_state, max_iter=2000, **p)
+    if family == "svc":
+        from sklearn.svm import SVC
+        return SVC(random_state=random_state, **p)
+    if family == "extra_trees":
+        from sklearn.ensemble import ExtraTreesClassifier
+        return ExtraTreesClassifier(random_state=random_state, n_jobs=n_jobs, **p)
+    if family == "random_forest":
+        from sklearn.ensemble import RandomForestClassifier
+        return RandomForestClassifier(random_state=random_state, n_jobs=n_jobs, **p)
+    if family == "hist_gradient_boosting":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        return HistGradientBoostingClassifier(random_state=random_state, **p)
+    if family == "lightgbm":
+        from lightgbm import LGBMClassifier
+        return LGBMClassifier(random_state=random_state, n_jobs=n_jobs, **p)
+    raise ValueError(f"unknown model family {family!r}")
+
+
+def build_pipeline(candidate: CandidateConfig, params: dict[str, Scalar], *, random_state: int,
+                   n_jobs: int) -> Pipeline:
+    """Preprocessing + estimator for one configuration of a candidate."""
+    return Pipeline([
+        ("prep", build_preprocessor(scale=candidate.family in _NEEDS_SCALING)),
+        ("model", build_estimator(candidate.family, {**candidate.params, **params},
+                                  random_state=random_state, n_jobs=n_jobs)),
+    ])
+
+
+def scores_of(pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    """Positive-class score: ``predict_proba`` where available, else ``decision_function``."""
+    if hasattr(pipeline, "predict_proba") and not (
+            pipeline.named_steps["model"].__class__.__name__ == "SVC"
+            and not getattr(pipeline.named_steps["model"], "probability", False)):
+        return pipeline.predict_proba(X)[:, 1]
+    return pipeline.decision_function(X)
+
+
+def _grid(candidate: CandidateConfig) -> list[dict[str, Scalar]]:
+    if not candidate.grid:
+        return [{}]
+    keys = list(candidate.grid)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*candidate.grid.values())]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    candidate: CandidateConfig
+    params: dict[str, Scalar]
+    fold_aucs: np.ndarray
+    oof: np.ndarray
+    fit_seconds: float
+    n_configurations: int
+
+
+def _cross_validate(candidate: CandidateConfig, X: pd.DataFrame, y: np.ndarray,
+                    splits: list[tuple[np.ndarray, np.ndarray]], repeats: int, *, random_state: int,
+                    n_jobs: int) -> _Scored:
+    best: _Scored | None = None
+    grid = _grid(candidate)
+    for params in grid:
+        oof_sum = np.zeros(len(y))
+        aucs = []
+        fit_total = 0.0
+        for train_idx, val_idx in splits:
+            pipe = build_pipeline(candidate, params, random_state=random_state, n_jobs=n_jobs)
+            start = time.perf_counter()
+            pipe.fit(X.iloc[train_idx], y[train_idx])
+            fit_total += time.perf_counter() - start
+            s = scores_of(pipe, X.iloc[val_idx])
+            oof_sum[val_idx] += s
+            aucs.append(roc_auc_score(y[val_idx], s))
+        scored = _Scored(candidate=candidate, params=params, fold_aucs=np.asarray(aucs), oof=oof_sum / repeats,
+                         fit_seconds=fit_total / len(splits), n_configurations=len(grid))
+        if best is None or scored.fold_aucs.mean() > best.fold_aucs.mean():
+            best = scored
+    assert best is not None
+    return best
+
+
+def _to_probability(scores: np.ndarray) -> bool:
+    return bool(scores.min() >= 0.0 and scores.max() <= 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibrator:
+    """Platt (sigmoid) map from a model's score to a probability, fitted on out-of-fold scores."""
+
+    coef: float
+    intercept: float
+    on_logit: bool
+
+    def _feature(self, scores: np.ndarray) -> np.ndarray:
+        if self.on_logit:
+            clipped = np.clip(scores, 1e-6, 1 - 1e-6)
+            return np.log(clipped / (1 - clipped))
+        return scores
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities."""
+        z = self.coef * self._feature(scores) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    @classmethod
+    def fit(cls, scores: np.ndarray, y: np.ndarray, *, on_logit: bool) -> Calibrator:
+        """Fit on (out-of-fold) scores."""
+        probe = cls(1.0, 0.0, on_logit)
+        lr = LogisticRegression(C=1e6, max_iter=1000).fit(probe._feature(scores).reshape(-1, 1), y)
+        return cls(float(lr.coef_[0, 0]), float(lr.intercept_[0]), on_logit)
+
+
+def cross_fitted_calibration(scores: np.ndarray, y: np.ndarray, *, on_logit: bool, folds: int,
+                             random_state: int) -> np.ndarray:
+    """Calibrated out-of-fold probabilities, the Platt map itself fitted out of fold."""
+    feature = Calibrator(1.0, 0.0, on_logit)._feature(scores).reshape(-1, 1)
+    from sklearn.model_selection import StratifiedKFold
+    cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    return cross_val_predict(LogisticRegression(C=1e6, max_iter=1000), feature, y, cv=cv,
+                             method="predict_proba")[:, 1]
+
+
+@dataclass(frozen=True, slots=True)
+class FittedModel:
+    """The selected pipeline refit on the training part, and what is needed to use it."""
+
+    candidate: CandidateConfig
+    params: dict[str, Scalar]
+    pipeline: Pipeline
+    calibrator: Calibrator | None
+    raw_is_probability: bool
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability that activity declines."""
+        scores = scores_of(self.pipeline, X)
+        if self.calibrator is not None:
+            return self.calibrator(scores)
+        return scores
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutput:
+    """Typed model result plus the fitted model and every customer's probability."""
+
+    result: ModelResult
+    model: FittedModel
+    probability: pd.Series
+    is_test: pd.Series
+    X_train: pd.DataFrame
+
+
+def bootstrap_auc_ci(y: np.ndarray, p: np.ndarray, *, n_resamples: int, random_state: int,
+                     level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ROC-AUC (vectorised, rank-based)."""
+    rng = np.random.default_rng(random_state)
+    n = len(y)
+    aucs = []
+    chunk = max(1, min(n_resamples, 2_000_000 // max(n, 1)))
+    done = 0
+    while done < n_resamples:
+        b = min(chunk, n_resamples - done)
+        idx = rng.integers(0, n, size=(b, n))
+        yy, pp = y[idx], p[idx]
+        ranks = rankdata(pp, axis=1)
+        n_pos = yy.sum(axis=1)
+        n_neg = n - n_pos
+        ok = (n_pos > 0) & (n_neg > 0)
+        auc = ((ranks * yy).sum(axis=1) - n_pos * (n_pos + 1) / 2) / np.where(ok, n_pos * n_neg, 1)
+        aucs.append(auc[ok])
+        done += b
+    all_aucs = np.concatenate(aucs)
+    alpha = (1 - level) / 2
+    return float(np.quantile(all_aucs, alpha)), float(np.quantile(all_aucs, 1 - alpha))
+
+
+def _downsample(x: np.ndarray, y: np.ndarray, points: int) -> Curve:
+    if len(x) > points:
+        idx = np.unique(np.linspace(0, len(x) - 1, points).round().astype(int))
+        x, y = x[idx], y[idx]
+    return Curve(x=tuple(round(float(v), 5) for v in x), y=tuple(round(float(v), 5) for v in y))
+
+
+def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_jobs: int) -> ModelOutput:
+    """Select, refit, calibrate, evaluate and score every customer.
+
+    Parameters
+    ----------
+    data : PreparedData
+        One row per analysed customer.
+    config : ModelConfig
+        Candidates, folds, budgets.
+    random_state : int
+        Seed of the split, the folds, the estimators and the bootstrap.
+    n_jobs : int
+        Threads for estimators that use them.
+    """
+    X, y = data.X, data.y
+    ids = data.frame.index
+    idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=config.test_size, stratify=y,
+                                           random_state=random_state)
+    X_train, y_train = X.iloc[idx_train], y[idx_train]
+    X_test, y_test = X.iloc[idx_test], y[idx_test]
+
+    sel_idx = np.arange(len(y_train))
+    if len(y_train) > config.selection_max_rows:
+        sel_idx, _ = train_test_split(sel_idx, train_size=config.selection_max_rows, stratify=y_train,
+                                      random_state=random_state)
+        sel_idx = np.sort(sel_idx)
+    X_sel, y_sel = X_train.iloc[sel_idx], y_train[sel_idx]
+    cv = RepeatedStratifiedKFold(n_splits=config.cv_folds, n_repeats=config.cv_repeats, random_state=random_state)
+    splits = list(cv.split(X_sel, y_sel))
+
+    scored: list[_Scored] = []
+    candidates: list[Candidate] = []
+    for cand in config.candidates:
+        if cand.family == "lightgbm":
+            try:
+                import lightgbm  # noqa: F401
+            except ImportError:
+                candidates.append(Candidate(name=cand.name, family=cand.family, params=dict(cand.params),
+                                            cv_roc_auc_mean=None, cv_roc_auc_std=None, fit_seconds=0.0,
+                                            n_configurations=0, skipped=True, note="lightgbm is not installed"))
+                continue
+        if cand.max_rows is not None and len(y_sel) > cand.max_rows:
+            candidates.append(Candidate(name=cand.name, family=cand.family, params=dict(cand.params),
+                                        cv_roc_auc_mean=None, cv_roc_auc_std=None, fit_seconds=0.0,
+                                        n_configurations=0, skipped=True,
+                                        note=f"skipped above {cand.max_rows} training rows"))
+            continue
+        s = _cross_validate(cand, X_sel, y_sel, splits, config.cv_repeats, random_state=random_state, n_jobs=n_jobs)
+        scored.append(s)
+        candidates.append(Candidate(name=cand.name, family=cand.family, params={**cand.params, **s.params},
+                                    cv_roc_auc_mean=round(float(s.fold_aucs.mean()), 4),
+                                    cv_roc_auc_std=round(float(s.fold_aucs.std(ddof=1)), 4),
+                                    fit_seconds=round(s.fit_seconds, 3), n_configurations=s.n_configurations))
+    best = max(scored, key=lambda s: s.fold_aucs.mean())
+
+    pipeline = build_pipeline(best.candidate, best.params, random_state=random_state, n_jobs=n_jobs)
+    pipeline.fit(X_train, y_train)
+    raw_is_probability = _to_probability(best.oof)
+    brier_raw = float(brier_score_loss(y_sel, best.oof)) if raw_is_probability else float("nan")
+    calibrated_oof = cross_fitted_calibration(best.oof, y_sel, on_logit=raw_is_probability, folds=config.cv_folds,
+                                              random_state=random_state)
+    brier_cal = float(brier_score_loss(y_sel, calibrated_oof))
+    use_calibration = (not raw_is_probability) or (config.calibrate and brier_cal < brier_raw)
+    calibrator = Calibrator.fit(best.oof, y_sel, on_logit=raw_is_probability) if use_calibration else None
+    fitted = FittedModel(candidate=best.candidate, params={**best.candidate.params, **best.params},
+                         pipeline=pipeline, calibrator=calibrator, raw_is_probability=raw_is_probability)
+
+    # Every customer's probability, never in-sample.
+    p_test = fitted.predict_proba(X_test)
+    if len(sel_idx) == len(y_train):
+        p_train = calibrated_oof if use_calibration else best.oof
+    else:  # at scale: out-of-fold predictions of the selected configuration over the whole training part
+        from sklearn.model_selection import StratifiedKFold
+        oof = np.zeros(len(y_train))
+        for tr, va in StratifiedKFold(config.cv_folds, shuffle=True, random_state=random_state).split(X_train, y_train):
+            pipe = clone(pipeline).fit(X_train.iloc[tr], y_train[tr])
+            oof[va] = scores_of(pipe, X_train.iloc[va])
+        p_train = calibrator(oof) if calibrator is not None else oof
+    probability = pd.Series(np.empty(len(y)), index=ids, name="probability")
+    probability.iloc[idx_train] = p_train
+    probability.iloc[idx_test] = p_test
+    is_test = pd.Series(False, index=ids, name="is_test")
+    is_test.iloc[idx_test] = True
+
+    lo, hi = bootstrap_auc_ci(y_test, p_test, n_resamples=config.bootstrap, random_state=random_state)
+    fpr, tpr, _ = roc_curve(y_test, p_test)
+    precision, recall, _ = precision_recall_curve(y_test, p_test)
+    frac_pos, mean_pred = calibration_curve(y_test, p_test, n_bins=config.calibration_bins, strategy="quantile")
+    bin_counts = np.histogram(p_test, bins=np.quantile(p_test, np.linspace(0, 1, config.calibration_bins + 1)))[0]
+    predicted = (p_test >= config.threshold).astype(int)
+    tn = int(((predicted == 0) & (y_test == 0)).sum())
+    fp = int(((predicted == 1) & (y_test == 0)).sum())
+    fn = int(((predicted == 0) & (y_test == 1)).sum())
+    tp = int(((predicted == 1) & (y_test == 1)).sum())
+    result = ModelResult(
+        candidates=tuple(candidates),
+        selected=Selected(name=best.candidate.name, params=fitted.params, calibrated=calibrator is not None,
+                          cv_brier_raw=round(brier_raw, 4) if raw_is_probability else round(brier_cal, 4),
+                          cv_brier_calibrated=round(brier_cal, 4)),
+        test=TestMetrics(n=len(y_test), roc_auc=round(float(roc_auc_score(y_test, p_test)), 4),
+                         roc_auc_ci95=(round(lo, 4), round(hi, 4)),
+                         pr_auc=round(float(average_precision_score(y_test, p_test)), 4),
+                         brier=round(float(brier_score_loss(y_test, p_test)), 4),
+                         prevalence=round(float(y_test.mean()), 4)),
+        confusion=ConfusionMatrix(threshold=config.threshold, tn=tn, fp=fp, fn=fn, tp=tp),
+        roc_curve=_downsample(fpr, tpr, config.curve_points),
+        pr_curve=_downsample(recall[::-1], precision[::-1], config.curve_points),
+        calibration_curve=Curve(x=tuple(round(float(v), 4) for v in mean_pred),
+                                y=tuple(round(float(v), 4) for v in frac_pos),
+                                counts=tuple(int(c) for c in bin_counts[: len(mean_pred)])),
+        cv_folds=config.cv_folds, cv_repeats=config.cv_repeats, n_train=len(y_train), n_test=len(y_test),
+        selection_rows=len(y_sel), features=tuple(FEATURES),
+        oof_roc_auc=round(float(roc_auc_score(y_train, p_train)), 4),
+    )
+    return ModelOutput(result=result, model=fitted, probability=probability, is_test=is_test, X_train=X_train)

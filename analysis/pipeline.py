@@ -1,0 +1,155 @@
+"""The analysis pipeline: raw CSVs → one :class:`Results` object (plus the per-customer scores).
+
+Stages: load/validate/clean/features → eda → correlation → model → importance → segments →
+conclusions. Each stage is timed (wall, CPU, peak memory) into ``meta.stage_timings``. BLAS and
+OpenMP pools are limited to ``config.n_jobs`` threads for the whole run.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import platform
+import resource
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+import analysis
+from analysis.config import Config
+from analysis.results import Meta, Results, StageTiming
+
+_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "pandera", "phik", "shap", "lightgbm", "pydantic")
+
+
+def package_versions(names: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages that shape the results."""
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def code_version() -> str:
+    """The package version and a hash of the project's source files (analysis, report, templates)."""
+    root = Path(analysis.__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("analysis", "report", "templates"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".html", ".css", ".json", ".qmd"}:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return f"{analysis.__version__}+{digest.hexdigest()[:12]}"
+
+
+def report_date(period: str) -> str:
+    """The date printed in the report: the last day of the period (never the wall clock)."""
+    year, month = (int(x) for x in period.split("-"))
+    return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+
+
+@dataclass
+class StageClock:
+    """Times pipeline stages: wall, CPU and peak resident memory."""
+
+    timings: list[StageTiming] = field(default_factory=list)
+    on_stage: Callable[[str], None] | None = None
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the enclosed block as stage ``name``."""
+        if self.on_stage is not None:
+            self.on_stage(name)
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.timings.append(StageTiming(stage=name, wall_seconds=round(time.perf_counter() - wall, 3),
+                                        cpu_seconds=round(time.process_time() - cpu, 3), peak_rss_mb=round(peak, 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOutput:
+    """The results object and the per-customer scores (the list a CRM can act on)."""
+
+    results: Results
+    scores: pd.DataFrame
+
+
+def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClock | None = None) -> AnalysisOutput:
+    """Run every analysis stage on the four tables in ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : Path
+        Folder with ``market_file.csv``, ``market_money.csv``, ``market_time.csv``, ``money.csv``.
+    config : Config
+        Thresholds, budgets and the seed.
+    period : str
+        The reporting month, ``YYYY-MM``.
+    clock : StageClock, optional
+        Collects stage timings (and reports progress); a new one when omitted.
+
+    Raises
+    ------
+    analysis.errors.DataError
+        On invalid input.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from analysis.conclusions import write_conclusions
+    from analysis.correlation import run_correlation
+    from analysis.eda import run_eda
+    from analysis.features import prepare_data
+    from analysis.importance import explain, run_importance, top_reasons
+    from analysis.model import run_model
+    from analysis.segments import assign_segments, run_segments
+
+    clock = clock or StageClock()
+    seed = config.seed
+    with threadpool_limits(limits=config.n_jobs):
+        with clock.stage("load_validate_clean"):
+            data = prepare_data(data_dir, config)
+        with clock.stage("eda"):
+            eda = run_eda(data, config.eda)
+        with clock.stage("correlation"):
+            correlation = run_correlation(data, config.correlation, random_state=seed)
+        with clock.stage("model"):
+            model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs)
+        with clock.stage("segments"):
+            segment_of, profit_threshold = assign_segments(model.probability, data.frame["profit"], config.segments)
+            segments = run_segments(data, model.probability, segment_of, profit_threshold, config.segments,
+                                    config.recommendations, random_state=seed)
+        with clock.stage("shap"):
+            start = time.perf_counter()
+            explanation = explain(model, data, config.importance, random_state=seed)
+            importance = run_importance(model, data, explanation, segment_of, config.importance, random_state=seed,
+                                        seconds=time.perf_counter() - start, n_jobs=config.n_jobs)
+        with clock.stage("scores"):
+            reasons = top_reasons(explanation, k=config.importance.top_reasons)
+            offer = {s.key: (s.recommendations[0].key if s.recommendations else "") for s in segments.segments}
+            scores = pd.DataFrame({
+                "id": data.frame.index.to_numpy(),
+                "probability": model.probability.round(4).to_numpy(),
+                "segment": segment_of.to_numpy(),
+                "profit": data.frame["profit"].to_numpy(),
+                "in_test": model.is_test.to_numpy(),
+            })
+            for column in reasons.columns:
+                scores[column] = reasons[column].to_numpy()
+            scores["offer"] = scores["segment"].map(offer)
+            conclusions = write_conclusions(data=data.result, eda=eda, correlation=correlation, model=model.result,
+                                            importance=importance, segments=segments)
+    meta = Meta(period=period, report_date=report_date(period), input_sha256=data.input_sha256,
+                versions=package_versions(), code_version=code_version(), config=config, seed=seed,
+                stage_timings=tuple(clock.timings))
+    results = Results(meta=meta, data=data.result, eda=eda, correlation=correlation, model=model.result,
+                      importance=importance, segments=segments, conclusions=conclusions)
+    return AnalysisOutput(results=results, scores=scores)

@@ -1,0 +1,123 @@
+"""Probability × profit segments, their profiles, the priority deep dive and recommendations.
+
+Risk comes from the model's out-of-sample probability, value from profit (``money.csv``); the
+true target never defines a segment. Thresholds are in :class:`analysis.config.SegmentConfig`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import RecommendationConfig, SegmentConfig
+from analysis.features import PreparedData
+from analysis.recommendations import SegmentView, recommend
+from analysis.results import (
+    DeepDive, FeatureContrast, LocalizedText, ScatterPoints, Segment, SegmentProfile, SegmentRule, SegmentsResult,
+)
+from analysis.schema import NUMERIC_FEATURES
+
+#: (key, risk, value, Russian title, English title); the first is the priority.
+SEGMENTS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("retain_profitable", "high", "high", "Прибыльные на удержание", "Profitable, to retain"),
+    ("at_risk_low_profit", "high", "low", "Под риском, низкая прибыль", "At risk, lower profit"),
+    ("loyal_profitable", "low", "high", "Лояльные прибыльные", "Loyal and profitable"),
+    ("stable_low_profit", "low", "low", "Стабильные, низкая прибыль", "Stable, lower profit"),
+)
+PRIORITY = SEGMENTS[0][0]
+
+
+def assign_segments(probability: pd.Series, profit: pd.Series, config: SegmentConfig) -> tuple[pd.Series, float]:
+    """Segment key of every customer, and the profit threshold used."""
+    profit_threshold = float(profit.quantile(config.value_quantile))
+    high_risk = probability.to_numpy() >= config.risk_threshold
+    high_value = profit.to_numpy() > profit_threshold
+    keys = np.empty(len(probability), dtype=object)
+    for key, risk, value, _, _ in SEGMENTS:
+        keys[(high_risk == (risk == "high")) & (high_value == (value == "high"))] = key
+    return pd.Series(keys, index=probability.index, name="segment"), profit_threshold
+
+
+def _cohens_d(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 2 or len(b) < 2:
+        return 0.0
+    pooled = np.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2))
+    return float((a.mean() - b.mean()) / pooled) if pooled > 0 else 0.0
+
+
+def profile(members: pd.DataFrame, others: pd.DataFrame) -> SegmentProfile:
+    """Feature means against the other customers, category mix, service type, consent."""
+    contrasts = []
+    for f in NUMERIC_FEATURES:
+        a, b = members[f].to_numpy(dtype=float), others[f].to_numpy(dtype=float)
+        contrasts.append(FeatureContrast(feature=f, segment_mean=round(float(a.mean()) if a.size else 0.0, 4),
+                                         others_mean=round(float(b.mean()) if b.size else 0.0, 4),
+                                         effect_size=round(_cohens_d(a, b), 3)))
+    contrasts.sort(key=lambda c: -abs(c.effect_size))
+    mix = members["popular_category"].value_counts(normalize=True)
+    return SegmentProfile(
+        contrasts=tuple(contrasts),
+        category_mix={str(k): round(float(v), 4) for k, v in mix.items() if v > 0},
+        premium_share=round(float((members["service_type"] == "премиум").mean()) if len(members) else 0.0, 4),
+        consent_share=round(float((members["allow_messages"] == "да").mean()) if len(members) else 0.0, 4),
+        declined_share_observed=round(float(members["target"].mean()) if len(members) else 0.0, 4),
+    )
+
+
+def deep_dive(frame: pd.DataFrame, probability: pd.Series, segments: pd.Series,
+              config: RecommendationConfig) -> DeepDive:
+    """The priority segment's promo buyers with unpaid items in the cart."""
+    members = frame[(segments == PRIORITY).to_numpy()]
+    mask = (members["promo_share"] >= config.promo_share_min) & (members["unpaid_items"] >= config.unpaid_items_min)
+    group = members[mask.to_numpy()]
+    p = probability.loc[group.index]
+    mix = group["popular_category"].value_counts(normalize=True).head(3)
+    return DeepDive(
+        segment=PRIORITY, n_customers=len(members), n_promo_unpaid=len(group),
+        share_promo_unpaid=round(len(group) / max(len(members), 1), 4),
+        promo_threshold=config.promo_share_min, unpaid_threshold=config.unpaid_items_min,
+        mean_probability=round(float(p.mean()) if len(p) else 0.0, 4),
+        profit_at_risk=round(float((p * group["profit"]).sum()), 2),
+        top_categories={str(k): round(float(v), 4) for k, v in mix.items() if v > 0},
+        consent_share=round(float((group["allow_messages"] == "да").mean()) if len(group) else 0.0, 4),
+    )
+
+
+def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Series, profit_threshold: float,
+                 config: SegmentConfig, rec_config: RecommendationConfig, *, random_state: int) -> SegmentsResult:
+    """Profile every segment, recommend, and prepare the scatter."""
+    frame = data.frame
+    n = len(frame)
+    p = probability.loc[frame.index]
+    at_risk = p * frame["profit"]
+    segments = []
+    for key, risk, value, title_ru, title_en in SEGMENTS:
+        mask = (segment_of == key).to_numpy()
+        members, others = frame[mask], frame[~mask]
+        mean_p = float(p[mask].mean()) if mask.any() else 0.0
+        view = SegmentView(key=key, members=members, others=others, mean_probability=mean_p, high_risk=risk == "high")
+        segments.append(Segment(
+            key=key, title=LocalizedText(ru=title_ru, en=title_en),
+            rule=SegmentRule(risk=risk, value=value, probability_threshold=config.risk_threshold,  # type: ignore[arg-type]
+                             profit_threshold=round(profit_threshold, 4)),
+            priority=key == PRIORITY, n_customers=int(mask.sum()), share=round(float(mask.mean()), 4),
+            mean_probability=round(mean_p, 4),
+            mean_profit=round(float(members["profit"].mean()) if mask.any() else 0.0, 4),
+            profit_at_risk=round(float(at_risk[mask].sum()), 2),
+            profile=profile(members, others),
+            recommendations=recommend(view, rec_config) if mask.any() else (),
+        ))
+    idx = np.arange(n)
+    sampled = n > config.scatter_max_points
+    if sampled:
+        idx = np.sort(np.random.default_rng(random_state).choice(n, config.scatter_max_points, replace=False))
+    scatter = ScatterPoints(probability=tuple(round(float(v), 4) for v in p.to_numpy()[idx]),
+                            profit=tuple(round(float(v), 3) for v in frame["profit"].to_numpy()[idx]),
+                            segment=tuple(str(s) for s in segment_of.to_numpy()[idx]), sampled=sampled)
+    return SegmentsResult(
+        probability_threshold=config.risk_threshold, profit_threshold=round(profit_threshold, 4),
+        segments=tuple(segments), priority=PRIORITY,
+        deep_dive=deep_dive(frame, p, segment_of, rec_config), scatter=scatter,
+        total_profit_at_risk=round(float(at_risk.sum()), 2),
+        share_high_risk=round(float((p >= config.risk_threshold).mean()), 4),
+    )

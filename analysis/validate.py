@@ -1,0 +1,140 @@
+"""Validate types, ranges and labels with pandera schemas built from :mod:`analysis.schema`.
+
+The pandera schemas are derived from the declared columns, so :mod:`analysis.schema` stays the
+single place that knows columns, types and ranges. A failure becomes a :class:`DataError` that
+names the file, the column, the first offending rows (line and id) and what was expected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from analysis.config import VocabularyConfig
+from analysis.errors import DataError
+from analysis.load import RawTable, bad_rows
+from analysis.schema import Column, Kind, Table
+
+_DTYPES = {
+    Kind.ID: "int64",
+    Kind.NUMERIC: "float64",
+    Kind.INTEGER: "float64",  # integers are checked as whole numbers, stored as float for NaN-safety
+    Kind.CATEGORICAL: "str",
+    Kind.BINARY: "str",
+    Kind.TARGET: "str",
+    Kind.PERIOD: "str",
+}
+
+
+def _allowed(table: Table, column: Column, vocabulary: VocabularyConfig) -> tuple[str, ...] | None:
+    if column.kind is Kind.TARGET:
+        return vocabulary.activity
+    if column.kind is Kind.PERIOD:
+        return vocabulary.money_periods if table.name == "market_money" else vocabulary.time_periods
+    return None
+
+
+def _expectation(table: Table, column: Column, vocabulary: VocabularyConfig) -> str:
+    allowed = _allowed(table, column, vocabulary)
+    if allowed is not None:
+        return "one of " + ", ".join(f"«{v}»" for v in allowed) + " (or a near-typo of one)"
+    if column.kind is Kind.ID:
+        return "a whole, non-negative customer id"
+    if column.kind in (Kind.NUMERIC, Kind.INTEGER):
+        what = "a whole number" if column.kind is Kind.INTEGER else "a number"
+        lo, hi = column.minimum, column.maximum
+        if lo is not None and hi is not None:
+            return f"{what} in [{lo:g}, {hi:g}]"
+        if lo is not None:
+            return f"{what} ≥ {lo:g}"
+        return what
+    return "a non-empty text value"
+
+
+def build_schema(table: Table, vocabulary: VocabularyConfig) -> pa.DataFrameSchema:
+    """The pandera schema of one table (English column names)."""
+    columns: dict[str, pa.Column] = {}
+    for col in table.columns:
+        checks: list[pa.Check] = []
+        if col.kind in (Kind.NUMERIC, Kind.INTEGER, Kind.ID):
+            if col.minimum is not None:
+                checks.append(pa.Check.ge(col.minimum))
+            if col.maximum is not None:
+                checks.append(pa.Check.le(col.maximum))
+            if col.kind in (Kind.INTEGER, Kind.ID):
+                checks.append(pa.Check(lambda s: (s - s.round()).abs() < 1e-9, name="whole_number"))
+        else:
+            checks.append(pa.Check.str_length(min_value=1))
+        allowed = _allowed(table, col, vocabulary)
+        if allowed is not None:
+            checks.append(pa.Check.isin(list(allowed)))
+        columns[col.name] = pa.Column(_DTYPES[col.kind], checks=checks, coerce=True, nullable=False)
+    return pa.DataFrameSchema(columns, strict=False, ordered=False)
+
+
+def validate_table(raw: RawTable, frame: pd.DataFrame, vocabulary: VocabularyConfig,
+                   *, max_rows: int) -> pd.DataFrame:
+    """Coerce ``frame`` (string values, English names) to typed columns and check ranges/labels.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The loaded table, for the file name and line numbers.
+    frame : DataFrame
+        The (text-normalised) frame to validate; positional index aligned with ``raw``.
+    vocabulary : VocabularyConfig
+        Allowed target and period labels.
+    max_rows : int
+        How many offending rows to quote.
+
+    Raises
+    ------
+    DataError
+        At the first failing column, with its offending rows.
+    """
+    table = raw.table
+    numeric = [c.name for c in table.columns if c.kind in (Kind.NUMERIC, Kind.INTEGER, Kind.ID)]
+    frame = frame.copy()
+    for name in numeric:
+        # Empty cells and stray spaces (incl. no-break spaces from Excel) are not numbers.
+        frame[name] = frame[name].str.replace("\u00a0", "", regex=False).str.strip()
+    try:
+        return build_schema(table, vocabulary).validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        raise _to_data_error(raw, frame, exc.failure_cases, vocabulary, max_rows=max_rows) from None
+
+
+def _to_data_error(raw: RawTable, frame: pd.DataFrame, cases: pd.DataFrame,
+                   vocabulary: VocabularyConfig, *, max_rows: int) -> DataError:
+    table = raw.table
+    row_cases = cases[cases["index"].notna()]
+    if row_cases.empty:
+        first = cases.iloc[0]
+        column = table.column(str(first["column"]))
+        return DataError(file=table.file, column=column.source,
+                         problem=f"the check {first['check']} could not run ({first['failure_case']})",
+                         expected=_expectation(table, column, vocabulary))
+    cases = row_cases
+    order = {c.name: i for i, c in enumerate(table.columns)}
+    cases = cases.assign(_order=cases["column"].map(order)).sort_values(["_order", "index"], kind="stable")
+    name = str(cases["column"].iloc[0])
+    column = table.column(name)
+    positions = np.unique(cases.loc[cases["column"] == name, "index"].astype(np.int64).to_numpy())
+    check = " ".join(cases.loc[cases["column"] == name, "check"].astype(str).unique())
+    if "coerce_dtype" in check or "dtype(" in check:
+        problem = "values that are not numbers" if column.kind is not Kind.ID else "ids that are not whole numbers"
+        if frame[name].iloc[positions].eq("").all():
+            problem = "empty values"
+    elif "isin" in check:
+        problem = "unknown labels"
+    elif "whole_number" in check:
+        problem = "values that are not whole numbers"
+    elif "str_length" in check:
+        problem = "empty values"
+    else:
+        problem = "values out of range"
+    return DataError(file=table.file, column=column.source, problem=problem,
+                     expected=_expectation(table, column, vocabulary),
+                     rows=bad_rows(raw, positions, name, limit=max_rows), n_rows=len(positions))

@@ -1,0 +1,192 @@
+"""Build a report: analysis → results.json, scores.csv → figures → HTML → PDF/A-3b → manifest.
+
+Everything is written into a temporary folder beside ``--out`` and moved into place only when
+the whole build succeeded, so a failed run never overwrites a previous good report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.config import Config
+from analysis.pipeline import StageClock, package_versions
+
+REPORT_PREFIX = "oneclick-report"
+_RENDER_PACKAGES = ("jinja2", "matplotlib", "weasyprint", "pydyf", "fonttools")
+
+
+def report_stem(period: str, lang: str) -> str:
+    """File name stem of a report, e.g. ``oneclick-report_2026-10_ru``."""
+    return f"{REPORT_PREFIX}_{period}_{lang}"
+
+
+def sha256_bytes(data: bytes) -> str:
+    """SHA-256 of ``data`` as hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOutputs:
+    """Paths written by a build."""
+
+    html: Path
+    pdf: Path
+    results: Path
+    scores: Path
+    manifest: Path
+
+    def all(self) -> tuple[Path, ...]:
+        """Every output path."""
+        return (self.html, self.pdf, self.results, self.scores, self.manifest)
+
+
+class Progress:
+    """Stage progress on stderr: one updating line on a terminal, plain lines otherwise."""
+
+    def __init__(self, *, stream=None) -> None:  # noqa: ANN001 - a text stream
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        elapsed = time.perf_counter() - self.start
+        text = f"[{elapsed:6.1f} s] {stage.replace('_', ' ')}"
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        """Finish the progress display."""
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _manifest(*, results_meta: dict, outputs: dict[str, str], wall_clock: str, timings: list[dict]) -> dict:
+    return {
+        "schema_version": 1,
+        "period": results_meta["period"],
+        "inputs": results_meta["input_sha256"],
+        "outputs": outputs,
+        "config": results_meta["config"],
+        "versions": {**results_meta["versions"], **package_versions(_RENDER_PACKAGES)},
+        "code_version": results_meta["code_version"],
+        "seed": results_meta["seed"],
+        "built_at": wall_clock,
+        "stage_timings": timings,
+    }
+
+
+def _json_bytes(obj: dict) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, config: Config,
+                 previous: Path | None = None, progress: Callable[[str], None] | None = None) -> BuildOutputs:
+    """Run the analysis and render the report into ``out_dir``.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The four raw tables.
+    out_dir : Path
+        Where the outputs go (created if needed). Replaced only on success.
+    period : str
+        Reporting month ``YYYY-MM``.
+    lang : {"ru", "en"}
+        Report language.
+    config : Config
+        The configuration.
+    previous : Path, optional
+        A previous ``results.json`` for the month-over-month comparison.
+    progress : callable, optional
+        Called with each stage's name.
+
+    Raises
+    ------
+    analysis.errors.DataError
+        On invalid input; nothing is written into ``out_dir``.
+    """
+    from analysis.pipeline import run_analysis
+
+    clock = StageClock(on_stage=progress)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
+        results = analysed.results
+        if previous is not None:
+            from analysis.comparison import compare
+
+            with clock.stage("comparison"):
+                from analysis.results import Results
+
+                results = results.model_copy(update={"comparison": compare(Results.load(previous), results,
+                                                                            analysed.scores, config)})
+        stem = report_stem(period, lang)
+        with clock.stage("write_results"):
+            results_bytes = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")
+            (work / "results.json").write_bytes(results_bytes)
+            scores_bytes = analysed.scores.to_csv(index=False, lineterminator="\n").encode("utf-8")
+            (work / "scores.csv").write_bytes(scores_bytes)
+        from report.figures.charts import build_figures
+        from report.render import render_html
+
+        with clock.stage("figures"):
+            figures = build_figures(results, lang=lang, dpi=config.report.dpi,
+                                    rasterize_above=config.report.rasterize_above)
+        with clock.stage("html"):
+            html = render_html(results, lang=lang, figures=figures)
+            html_bytes = html.encode("utf-8")
+            (work / f"{stem}.html").write_bytes(html_bytes)
+        wall_clock = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        inner_outputs = {"results.json": sha256_bytes(results_bytes), "scores.csv": sha256_bytes(scores_bytes),
+                         f"{stem}.html": sha256_bytes(html_bytes)}
+        meta = json.loads(results.meta.model_dump_json())
+        inner = _manifest(results_meta=meta, outputs=inner_outputs, wall_clock=wall_clock,
+                          timings=[t.model_dump() for t in clock.timings])
+        # The manifest attached inside the PDF cannot know the PDF's own hash; the one beside it does.
+        inner.pop("built_at")
+        inner.pop("stage_timings")
+        from report.pdf import render_pdf
+
+        with clock.stage("pdf"):
+            render_pdf(html, out_path=work / f"{stem}.pdf",
+                       attachments=[("results.json", results_bytes, "Results of the analysis (JSON)"),
+                                    ("scores.csv", scores_bytes, "Per-customer probability, segment and offer"),
+                                    ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance")],
+                       base_dir=work, created=results.meta.report_date)
+        pdf_bytes = (work / f"{stem}.pdf").read_bytes()
+        outer = _manifest(results_meta=meta,
+                          outputs={**inner_outputs, f"{stem}.pdf": sha256_bytes(pdf_bytes)},
+                          wall_clock=wall_clock, timings=[t.model_dump() for t in clock.timings])
+        outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
+        (work / "manifest.json").write_bytes(_json_bytes(outer))
+        return _publish(work, out_dir, stem)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _publish(work: Path, out_dir: Path, stem: str) -> BuildOutputs:
+    """Move the finished outputs into ``out_dir``; remove reports of other names left there."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = [f"{stem}.html", f"{stem}.pdf", "results.json", "scores.csv", "manifest.json"]
+    for name in names:
+        os.replace(work / name, out_dir / name)
+    for stale in (*out_dir.glob(f"{REPORT_PREFIX}_*.html"), *out_dir.glob(f"{REPORT_PREFIX}_*.pdf")):
+        if stale.name not in names:
+            stale.unlink()
+    return BuildOutputs(html=out_dir / names[0], pdf=out_dir / names[1], results=out_dir / names[2],
+                        scores=out_dir / names[3], manifest=out_dir / names[4])

@@ -1,0 +1,184 @@
+"""The ``oneclick-report`` command line: a thin layer over :mod:`analysis` and :mod:`report`.
+
+Exit codes: 0 success, 2 invalid input or usage, 1 unexpected failure (or delivery failure).
+Heavy libraries are imported only by the commands that need them, so ``--help`` and
+``validate`` answer quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: Environment a build runs under: fixed hash seed (WeasyPrint's font subsets depend on it) and
+#: pinned BLAS/OpenMP pools (oversubscription made a HistGradientBoosting fit 30× slower here).
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2, as argparse does, with our prefix
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"oneclick-report: error: {message}\n")
+
+
+def _period(value: str) -> str:
+    if not _PERIOD.match(value):
+        raise argparse.ArgumentTypeError(f"period must be YYYY-MM (e.g. 2026-10), got {value!r}")
+    return value
+
+
+def _current_period() -> str:
+    return dt.date.today().strftime("%Y-%m")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    parser = _Parser(prog="oneclick-report",
+                     description="Monthly purchasing-activity report for «В один клик»: validate the data, "
+                                 "build HTML and PDF reports, send and verify them.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check the four tables and print a data-quality summary")
+    p.add_argument("--data", type=Path, required=True, help="folder with the four CSV files")
+    p.add_argument("--config", type=Path, help="configuration file (TOML or JSON)")
+
+    p = sub.add_parser("sample", help="write a seeded synthetic data set in the raw formats")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the four CSV files into")
+    p.add_argument("--customers", type=int, default=1300, help="number of customers (default 1300)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+
+    p = sub.add_parser("build", help="analyse the data and write the report (HTML, PDF, results, scores)")
+    p.add_argument("--data", type=Path, required=True, help="folder with the four CSV files")
+    p.add_argument("--out", type=Path, help="output folder (default out/<period>)")
+    p.add_argument("--period", type=_period, default=None, help="reporting month YYYY-MM (default: this month)")
+    p.add_argument("--lang", choices=("ru", "en"), default=None, help="report language (default ru)")
+    p.add_argument("--config", type=Path, help="configuration file (TOML or JSON)")
+    p.add_argument("--previous", type=Path, help="previous month's results.json for the comparison")
+    return parser
+
+
+def _load_config(path: Path | None):  # noqa: ANN202 - analysis.config.Config, imported lazily
+    from pydantic import ValidationError
+
+    from analysis.config import load_config
+
+    try:
+        return load_config(path)
+    except FileNotFoundError:
+        raise _Invalid(f"configuration file not found: {path}") from None
+    except (ValidationError, ValueError) as exc:
+        raise _Invalid(f"{path}: invalid configuration: {exc}") from None
+
+
+class _Invalid(Exception):
+    """Invalid usage or input: exit 2."""
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from analysis.features import prepare_data
+
+    config = _load_config(args.config)
+    data = prepare_data(args.data, config)
+    r = data.result
+    print(f"Data in {args.data}: valid.")
+    print("Tables:")
+    for t in r.tables:
+        sep = {"\t": "tab"}.get(t.separator, t.separator)
+        print(f"  {t.file:<18} {t.rows:>9} rows  encoding {t.encoding}, separator '{sep}', decimal '{t.decimal}'")
+    print("Fixes:" if r.cleaning_log else "Fixes: none")
+    for e in r.cleaning_log:
+        change = ""
+        if e.from_ is not None:
+            change = f"{e.from_!r} → {e.to!r}" if e.to is not None else f"{e.from_!r} dropped"
+        note = f" ({e.note})" if e.note else ""
+        print(f"  {e.table}.{e.column or '*'}: {e.action} {change} [{e.rows} rows]{note}")
+    for o in r.outliers:
+        values = ", ".join(str(v) for v in o.values)
+        print(f"Outlier: {o.table}.{o.column} {values} (customers {', '.join(map(str, o.ids))}), "
+              f"threshold {o.threshold:.1f}, policy {o.policy}")
+    print(f"Customers: {r.n_customers_raw} raw → {r.n_customers_active} active in all three months "
+          f"(−{r.n_dropped_inactive} inactive) → {r.n_customers_analysed} analysed "
+          f"(−{r.n_dropped_outlier} by the outlier policy); {r.n_declined} declined, {r.n_stable} same level.")
+    return EXIT_OK
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from analysis.sample import write_sample
+
+    if args.customers < 2:
+        raise _Invalid("--customers must be at least 2")
+    for path in write_sample(args.out, n_customers=args.customers, seed=args.seed):
+        print(path)
+    return EXIT_OK
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from report.build import Progress, build_report
+
+    config = _load_config(args.config)
+    period = args.period or _current_period()
+    lang = args.lang or config.report.lang
+    out = args.out or Path("out") / period
+    if args.previous is not None and not args.previous.is_file():
+        raise _Invalid(f"previous results not found: {args.previous}")
+    progress = Progress()
+    try:
+        outputs = build_report(data_dir=args.data, out_dir=out, period=period, lang=lang, config=config,
+                               previous=args.previous, progress=progress)
+    finally:
+        progress.done()
+    for path in outputs.all():
+        print(path)
+    return EXIT_OK
+
+
+def _needs_reexec(command: str) -> bool:
+    return command == "build" and os.environ.get("PYTHONHASHSEED") != "0"
+
+
+def _reexec(argv: Sequence[str]) -> int:
+    """Run the command again in a child with a fixed hash seed and pinned thread pools."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    for name in _THREAD_VARS:
+        env.setdefault(name, "2")
+    return subprocess.call([sys.executable, "-m", "report.cli", *argv], env=env)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``oneclick-report``; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if _needs_reexec(args.command):
+        return _reexec(argv)
+    from analysis.errors import DataError
+
+    commands = {"validate": _cmd_validate, "sample": _cmd_sample, "build": _cmd_build}
+    try:
+        return commands[args.command](args)
+    except DataError as exc:
+        print(f"oneclick-report: invalid input: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except _Invalid as exc:
+        print(f"oneclick-report: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("oneclick-report: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a traceback
+        print(f"oneclick-report: unexpected failure: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("ONECLICK_DEBUG"):
+            raise
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

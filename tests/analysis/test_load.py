@@ -1,0 +1,79 @@
+"""The loader detects encoding, separator, decimal mark, BOM and line endings from the bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.errors import DataError
+from analysis.load import decode, detect_format, read_table
+from analysis.schema import MARKET_FILE, MONEY
+
+MONEY_ROWS = [("215348", "0.98"), ("215349", "4.16"), ("215350", "3")]
+
+
+def _money_bytes(*, encoding: str, sep: str, decimal: str, bom: bool, eol: str) -> bytes:
+    lines = [sep.join(["id", "Прибыль"])]
+    lines += [sep.join([i, v.replace(".", decimal)]) for i, v in MONEY_ROWS]
+    data = (eol.join(lines) + eol).encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom and encoding == "utf-8" else data
+
+
+def test_decode_prefers_bom_then_utf8_then_cp1251() -> None:
+    assert decode("id;Прибыль".encode("utf-8-sig"))[1] == "utf-8-sig"
+    assert decode("id;Прибыль".encode("utf-8"))[1] == "utf-8"
+    text, enc = decode("id;Прибыль".encode("cp1251"))
+    assert (text, enc) == ("id;Прибыль", "cp1251")
+
+
+def test_detect_format_reads_separator_and_decimal_comma() -> None:
+    fmt = detect_format("id;Прибыль\r\n1;0,98\r\n", encoding="utf-8")
+    assert (fmt.separator, fmt.decimal, fmt.line_ending) == (";", ",", "\r\n")
+    fmt = detect_format("id,Прибыль\n1,0.98\n", encoding="utf-8")
+    assert (fmt.separator, fmt.decimal) == (",", ".")
+    assert detect_format("id\tПрибыль\n1\t0,5\n", encoding="utf-8").decimal == ","
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(encoding=st.sampled_from(["utf-8", "cp1251"]), sep=st.sampled_from([",", ";", "\t"]),
+       decimal=st.sampled_from([".", ","]), bom=st.booleans(), eol=st.sampled_from(["\n", "\r\n"]))
+def test_same_frame_for_every_format(tmp_path: Path, encoding: str, sep: str, decimal: str, bom: bool,
+                                     eol: str) -> None:
+    if sep == "," and decimal == ",":
+        decimal = "."  # a comma cannot be both (Excel never writes that without quoting)
+    path = tmp_path / f"money-{encoding}-{ord(sep)}-{ord(decimal)}-{bom}-{len(eol)}.csv"
+    path.write_bytes(_money_bytes(encoding=encoding, sep=sep, decimal=decimal, bom=bom, eol=eol))
+    raw = read_table(path, MONEY)
+    expected = pd.DataFrame({"id": [r[0] for r in MONEY_ROWS], "profit": [r[1] for r in MONEY_ROWS]})
+    pd.testing.assert_frame_equal(raw.frame.reset_index(drop=True), expected, check_dtype=False)
+    assert list(raw.lines) == [2, 3, 4]
+
+
+def test_line_numbers_skip_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "money.csv"
+    path.write_text("id;Прибыль\n1;1,5\n\n2;2,5\n", encoding="utf-8")
+    raw = read_table(path, MONEY)
+    assert list(raw.lines) == [2, 4]
+
+
+def test_missing_file_names_it(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"market_file\.csv: file not found"):
+        read_table(tmp_path / "market_file.csv", MARKET_FILE)
+
+
+def test_header_only_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "money.csv"
+    path.write_text("id;Прибыль\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"money\.csv: the header has no data rows"):
+        read_table(path, MONEY)
+
+
+def test_missing_column_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "money.csv"
+    path.write_text("id;Доход\n1;2\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"column «Прибыль».*missing column"):
+        read_table(path, MONEY)

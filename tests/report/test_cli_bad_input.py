@@ -1,0 +1,156 @@
+"""Every class of bad input ends with exit 2, a message naming the file (and column and rows),
+no traceback, and an untouched output folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from report.cli import main
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _line_with(path: Path, needle: str) -> tuple[int, str]:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number, line
+    raise AssertionError(needle)
+
+
+def _first_row(path: Path) -> str:
+    return path.read_text(encoding="utf-8").splitlines()[1]
+
+
+def _set_field(path: Path, line_no: int, index: int, value: str, sep: str = ",") -> str:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fields = lines[line_no - 1].split(sep)
+    fields[index] = value
+    lines[line_no - 1] = sep.join(fields)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return fields[0]
+
+
+def _breakers():  # noqa: ANN202 - (name, mutate(data_dir) -> list of expected fragments)
+    def missing_file(d: Path) -> list[str]:
+        (d / "money.csv").unlink()
+        return ["money.csv", "file not found"]
+
+    def empty_file(d: Path) -> list[str]:
+        (d / "market_time.csv").write_bytes(b"")
+        return ["market_time.csv", "empty"]
+
+    def header_only(d: Path) -> list[str]:
+        (d / "money.csv").write_text("id;Прибыль\n", encoding="utf-8")
+        return ["money.csv", "no data rows"]
+
+    def missing_column(d: Path) -> list[str]:
+        _edit(d / "market_file.csv", "Страниц_за_визит", "Страницы")
+        return ["market_file.csv", "«Страниц_за_визит»", "missing column"]
+
+    def non_numeric(d: Path) -> list[str]:
+        cid = _set_field(d / "market_file.csv", 3, 6, "много")
+        return ["market_file.csv", "«Длительность»", "not numbers", "line 3", f"id {cid}", "'много'"]
+
+    def share_out_of_range(d: Path) -> list[str]:
+        cid = _set_field(d / "market_file.csv", 4, 7, "1.5")
+        return ["market_file.csv", "«Акционные_покупки»", "out of range", "[0, 1]", "line 4", f"id {cid}"]
+
+    def negative_days(d: Path) -> list[str]:
+        cid = _set_field(d / "market_file.csv", 5, 6, "-3")
+        return ["market_file.csv", "«Длительность»", "out of range", "line 5", f"id {cid}"]
+
+    def negative_revenue(d: Path) -> list[str]:
+        cid = _set_field(d / "market_money.csv", 2, 2, "-10.0")
+        return ["market_money.csv", "«Выручка»", "out of range", "line 2", f"id {cid}"]
+
+    def negative_minutes(d: Path) -> list[str]:
+        cid = _set_field(d / "market_time.csv", 6, 2, "-1")
+        return ["market_time.csv", "«минут»", "out of range", "line 6", f"id {cid}"]
+
+    def negative_count(d: Path) -> list[str]:
+        cid = _set_field(d / "market_file.csv", 7, 10, "-2")
+        return ["market_file.csv", "«Неоплаченные_продукты_штук_квартал»", "line 7", f"id {cid}"]
+
+    def duplicate_id(d: Path) -> list[str]:
+        path = d / "market_file.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        fields = lines[2].split(",")
+        fields[0] = lines[1].split(",")[0]
+        path.write_text("\n".join([*lines[:2], ",".join(fields), *lines[3:]]) + "\n", encoding="utf-8")
+        return ["market_file.csv", "same id appears more than once", "line 2", "line 3"]
+
+    def unknown_target(d: Path) -> list[str]:
+        cid = _set_field(d / "market_file.csv", 8, 1, "Выросла")
+        return ["market_file.csv", "«Покупательская активность»", "unknown labels", "line 8", f"id {cid}", "Снизилась"]
+
+    def unknown_period(d: Path) -> list[str]:
+        cid = _set_field(d / "market_money.csv", 9, 1, "следующий_квартал")
+        return ["market_money.csv", "«Период»", "unknown labels", "line 9", f"id {cid}"]
+
+    def id_only_in_one_table(d: Path) -> list[str]:
+        path = d / "money.csv"
+        path.write_text(path.read_text(encoding="utf-8") + "999999;1,5\n", encoding="utf-8")
+        return ["money.csv", "absent from market_file.csv", "id 999999"]
+
+    def id_missing_from_a_table(d: Path) -> list[str]:
+        path = d / "money.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        cid = lines[5].split(";")[0]
+        path.write_text("\n".join(lines[:5] + lines[6:]) + "\n", encoding="utf-8")
+        return ["money.csv", "missing from this file", f"id {cid}"]
+
+    return [missing_file, empty_file, header_only, missing_column, non_numeric, share_out_of_range, negative_days,
+            negative_revenue, negative_minutes, negative_count, duplicate_id, unknown_target, unknown_period,
+            id_only_in_one_table, id_missing_from_a_table]
+
+
+@pytest.mark.parametrize("breaker", _breakers(), ids=lambda f: f.__name__)
+def test_validate_refuses_bad_input(breaker, data_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    expected = breaker(data_copy)
+    code = main(["validate", "--data", str(data_copy)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    for fragment in expected:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+
+
+def test_failed_build_leaves_previous_report_untouched(data_copy: Path, tmp_path: Path,
+                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = {"oneclick-report_2026-09_ru.pdf": b"%PDF-previous", "results.json": b"{}"}
+    for name, data in previous.items():
+        (out / name).write_bytes(data)
+    _set_field(data_copy / "market_file.csv", 4, 7, "7")
+    code = main(["build", "--data", str(data_copy), "--out", str(out), "--period", "2026-10"])
+    err = capfd.readouterr().err
+    assert code == 2 and "Акционные_покупки" in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == previous
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["build", "--data", "x", "--period", "2026-13"], "period must be YYYY-MM"),
+    (["frobnicate"], "invalid choice"),
+    (["sample", "--out", "x", "--customers", "1"], "at least 2"),
+])
+def test_usage_errors_exit_2(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        code = main(argv)
+        raise SystemExit(code)
+    assert exc.value.code == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_validate_summary_on_sample(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--data", str(sample_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "market_file.csv" in out and "fix_typo 'стандартт' → 'стандарт'" in out
+    assert "raw →" in out and "analysed" in out and "Outlier: market_money.revenue" in out
