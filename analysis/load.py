@@ -137,10 +137,14 @@ def read_table(path: Path, table: Table) -> RawTable:
         raise DataError(file=table.file, problem="the header has no data rows",
                         expected="at least one data row")
     frame = frame[[c.source for c in table.columns]].rename(columns=table.rename_map)
-    if fmt.decimal == ",":
-        for col in table.columns:
-            if col.kind in (Kind.NUMERIC, Kind.INTEGER):
-                frame[col.name] = frame[col.name].str.replace(",", ".", regex=False)
+    for col in table.columns:
+        if col.kind not in (Kind.NUMERIC, Kind.INTEGER):
+            continue
+        values = frame[col.name]
+        # Decimal commas: detected for the file, or per column when quoted in a comma-separated file.
+        if fmt.decimal == "," or (values.str.contains(",", regex=False).any()
+                                  and not values.str.contains(".", regex=False).any()):
+            frame[col.name] = values.str.replace(",", ".", regex=False)
     lines = _line_numbers(text, len(frame))
     return RawTable(table=table, frame=frame, lines=lines, format=fmt,
                     sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))

@@ -267,12 +267,14 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
                                       random_state=random_state)
         sel_idx = np.sort(sel_idx)
     X_sel, y_sel = X_train.iloc[sel_idx], y_train[sel_idx]
-    cv = RepeatedStratifiedKFold(n_splits=config.cv_folds, n_repeats=config.cv_repeats, random_state=random_state)
+    repeats = config.thorough_repeats if config.thorough else config.cv_repeats
+    families = (*config.candidates, *(config.extra_candidates if config.thorough else ()))
+    cv = RepeatedStratifiedKFold(n_splits=config.cv_folds, n_repeats=repeats, random_state=random_state)
     splits = list(cv.split(X_sel, y_sel))
 
     scored: list[_Scored] = []
     candidates: list[Candidate] = []
-    for cand in config.candidates:
+    for cand in families:
         if cand.family == "lightgbm":
             try:
                 import lightgbm  # noqa: F401
@@ -287,7 +289,7 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
                                         n_configurations=0, skipped=True,
                                         note=f"skipped above {cand.max_rows} training rows"))
             continue
-        s = _cross_validate(cand, X_sel, y_sel, splits, config.cv_repeats, random_state=random_state, n_jobs=n_jobs)
+        s = _cross_validate(cand, X_sel, y_sel, splits, repeats, random_state=random_state, n_jobs=n_jobs)
         scored.append(s)
         candidates.append(Candidate(name=cand.name, family=cand.family, params={**cand.params, **s.params},
                                     cv_roc_auc_mean=round(float(s.fold_aucs.mean()), 4),
@@ -350,7 +352,7 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         calibration_curve=Curve(x=tuple(round(float(v), 4) for v in mean_pred),
                                 y=tuple(round(float(v), 4) for v in frac_pos),
                                 counts=tuple(int(c) for c in bin_counts[: len(mean_pred)])),
-        cv_folds=config.cv_folds, cv_repeats=config.cv_repeats, n_train=len(y_train), n_test=len(y_test),
+        cv_folds=config.cv_folds, cv_repeats=repeats, n_train=len(y_train), n_test=len(y_test),
         selection_rows=len(y_sel), features=tuple(FEATURES),
         oof_roc_auc=round(float(roc_auc_score(y_train, p_train)), 4),
     )

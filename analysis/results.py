@@ -493,7 +493,14 @@ class Conclusion(_Frozen):
 
 
 class Comparison(_Frozen):
-    """Month-over-month comparison with a previous results file."""
+    """Month-over-month comparison with a previous results file (see :func:`analysis.comparison.compare`).
+
+    Pairs are ``(previous, current)``. Customers are matched by id between the two months'
+    scores; ``segment_transitions`` maps previous segment → current segment → customers and sums
+    to ``customers_matched``. ``psi`` is the population stability index of every feature, current
+    month against the previous one; ``psi_flagged`` lists those at or above ``psi_threshold``,
+    highest first.
+    """
 
     previous_period: str
     customers_matched: int
@@ -507,6 +514,11 @@ class Comparison(_Frozen):
     psi: dict[str, float]
     psi_flagged: tuple[str, ...]
     psi_threshold: float
+    #: PSI at or above this (below ``psi_threshold``) is a moderate shift.
+    psi_warn: float = 0.1
+    #: ``False`` when the previous month's per-customer scores were not available: then
+    #: ``customers_*`` are 0 and ``segment_transitions`` is empty because they are unknown, not zero.
+    customers_compared: bool = True
 
 
 class Results(_Frozen):

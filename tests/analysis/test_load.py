@@ -77,3 +77,9 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
     path.write_text("id;Доход\n1;2\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"column «Прибыль».*missing column"):
         read_table(path, MONEY)
+
+
+def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path: Path) -> None:
+    path = tmp_path / "money.csv"
+    path.write_text('id,Прибыль\n1,"0,98"\n2,"4,5"\n', encoding="utf-8")
+    assert read_table(path, MONEY).frame["profit"].tolist() == ["0.98", "4.5"]

@@ -1,0 +1,176 @@
+"""The one Jinja environment of the report.
+
+:func:`make_environment` is the only place that configures Jinja: templates from
+``templates/``, autoescaping of every HTML template (and of templates made from strings),
+:class:`~jinja2.StrictUndefined` (a misspelt name fails the render instead of printing
+nothing), the locale's formatting filters (pure wrappers of :mod:`analysis.textfmt`), the
+``feature_label`` filter and the ``t`` (message catalogue) global.
+
+Filters (``lang`` is fixed by the environment):
+
+=================  ==========================================================================
+``num(d=0)``       number with ``d`` decimals: ru ``1 297`` (no-break space), ``0,93``;
+                   en ``1,297``, ``0.93``
+``auto``           number with decimals chosen by magnitude
+``pct(d=0)``       share in [0, 1] as a percentage: ru ``38 %``, en ``38%``
+``money(d=0)``     an amount in the data's money unit
+``pval``           p-value (``< 0,001``)
+``signed(d=3)``    number with an explicit sign (``+0,162``, ``−0,035``)
+``pp(d=1)``        a difference of two shares in percentage points (``+1,5 п. п.``)
+``scalar``         any configuration / log value (None → «—», bool → yes/no, numbers, text)
+``datum``          a data value given as text: a number in the locale when it parses as one
+``evidence(unit)`` a recommendation's evidence value by its unit (share, ratio, count, …)
+``feature_label``  human label of a feature identifier
+``period``         ``2026-10`` → «октябрь 2026» / "October 2026"
+``date``           ``2026-10-31`` → «31.10.2026» / "31 October 2026"
+``cmp``            ``>=`` → ``≥``, ``<=`` → ``≤``
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from analysis.schema import feature_label as _feature_label
+from analysis.textfmt import fmt_auto, fmt_money, fmt_number, fmt_p_value, fmt_percent
+from report.i18n import catalogue, translator
+
+__all__ = ["TEMPLATES_DIR", "make_environment", "make_filters"]
+
+#: The report's templates, partials, macros, CSS and message catalogues.
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+_MINUS = "\u2212"
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def make_filters(lang: str) -> dict[str, Callable[..., str]]:
+    """The formatting filters of ``lang`` (pure functions of their arguments)."""
+    t = translator(lang)
+    messages = catalogue(lang)
+
+    def num(value: float | int | None, digits: int = 0) -> str:
+        return fmt_number(value, lang, digits=digits)
+
+    def auto(value: float | int | None) -> str:
+        return fmt_auto(value, lang)
+
+    def pct(share: float | None, digits: int = 0) -> str:
+        return fmt_percent(share, lang, digits=digits)
+
+    def money(value: float | None, digits: int = 0) -> str:
+        return fmt_money(value, lang, digits=digits)
+
+    def pval(p: float | None) -> str:
+        return "—" if _is_missing(p) else fmt_p_value(float(p), lang)  # type: ignore[arg-type]
+
+    def signed(value: float | None, digits: int = 3) -> str:
+        if _is_missing(value):
+            return "—"
+        text = fmt_number(value, lang, digits=digits)
+        if text.startswith("-"):  # English keeps the ASCII hyphen-minus; print a real minus sign
+            text = _MINUS + text[1:]
+        return text if text.startswith(_MINUS) or text.strip("0,.\u00a0") == "" else "+" + text
+
+    def pp(delta: float | None, digits: int = 1) -> str:
+        if _is_missing(delta):
+            return "—"
+        return t("unit.pp", value=signed(delta * 100, digits))  # type: ignore[operator]
+
+    def scalar(value: Any) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return t("value.yes") if value else t("value.no")
+        if isinstance(value, int):
+            return fmt_number(value, lang) if abs(value) >= 10_000 else str(value)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return "—"
+            if value.is_integer() and abs(value) >= 1000:
+                return fmt_number(value, lang)
+            text = f"{value:.6g}"
+            if lang == "ru":
+                text = text.replace(".", ",").replace("-", _MINUS)
+            return text
+        if isinstance(value, (tuple, list)):
+            return ", ".join(scalar(v) for v in value) if value else "—"
+        return str(value)
+
+    def evidence(value: float | None, unit: str) -> str:
+        if unit in ("share", "probability"):
+            return pct(value)
+        if unit == "ratio":
+            return t("unit.ratio", value=num(value, 2))
+        if unit == "money":
+            return money(value, 2)
+        if unit == "count":
+            return num(value, 2)
+        return auto(value)
+
+    def datum(value: Any) -> str:
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                return value
+            return auto(number) if math.isfinite(number) else value
+        return scalar(value)
+
+    def feature_label(name: str) -> str:
+        return _feature_label(name, lang)
+
+    def period(value: str) -> str:
+        year, month = value.split("-")[:2]
+        key = f"month.{int(month)}"
+        return f"{messages[key]} {year}" if key in messages else value
+
+    def date(value: str) -> str:
+        year, month, day = value.split("-")[:3]
+        return t("date.format", d=f"{int(day):02d}", day=str(int(day)), m=month, y=year,
+                 month=t(f"month.gen.{int(month)}"))
+
+    def cmp(value: str) -> str:
+        return {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(value, value)
+
+    return {
+        "num": num, "auto": auto, "pct": pct, "money": money, "pval": pval, "signed": signed, "pp": pp,
+        "scalar": scalar, "datum": datum, "evidence": evidence, "feature_label": feature_label,
+        "period": period, "date": date, "cmp": cmp,
+    }
+
+
+def make_environment(*, lang: str) -> Environment:
+    """The report's Jinja environment for ``lang`` ("ru" or "en").
+
+    Globals: ``t`` (the catalogue), ``tx(prefix, value)`` (``t(prefix.value)`` when the
+    catalogue has it, else ``value`` itself: for data-derived keys such as a cleaning action),
+    ``lang``.
+    """
+    t = translator(lang)
+    messages = catalogue(lang)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"),
+                                     default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+    def tx(prefix: str, value: Any) -> str:
+        key = f"{prefix}.{value}"
+        return t(key) if key in messages else ("—" if value is None else str(value))
+
+    env.filters.update(make_filters(lang))
+    env.globals.update(t=t, tx=tx, lang=lang)
+    return env

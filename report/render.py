@@ -1,0 +1,340 @@
+"""Render :class:`analysis.results.Results` into one self-contained HTML document.
+
+The HTML is the single source of the PDF (see :mod:`report.pdf`): the CSS is inlined in a
+``<style>``, every figure is a ``data:`` URI, there is no external URL and no JavaScript, and
+every data-derived string goes through Jinja's autoescaping.
+
+Templates never compute statistics. What needs more than formatting — ordering, picking the top
+actions, shares of a total, month-over-month differences, flattening the configuration — is done
+here, in :func:`view_model`, a small pure function of the results.
+
+>>> html = render_html(results, lang="ru", figures=build_figures(results, lang="ru"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from analysis.results import (
+    Candidate,
+    CategoricalEda,
+    Comparison,
+    FeatureContrast,
+    FeatureInfo,
+    FeatureValue,
+    LocalizedText,
+    NumericEda,
+    Recommendation,
+    Results,
+    Segment,
+    TableSummary,
+)
+from report.env import TEMPLATES_DIR, make_environment
+
+if TYPE_CHECKING:  # the figures module is optional at import time
+    from report.figures.charts import FigureAsset
+
+__all__ = [
+    "SECTIONS",
+    "Action",
+    "ViewModel",
+    "build_context",
+    "environment",
+    "expected_figure_keys",
+    "render_html",
+    "view_model",
+]
+
+_log = logging.getLogger(__name__)
+
+#: The report's sections in order: (id, partial template, numbered in the table of contents).
+SECTIONS: tuple[tuple[str, str, bool], ...] = (
+    ("summary", "partials/cover.html", False),
+    ("toc", "partials/toc.html", False),
+    ("data", "partials/data.html", True),
+    ("eda", "partials/eda.html", True),
+    ("ishikawa", "partials/ishikawa.html", True),
+    ("correlation", "partials/correlation.html", True),
+    ("model", "partials/model.html", True),
+    ("importance", "partials/importance.html", True),
+    ("segments", "partials/segments.html", True),
+    ("comparison", "partials/comparison.html", True),
+    ("conclusions", "partials/conclusions.html", True),
+    ("appendix", "partials/appendix.html", True),
+)
+#: Number of actions on page 1.
+TOP_ACTIONS = 3
+#: Contrasts and categories shown in a segment's profile.
+PROFILE_CONTRASTS = 5
+PROFILE_CATEGORIES = 3
+
+#: Terms of the glossary, in order (``glossary.<term>.term`` / ``.text`` in the catalogues).
+GLOSSARY_TERMS: tuple[str, ...] = (
+    "roc_auc", "pr_auc", "brier", "calibration", "cv", "ci", "shap", "permutation", "phik", "vif",
+    "mann_whitney", "chi2", "rank_biserial", "cramers_v", "p_value", "effect_size", "segment",
+    "profit_at_risk", "mad", "psi", "pdfa",
+)
+
+CSS_PATH = TEMPLATES_DIR / "report.css"
+
+
+# ------------------------------------------------------------------------------ view model
+@dataclass(frozen=True, slots=True)
+class SectionView:
+    """One section of the report."""
+
+    key: str
+    template: str
+    number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A recommendation on page 1, with the segment it is for."""
+
+    segment: Segment
+    recommendation: Recommendation
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureView:
+    """A feature with its EDA (numeric or categorical)."""
+
+    info: FeatureInfo
+    numeric: NumericEda | None
+    categorical: CategoricalEda | None
+
+    @property
+    def eda(self) -> NumericEda | CategoricalEda:
+        """Whichever EDA the feature has."""
+        return self.numeric if self.numeric is not None else self.categorical  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentView:
+    """A segment with the parts of its profile the card shows."""
+
+    segment: Segment
+    contrasts: tuple[FeatureContrast, ...]
+    categories: tuple[tuple[str, float], ...]
+    risk_share: float
+    shap_top: tuple[FeatureValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableView:
+    """An input table as loaded, with its size in KiB."""
+
+    table: TableSummary
+    size_kib: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """A value this month against the previous month."""
+
+    key: str
+    previous: float
+    current: float
+    delta: float
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonView:
+    """Month-over-month numbers, ready to print."""
+
+    comparison: Comparison
+    metrics: tuple[ChangeRow, ...]
+    segment_sizes: tuple[ChangeRow, ...]
+    transition_keys: tuple[str, ...]
+    psi: tuple[tuple[str, float, bool], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewModel:
+    """Everything the templates need beyond the results themselves."""
+
+    sections: tuple[SectionView, ...]
+    section_number: Mapping[str, int]
+    priority: SegmentView
+    top_actions: tuple[Action, ...]
+    features: tuple[FeatureView, ...]
+    eda_overview: tuple[FeatureView, ...]
+    tables: tuple[TableView, ...]
+    candidates: tuple[Candidate, ...]
+    selected_candidate: Candidate | None
+    runner_up: Candidate | None
+    segments: tuple[SegmentView, ...]
+    segment_titles: Mapping[str, LocalizedText]
+    permutation: tuple[FeatureValue, ...]
+    shap_by_feature: Mapping[str, float]
+    groups: tuple[tuple[str, tuple[str, ...]], ...]
+    config_rows: tuple[tuple[str, Any], ...]
+    timings_total: tuple[float, float]
+    comparison: ComparisonView | None
+
+
+def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _flatten(f"{prefix}.{key}" if prefix else str(key), item)
+    else:
+        yield prefix, (tuple(value) if isinstance(value, list) else value)
+
+
+def _top_actions(results: Results) -> tuple[Action, ...]:
+    """The priority segment's recommendations first, then the first one of every other segment by
+    expected profit at risk; an action already listed for another segment is not repeated."""
+    priority = results.segments.priority
+    ordered = sorted(results.segments.segments, key=lambda s: (s.key != priority, -s.profit_at_risk))
+    actions: list[Action] = []
+    seen: set[str] = set()
+    for seg in ordered:
+        for rec in seg.recommendations if seg.key == priority else seg.recommendations[:1]:
+            if rec.key in seen:
+                continue
+            seen.add(rec.key)
+            actions.append(Action(segment=seg, recommendation=rec))
+            if len(actions) == TOP_ACTIONS:
+                return tuple(actions)
+    return tuple(actions)
+
+
+def _segment_view(results: Results, seg: Segment) -> SegmentView:
+    total = results.segments.total_profit_at_risk
+    mix = sorted(seg.profile.category_mix.items(), key=lambda kv: (-kv[1], kv[0]))
+    contrasts = sorted(seg.profile.contrasts, key=lambda c: -abs(c.effect_size))
+    shap = sorted(results.importance.per_segment.get(seg.key, ()), key=lambda f: -abs(f.value))
+    return SegmentView(
+        segment=seg,
+        contrasts=tuple(contrasts[:PROFILE_CONTRASTS]),
+        categories=tuple(mix[:PROFILE_CATEGORIES]),
+        risk_share=seg.profit_at_risk / total if total > 0 else 0.0,
+        shap_top=tuple(shap[:3]),
+    )
+
+
+def _comparison_view(results: Results) -> ComparisonView | None:
+    comp = results.comparison
+    if comp is None:
+        return None
+
+    def row(key: str, pair: tuple[float, float]) -> ChangeRow:
+        return ChangeRow(key=key, previous=pair[0], current=pair[1], delta=pair[1] - pair[0])
+
+    metrics = (row("declined_share", comp.declined_share), row("roc_auc", comp.roc_auc),
+               row("profit_at_risk", comp.profit_at_risk))
+    known = [s.key for s in results.segments.segments]
+    seen = set(comp.segment_sizes) | set(comp.segment_transitions)
+    seen |= {k for targets in comp.segment_transitions.values() for k in targets}
+    keys = known + sorted(seen - set(known))
+    sizes = tuple(row(k, (float(comp.segment_sizes[k][0]), float(comp.segment_sizes[k][1])))
+                  for k in keys if k in comp.segment_sizes)
+    psi = tuple(sorted(((f, v, f in comp.psi_flagged) for f, v in comp.psi.items()), key=lambda x: (-x[1], x[0])))
+    return ComparisonView(comparison=comp, metrics=metrics, segment_sizes=sizes,
+                          transition_keys=tuple(dict.fromkeys(keys)), psi=psi)
+
+
+def view_model(results: Results) -> ViewModel:
+    """The derived, print-ready view of ``results`` (pure: no I/O, no statistics)."""
+    sections: list[SectionView] = []
+    number = 0
+    for key, template, numbered in SECTIONS:
+        if key == "comparison" and results.comparison is None:
+            continue
+        if numbered:
+            number += 1
+        sections.append(SectionView(key=key, template=template, number=number if numbered else None))
+
+    numeric = {e.feature: e for e in results.eda.numeric}
+    categorical = {e.feature: e for e in results.eda.categorical}
+    features = tuple(FeatureView(info=f, numeric=numeric.get(f.name), categorical=categorical.get(f.name))
+                     for f in results.data.features if f.name in numeric or f.name in categorical)
+
+    candidates = sorted(results.model.candidates,
+                        key=lambda c: (c.skipped or c.cv_roc_auc_mean is None, -(c.cv_roc_auc_mean or 0.0), c.name))
+    ranked = [c for c in candidates if not c.skipped and c.cv_roc_auc_mean is not None]
+    runner_up = next((c for c in ranked if c.name != results.model.selected.name), None)
+
+    config = results.meta.config.model_dump(mode="python")
+    config["model"].pop("candidates", None)
+    timings = results.meta.stage_timings
+
+    segments = tuple(_segment_view(results, s) for s in results.segments.segments)
+    priority = next(v for v in segments if v.segment.key == results.segments.priority)
+    return ViewModel(
+        sections=tuple(sections),
+        section_number={s.key: s.number for s in sections if s.number is not None},
+        priority=priority,
+        top_actions=_top_actions(results),
+        features=features,
+        eda_overview=tuple(sorted(features, key=lambda f: -abs(f.eda.test.effect_size))),
+        tables=tuple(TableView(table=t, size_kib=t.size_bytes / 1024) for t in results.data.tables),
+        candidates=tuple(candidates),
+        selected_candidate=next((c for c in candidates if c.name == results.model.selected.name), None),
+        runner_up=runner_up,
+        segments=segments,
+        segment_titles={s.key: s.title for s in results.segments.segments},
+        permutation=tuple(sorted(results.importance.permutation, key=lambda f: -f.value)),
+        shap_by_feature={f.feature: f.value for f in results.importance.global_importance},
+        groups=tuple((k, tuple(v)) for k, v in results.data.groups.items()),
+        config_rows=tuple(_flatten("", config)),
+        timings_total=(sum(s.wall_seconds for s in timings), sum(s.cpu_seconds for s in timings)),
+        comparison=_comparison_view(results),
+    )
+
+
+def expected_figure_keys(results: Results) -> tuple[str, ...]:
+    """The figure keys the report shows for ``results`` (see ``report.figures.charts``)."""
+    keys = [f"eda-{e.feature}" for e in (*results.eda.numeric, *results.eda.categorical)]
+    keys += ["ishikawa", "phik", "model-comparison", "roc", "calibration", "confusion",
+             "shap-bar", "shap-beeswarm", "shap-segments"]
+    keys += [f"shap-example-{e.id}" for e in results.importance.examples]
+    keys += ["segments-scatter"] + [f"segment-{s.key}" for s in results.segments.segments]
+    return tuple(keys)
+
+
+# ------------------------------------------------------------------------------ rendering
+@lru_cache(maxsize=None)
+def environment(lang: str) -> Environment:
+    """The (cached) Jinja environment of ``lang``; templates are compiled once per process."""
+    return make_environment(lang=lang)
+
+
+def _css() -> Markup:
+    css = CSS_PATH.read_text(encoding="utf-8")
+    if "</" in css:
+        raise ValueError(f"{CSS_PATH} must not contain '</' (it is inlined in a <style> element)")
+    return Markup(css)  # noqa: S704 - our own stylesheet, checked above
+
+
+def build_context(results: Results, *, lang: str, figures: Mapping[str, FigureAsset]) -> dict[str, Any]:
+    """The template context: ``r`` (results), ``vm`` (view model), ``figures``, ``css``, ``glossary``."""
+    missing = [k for k in expected_figure_keys(results) if k not in figures]
+    if missing:
+        _log.warning("figures missing from the report: %s", ", ".join(missing))
+    return {"r": results, "vm": view_model(results), "figures": figures, "css": _css(), "lang": lang,
+            "glossary": GLOSSARY_TERMS}
+
+
+def render_html(results: Results, *, lang: str, figures: Mapping[str, FigureAsset]) -> str:
+    """The report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    results : Results
+        What the analysis computed.
+    lang : {"ru", "en"}
+        Language of every static string and of number formatting.
+    figures : mapping of str to FigureAsset
+        The figures by key (:func:`report.figures.charts.build_figures`); a missing figure is
+        replaced by a visible note (and logged).
+    """
+    return environment(lang).get_template("report.html").render(build_context(results, lang=lang, figures=figures))

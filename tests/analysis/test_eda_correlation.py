@@ -1,0 +1,63 @@
+"""Effect sizes, interpretations and multicollinearity measures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import EdaConfig
+from analysis.correlation import vif
+from analysis.eda import bin_edges, chi2, mann_whitney
+from analysis.textfmt import fmt_number, fmt_percent
+
+
+def test_rank_biserial_sign_and_size() -> None:
+    cfg = EdaConfig()
+    high, low = np.arange(10, 20, dtype=float), np.arange(0, 10, dtype=float)
+    assert mann_whitney(high, low, cfg).effect_size == 1.0
+    r = mann_whitney(low, high, cfg)
+    assert r.effect_size == -1.0 and r.magnitude == "large" and r.significant
+
+
+def test_cramers_v_bounds() -> None:
+    cfg = EdaConfig()
+    assert chi2(np.array([[50, 0], [0, 50]]), cfg).effect_size > 0.95
+    assert chi2(np.array([[25, 25], [25, 25]]), cfg).effect_size == 0.0
+
+
+def test_integer_features_get_integer_bins() -> None:
+    edges = bin_edges(np.array([0, 1, 2, 3, 3, 5.0]), bins=20)
+    assert edges[0] == -0.5 and edges[-1] == 5.5 and np.allclose(np.diff(edges), 1)
+
+
+def test_interpretations_quote_the_numbers(results_sample) -> None:  # noqa: ANN001
+    for item in results_sample.eda.numeric:
+        assert fmt_number(item.test.effect_size, "ru", digits=2) in item.interpretation.ru
+        assert fmt_number(item.test.effect_size, "en", digits=2) in item.interpretation.en
+    for item in results_sample.eda.categorical:
+        top = max(item.levels, key=lambda lv: lv.declined_share)
+        assert fmt_percent(top.declined_share, "ru") in item.interpretation.ru
+    pages = next(i for i in results_sample.eda.numeric if i.feature == "pages_per_visit")
+    assert pages.test.effect_size < 0 and "ниже" in pages.interpretation.ru and "lower" in pages.interpretation.en
+
+
+def test_vif_flags_collinear_columns() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=500)
+    frame = pd.DataFrame({"a": a, "b": a + rng.normal(scale=0.05, size=500), "c": rng.normal(size=500)})
+    values = vif(frame)
+    assert values["a"] > 50 and values["b"] > 50 and values["c"] < 1.2
+
+
+def test_correlation_result(results_sample) -> None:  # noqa: ANN001
+    c = results_sample.correlation
+    assert c.phik.labels[-1] == "target" and len(c.phik.values) == len(c.phik.labels)
+    assert all(p.phik >= c.threshold for p in c.flagged_pairs)
+    assert c.with_target[0].phik >= c.with_target[-1].phik
+    assert c.significance is not None
+
+
+def test_locale_formatting() -> None:
+    assert fmt_number(1297, "ru") == "1\u00a0297" and fmt_number(1297, "en") == "1,297"
+    assert fmt_number(0.9312, "ru", digits=2) == "0,93" and fmt_number(0.9312, "en", digits=2) == "0.93"
+    assert fmt_percent(0.38, "ru") == "38\u00a0%" and fmt_percent(0.38, "en") == "38%"
