@@ -7,6 +7,7 @@ segmentation only; it is never a model feature.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,20 +121,39 @@ def _pivot(frame: pd.DataFrame, value: str, periods: tuple[str, ...], raw: RawTa
     return wide
 
 
-def prepare_data(data_dir: Path, config: Config) -> PreparedData:
+def _stage(clock: object | None, name: str) -> AbstractContextManager:
+    return nullcontext() if clock is None else clock.stage(name)  # type: ignore[attr-defined]
+
+
+def prepare_data(data_dir: Path, config: Config, *, clock: object | None = None) -> PreparedData:
     """Load, validate and clean the four tables and merge them into one row per active customer.
+
+    Parameters
+    ----------
+    clock : analysis.pipeline.StageClock, optional
+        Times the sub-stages ``load`` (reading and parsing), ``validate`` (text normalisation,
+        near-typos, typed validation, duplicates) and ``clean`` (cross-table checks, pivots,
+        inactive customers, outliers, merge).
 
     Raises
     ------
     DataError
         On any invalid input, naming the file, column, rows and what was expected.
     """
-    raws = read_all(data_dir)
+    with _stage(clock, "load"):
+        raws = read_all(data_dir)
     log: list[CleaningEntry] = []
     tables: dict[str, pd.DataFrame] = {}
-    for name, raw in raws.items():
-        tables[name], entries = _clean_table(raw, config)
-        log += entries
+    with _stage(clock, "validate"):
+        for name, raw in raws.items():
+            tables[name], entries = _clean_table(raw, config)
+            log += entries
+    with _stage(clock, "clean"):
+        return _merge(raws, tables, log, config)
+
+
+def _merge(raws: dict[str, RawTable], tables: dict[str, pd.DataFrame], log: list[CleaningEntry],
+           config: Config) -> PreparedData:
     _check_ids(tables, raws, config)
     voc = config.cleaning.vocabulary
     revenue = _pivot(tables["market_money"], "revenue", voc.money_periods, raws["market_money"], config)
@@ -184,7 +204,13 @@ def prepare_data(data_dir: Path, config: Config) -> PreparedData:
     frame["target"] = (frame[TARGET] == POSITIVE_LABEL).astype(np.int8)
     frame = frame.drop(columns=[TARGET]).sort_index()
     for name in (*BINARY_FEATURES, *CATEGORICAL_FEATURES):
-        frame[name] = frame[name].astype("category")
+        column = frame[name].astype("category")
+        # Object-dtype categories: turning the column into a NumPy array (scikit-learn's encoders,
+        # crosstabs) is then a pointer copy, not a new Python string per row (16× faster at 1M rows).
+        frame[name] = pd.Series(pd.Categorical.from_codes(
+            column.cat.codes.to_numpy(),
+            dtype=pd.CategoricalDtype(pd.Index(column.cat.categories.to_numpy(dtype=object), dtype=object))),
+            index=frame.index, name=name)
 
     groups = config.groups.as_dict()
     features = tuple(

@@ -64,25 +64,37 @@ class StageClock:
 
     timings: list[StageTiming] = field(default_factory=list)
     on_stage: Callable[[str], None] | None = None
+    _open: list[str] = field(default_factory=list, repr=False)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time the enclosed block as stage ``name``."""
+        """Time the enclosed block as stage ``name``.
+
+        Stages may nest: an inner stage records its enclosing stage as ``parent`` (and is
+        listed before it), so summing the stages without a parent never counts time twice.
+        """
         if self.on_stage is not None:
             self.on_stage(name)
+        parent = self._open[-1] if self._open else None
+        self._open.append(name)
         wall, cpu = time.perf_counter(), time.process_time()
-        yield
+        try:
+            yield
+        finally:
+            self._open.pop()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.timings.append(StageTiming(stage=name, wall_seconds=round(time.perf_counter() - wall, 3),
-                                        cpu_seconds=round(time.process_time() - cpu, 3), peak_rss_mb=round(peak, 1)))
+                                        cpu_seconds=round(time.process_time() - cpu, 3), peak_rss_mb=round(peak, 1),
+                                        parent=parent))
 
 
 @dataclass(frozen=True, slots=True)
 class AnalysisOutput:
-    """The results object and the per-customer scores (the list a CRM can act on)."""
+    """The results object, the per-customer scores (the list a CRM can act on) and the features."""
 
     results: Results
     scores: pd.DataFrame
+    features: pd.DataFrame
 
 
 def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClock | None = None) -> AnalysisOutput:
@@ -110,30 +122,56 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
     from analysis.correlation import run_correlation
     from analysis.eda import run_eda
     from analysis.features import prepare_data
-    from analysis.importance import explain, run_importance, top_reasons
+    from analysis.importance import explain, permutation_importance, run_importance, top_reasons
+    from analysis.parallel import Forked
     from analysis.model import run_model
     from analysis.segments import assign_segments, run_segments
 
     clock = clock or StageClock()
     seed = config.seed
+    parallel = config.n_jobs > 1
     with threadpool_limits(limits=config.openmp_threads):
         with clock.stage("load_validate_clean"):
-            data = prepare_data(data_dir, config)
-        with clock.stage("eda"):
-            eda = run_eda(data, config.eda)
-        with clock.stage("correlation"):
-            correlation = run_correlation(data, config.correlation, random_state=seed)
-        with clock.stage("model"):
-            model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs)
+            data = prepare_data(data_dir, config, clock=clock)
+        # EDA and correlations do not depend on the model: a forked worker computes them meanwhile
+        # (before any OpenMP pool exists in this process, so the fork is safe).
+        for name in ("eda", "correlation"):
+            if clock.on_stage is not None:
+                clock.on_stage(name)
+        side = Forked([("eda", lambda: run_eda(data, config.eda)),
+                       ("correlation", lambda: run_correlation(data, config.correlation, random_state=seed))],
+                      enabled=parallel)
+        position = len(clock.timings)
+        try:
+            with clock.stage("model"):
+                model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs, clock=clock,
+                                  parallel=parallel and config.openmp_threads == 1)
+            (eda, correlation), side_timings = side.join()
+        finally:
+            side.cancel()
+        clock.timings[position:position] = side_timings
         with clock.stage("segments"):
             segment_of, profit_threshold = assign_segments(model.probability, data.frame["profit"], config.segments)
             segments = run_segments(data, model.probability, segment_of, profit_threshold, config.segments,
                                     config.recommendations, random_state=seed)
         with clock.stage("shap"):
             start = time.perf_counter()
-            explanation = explain(model, data, config.importance, random_state=seed)
+            # Permutation importance does not depend on the SHAP values: computed beside them. Not with
+            # OpenMP pools in this process (libgomp is not fork-safe): LightGBM, or more OpenMP threads.
+            fork_ok = parallel and config.openmp_threads == 1 and model.model.candidate.family != "lightgbm"
+            perm = Forked([("permutation", lambda: permutation_importance(model, data, config.importance,
+                                                                          random_state=seed))], enabled=fork_ok)
+            try:
+                with clock.stage("shap_values"):
+                    explanation = explain(model, data, config.importance, random_state=seed,
+                                          n_jobs=config.n_jobs if fork_ok else 1)
+                (permutation,), perm_timings = perm.join()
+            finally:
+                perm.cancel()
+            clock.timings += [t.model_copy(update={"parent": "shap"}) for t in perm_timings]
             importance = run_importance(model, data, explanation, segment_of, config.importance, random_state=seed,
-                                        seconds=time.perf_counter() - start, n_jobs=config.n_jobs)
+                                        seconds=time.perf_counter() - start, n_jobs=config.n_jobs,
+                                        permutation=(permutation[0], permutation[1], 0.0))
         with clock.stage("scores"):
             reasons = top_reasons(explanation, k=config.importance.top_reasons)
             offer = {s.key: (s.recommendations[0].key if s.recommendations else "") for s in segments.segments}
@@ -154,4 +192,4 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
                 stage_timings=tuple(clock.timings))
     results = Results(meta=meta, data=data.result, eda=eda, correlation=correlation, model=model.result,
                       importance=importance, segments=segments, conclusions=conclusions)
-    return AnalysisOutput(results=results, scores=scores)
+    return AnalysisOutput(results=results, scores=scores, features=data.frame)

@@ -40,6 +40,10 @@ class StageTiming(_Frozen):
     wall_seconds: float
     cpu_seconds: float
     peak_rss_mb: float
+    #: The enclosing stage of a sub-stage (``load`` within ``load_validate_clean``), else ``None``.
+    parent: str | None = None
+    #: Ran in a forked worker while the main process ran other stages (its wall time overlaps theirs).
+    concurrent: bool = False
 
 
 class Meta(_Frozen):
@@ -327,6 +331,9 @@ class ModelResult(_Frozen):
     selection_rows: int
     features: tuple[str, ...]
     oof_roc_auc: float
+    #: Training rows the selected model was fitted on: ``n_train``, or a stratified sample of
+    #: ``ModelConfig.refit_max_rows`` at scale (``None`` in results written before this field).
+    refit_rows: int | None = None
 
 
 # --------------------------------------------------------------------------------- importance

@@ -100,10 +100,44 @@ def validate_table(raw: RawTable, frame: pd.DataFrame, vocabulary: VocabularyCon
     for name in numeric:
         # Empty cells and stray spaces (incl. no-break spaces from Excel) are not numbers.
         frame[name] = frame[name].str.replace("\u00a0", "", regex=False).str.strip()
+    # Numeric columns whose every value is a plain decimal literal are parsed here by pyarrow (the
+    # same numbers; pandas' coercion of pyarrow strings took 6 s of 8 at a million customers).
+    # Every other column, and every check, is still pandera's, so the errors are unchanged.
+    precast = frame.copy(deep=False)
+    for name in numeric:
+        kind = table.column(name).kind
+        precast[name] = _precast(frame[name], np.int64 if kind is Kind.ID else np.float64)
     try:
-        return build_schema(table, vocabulary).validate(frame, lazy=True)
+        return build_schema(table, vocabulary).validate(precast, lazy=True)
     except SchemaErrors as exc:
         raise _to_data_error(raw, frame, exc.failure_cases, vocabulary, max_rows=max_rows) from None
+
+
+_INTEGER_LITERAL = r"^[+-]?[0-9]+$"
+_DECIMAL_LITERAL = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def _precast(series: pd.Series, dtype: type) -> pd.Series:
+    """``series`` parsed to ``dtype`` when every value is a plain ASCII literal of that type (then
+    pyarrow's and Python's parsers agree to the bit); else ``series`` unchanged, for pandera."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if series.empty:
+        return series
+    try:
+        values = pa.chunked_array(pa.array(series.array)) if not hasattr(series.array, "_pa_array") \
+            else series.array._pa_array
+        if values.null_count or not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            return series
+        pattern = _INTEGER_LITERAL if dtype is np.int64 else _DECIMAL_LITERAL
+        if not pc.all(pc.match_substring_regex(values, pattern)).as_py():
+            return series
+        target = pa.int64() if dtype is np.int64 else pa.float64()
+        parsed = pc.cast(values, target).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return series
+    return pd.Series(parsed, index=series.index, name=series.name)
 
 
 def _to_data_error(raw: RawTable, frame: pd.DataFrame, cases: pd.DataFrame,

@@ -128,13 +128,18 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
         results = analysed.results
         if previous is not None:
+            import pandas as pd
+
             from analysis.comparison import compare
+            from analysis.results import Results
 
             with clock.stage("comparison"):
-                from analysis.results import Results
-
-                results = results.model_copy(update={"comparison": compare(Results.load(previous), results,
-                                                                            analysed.scores, config)})
+                previous_scores_path = previous.parent / "scores.csv"
+                previous_scores = pd.read_csv(previous_scores_path) if previous_scores_path.is_file() else None
+                comparison = compare(previous=Results.load(previous), previous_scores=previous_scores,
+                                     current=results, current_scores=analysed.scores,
+                                     current_frame=analysed.features, config=config.comparison)
+                results = results.model_copy(update={"comparison": comparison})
         stem = report_stem(period, lang)
         with clock.stage("write_results"):
             results_bytes = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")

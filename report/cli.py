@@ -61,7 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, default=None, help="reporting month YYYY-MM (default: this month)")
     p.add_argument("--lang", choices=("ru", "en"), default=None, help="report language (default ru)")
     p.add_argument("--config", type=Path, help="configuration file (TOML or JSON)")
-    p.add_argument("--previous", type=Path, help="previous month's results.json for the comparison")
+    p.add_argument("--previous", type=Path, help="previous month's results.json for the comparison "
+                   "(default with --archive: the previous period's latest archived results)")
+    p.add_argument("--archive", type=Path, help="also file the outputs under ARCHIVE/<period>/rNNN "
+                   "(never overwriting an archived report)")
+
+    p = sub.add_parser("send", help="email the report: a summary with the PDF attached")
+    p.add_argument("--report", type=Path, required=True, help="output folder of a build")
+    p.add_argument("--to", required=True, help="recipient address(es), comma-separated")
+    p.add_argument("--from", dest="sender", required=True, help="sender address")
+    p.add_argument("--smtp", required=True, help="SMTP server HOST:PORT")
+    security = p.add_mutually_exclusive_group()
+    security.add_argument("--starttls", action="store_true", help="upgrade the connection with STARTTLS")
+    security.add_argument("--ssl", action="store_true", help="connect with implicit TLS")
+    p.add_argument("--dry-run", type=Path, metavar="FILE.eml", help="write the message to FILE.eml instead of sending")
+
+    p = sub.add_parser("verify", help="check a report PDF against its manifest, attachments and inputs")
+    p.add_argument("pdf", type=Path, help="the report PDF (manifest.json beside it)")
+    p.add_argument("--data", type=Path, help="input folder to check against the recorded hashes")
     return parser
 
 
@@ -127,17 +144,60 @@ def _cmd_build(args: argparse.Namespace) -> int:
     period = args.period or _current_period()
     lang = args.lang or config.report.lang
     out = args.out or Path("out") / period
-    if args.previous is not None and not args.previous.is_file():
-        raise _Invalid(f"previous results not found: {args.previous}")
+    previous = args.previous
+    if previous is None and args.archive is not None:
+        from report.archive import find_previous_results
+
+        previous = find_previous_results(args.archive, period)
+    if previous is not None and not previous.is_file():
+        raise _Invalid(f"previous results not found: {previous}")
     progress = Progress()
     try:
         outputs = build_report(data_dir=args.data, out_dir=out, period=period, lang=lang, config=config,
-                               previous=args.previous, progress=progress)
+                               previous=previous, progress=progress)
     finally:
         progress.done()
     for path in outputs.all():
         print(path)
+    if args.archive is not None:
+        from report.archive import archive_outputs
+
+        print(f"archived: {archive_outputs(out, archive_root=args.archive, period=period)}")
     return EXIT_OK
+
+
+def _cmd_send(args: argparse.Namespace) -> int:
+    from report.delivery import ReportFolderError, compose_report_email
+    from report.email import DeliveryError, credentials_from_env, parse_smtp_address, send_message, write_eml
+
+    try:
+        host, port = parse_smtp_address(args.smtp)
+        username, password = credentials_from_env(os.environ)
+        recipients = [a.strip() for a in args.to.split(",") if a.strip()]
+        message = compose_report_email(args.report, sender=args.sender, recipients=recipients)
+    except (ValueError, ReportFolderError) as exc:
+        raise _Invalid(str(exc)) from None
+    if args.dry_run is not None:
+        print(write_eml(message, args.dry_run))
+        return EXIT_OK
+    security = "starttls" if args.starttls else ("ssl" if args.ssl else "none")
+    try:
+        send_message(message, host=host, port=port, security=security, username=username, password=password)
+    except DeliveryError as exc:
+        print(f"oneclick-report: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"sent «{message['Subject']}» to {', '.join(recipients)} via {args.smtp}")
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from report.verify import verify_report
+
+    result = verify_report(args.pdf, data_dir=args.data)
+    for check in result.checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    print("verified" if result.ok else "NOT verified")
+    return EXIT_OK if result.ok else EXIT_FAILURE
 
 
 def _needs_reexec(command: str) -> bool:
@@ -161,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reexec(argv)
     from analysis.errors import DataError
 
-    commands = {"validate": _cmd_validate, "sample": _cmd_sample, "build": _cmd_build}
+    commands = {"validate": _cmd_validate, "sample": _cmd_sample, "build": _cmd_build, "send": _cmd_send,
+                "verify": _cmd_verify}
     try:
         return commands[args.command](args)
     except DataError as exc:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment
 from markupsafe import Markup
 
+from analysis.config import CandidateConfig
 from analysis.results import (
     Candidate,
     CategoricalEda,
@@ -177,14 +178,20 @@ class ViewModel:
     shap_by_feature: Mapping[str, float]
     groups: tuple[tuple[str, tuple[str, ...]], ...]
     config_rows: tuple[tuple[str, Any], ...]
+    candidate_sets: tuple[tuple[str, tuple[CandidateConfig, ...]], ...]
     timings_total: tuple[float, float]
     comparison: ComparisonView | None
 
 
 def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """``(dotted.path, scalar or tuple of scalars)`` rows; a list of mappings is flattened item by
+    item, as ``path[name]`` when the item has a name, else ``path[index]``."""
     if isinstance(value, Mapping):
         for key, item in value.items():
             yield from _flatten(f"{prefix}.{key}" if prefix else str(key), item)
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value):
+        for index, item in enumerate(value):
+            yield from _flatten(f"{prefix}[{item.get('name', index)}]", item)
     else:
         yield prefix, (tuple(value) if isinstance(value, list) else value)
 
@@ -264,7 +271,11 @@ def view_model(results: Results) -> ViewModel:
     runner_up = next((c for c in ranked if c.name != results.model.selected.name), None)
 
     config = results.meta.config.model_dump(mode="python")
-    config["model"].pop("candidates", None)
+    candidate_sets = tuple(
+        (name, value) for name, value in results.meta.config.model
+        if isinstance(value, tuple) and value and all(isinstance(v, CandidateConfig) for v in value))
+    for name, _ in candidate_sets:  # shown as tables of their own
+        config["model"].pop(name, None)
     timings = results.meta.stage_timings
 
     segments = tuple(_segment_view(results, s) for s in results.segments.segments)
@@ -286,6 +297,7 @@ def view_model(results: Results) -> ViewModel:
         shap_by_feature={f.feature: f.value for f in results.importance.global_importance},
         groups=tuple((k, tuple(v)) for k, v in results.data.groups.items()),
         config_rows=tuple(_flatten("", config)),
+        candidate_sets=candidate_sets,
         timings_total=(sum(s.wall_seconds for s in timings), sum(s.cpu_seconds for s in timings)),
         comparison=_comparison_view(results),
     )

@@ -236,7 +236,8 @@ def _embedded_checks(attachments: dict[str, bytes], outer: dict, *, pdf_name: st
     if inner is not None:
         expected_inner = {k: v for k, v in outputs.items() if k != pdf_name}
         if inner["outputs"] == expected_inner:
-            checks.append(Check("embedded_outputs_agree", True, "the embedded outputs are the outer ones minus the PDF"))
+            checks.append(Check("embedded_outputs_agree", True,
+                                "the embedded outputs are the outer ones minus the PDF"))
         else:
             differ = sorted(set(inner["outputs"]).symmetric_difference(expected_inner)
                             | {k for k in set(inner["outputs"]) & set(expected_inner)

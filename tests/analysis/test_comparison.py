@@ -175,8 +175,8 @@ def test_changed_month_counts_customers_and_flags_the_shifted_feature(
     assert (result.psi_threshold, result.psi_warn) == (CONFIG.psi_threshold, CONFIG.psi_warn)
 
 
-def test_categorical_drift_and_new_levels_are_flagged(previous: Results, current: Results, analysis_sample,  # noqa: ANN001
-                                                      frame: pd.DataFrame) -> None:
+def test_categorical_drift_and_new_levels_are_flagged(previous: Results, current: Results,
+                                                      analysis_sample, frame: pd.DataFrame) -> None:  # noqa: ANN001
     shifted = frame.copy()
     category = shifted["popular_category"].astype(str)
     top = previous.eda.categorical[-1].levels[0].level
@@ -224,8 +224,8 @@ def test_comparison_round_trips_inside_results(previous: Results, current: Resul
     assert Results.load(path).comparison == result
 
 
-def test_scores_read_back_from_csv_match_the_same_customers(previous: Results, current: Results,
-                                                            analysis_sample, month_two, tmp_path: Path) -> None:  # noqa: ANN001
+def test_scores_read_back_from_csv_match_the_same_customers(  # noqa: ANN001
+        previous: Results, current: Results, analysis_sample, month_two, tmp_path: Path) -> None:
     cur_frame, cur_scores, _ = month_two
     path = tmp_path / "scores.csv"
     analysis_sample.scores.to_csv(path, index=False)
@@ -235,7 +235,8 @@ def test_scores_read_back_from_csv_match_the_same_customers(previous: Results, c
         len(analysis_sample.scores) - N_GONE, N_NEW, N_GONE)
 
 
-def test_previous_must_be_an_earlier_month(current: Results, analysis_sample, frame: pd.DataFrame) -> None:  # noqa: ANN001
+def test_previous_must_be_an_earlier_month(current: Results, analysis_sample,  # noqa: ANN001
+                                            frame: pd.DataFrame) -> None:
     scores = analysis_sample.scores
     for period in ("2026-10", "2026-11"):
         with pytest.raises(ValueError, match=f"previous results are for {period}"):

@@ -1,0 +1,84 @@
+"""The monthly email: a short summary (plain text and HTML with one inline chart) and the PDF.
+
+Everything in the message is read from a finished build's folder: ``manifest.json`` names the
+outputs, ``results.json`` gives the numbers, the PDF is attached byte-identical. A PDF whose hash
+does not match the manifest is not sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from email.message import EmailMessage
+from pathlib import Path
+
+from analysis.results import Results
+from report.email import Attachment, InlineImage, compose_message
+
+SCATTER_CID = "segments-scatter"
+
+
+class ReportFolderError(Exception):
+    """The folder does not hold a complete, untampered build."""
+
+
+def _read_build(out_dir: Path) -> tuple[dict, Results, Path]:
+    manifest_path = out_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise ReportFolderError(f"{out_dir}: no manifest.json — is this the output folder of `oneclick-report build`?")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    pdfs = [name for name in manifest.get("outputs", {}) if name.endswith(".pdf")]
+    if len(pdfs) != 1:
+        raise ReportFolderError(f"{manifest_path}: expected exactly one PDF among the outputs, found {len(pdfs)}")
+    pdf = out_dir / pdfs[0]
+    if not pdf.is_file():
+        raise ReportFolderError(f"{pdf}: the report PDF named in the manifest is missing")
+    digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    if digest != manifest["outputs"][pdf.name]:
+        raise ReportFolderError(f"{pdf}: its SHA-256 does not match manifest.json; refusing to send it")
+    return manifest, Results.load(out_dir / "results.json"), pdf
+
+
+def report_language(pdf: Path) -> str:
+    """The report language from its file name (``…_ru.pdf``)."""
+    return "en" if pdf.stem.endswith("_en") else "ru"
+
+
+def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the summary email (no JavaScript; the chart by ``cid:``)."""
+    from report.env import make_environment
+    from report.render import summary_view
+
+    env = make_environment(lang=lang)
+    view = summary_view(results, lang=lang)
+    t = env.globals["t"]
+    subject = t("email.subject", period=env.filters["period"](results.meta.period))
+    html = env.get_template("email.html").render(results=results, view=view, cid=SCATTER_CID, subject=subject)
+    f = env.filters
+    lines = [subject, "", t("email.intro", period=f["period"](results.meta.period)), ""]
+    lines += [f"- {kpi.label}: {kpi.value}" for kpi in view.kpis]
+    lines += ["", t("email.actions"), *[f"{i}. {a}" for i, a in enumerate(view.actions, start=1)], "",
+              t("email.attached")]
+    return subject, "\n".join(lines) + "\n", html
+
+
+def compose_report_email(out_dir: Path, *, sender: str, recipients: list[str]) -> EmailMessage:
+    """The message for the build in ``out_dir``.
+
+    Raises
+    ------
+    ReportFolderError
+        When the folder is not a complete build or its PDF does not match the manifest.
+    """
+    from report.figures.charts import segments_scatter
+    from report.figures.style import to_png
+
+    _, results, pdf = _read_build(out_dir)
+    lang = report_language(pdf)
+    subject, text, html = email_texts(results, lang=lang)
+    figure = segments_scatter(results.segments, lang=lang, rasterize_above=results.meta.config.report.rasterize_above)
+    image = InlineImage(cid=SCATTER_CID, data=to_png(figure, dpi=96), subtype="png")
+    return compose_message(
+        subject=subject, sender=sender, recipients=recipients, text=text, html=html, inline_images=[image],
+        attachments=[Attachment(filename=pdf.name, data=pdf.read_bytes(), maintype="application", subtype="pdf")],
+    )
