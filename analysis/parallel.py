@@ -46,12 +46,15 @@ class Forked:
         self.fd: int | None = None
         if not (enabled and _can_fork()):
             return
+        read_fd, write_fd = os.pipe()
         try:
-            read_fd, write_fd = os.pipe()
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):  # nothing buffered twice
+                if stream is not None:
+                    stream.flush()
             pid = os.fork()
-        except OSError:
+        except (OSError, ValueError):
+            os.close(read_fd)
+            os.close(write_fd)
             return
         if pid == 0:  # the child: compute, send, leave without running any of the parent's exit code
             os.close(read_fd)

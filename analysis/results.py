@@ -259,7 +259,7 @@ class Candidate(_Frozen):
     params: dict[str, Scalar]
     cv_roc_auc_mean: float | None
     cv_roc_auc_std: float | None
-    fit_seconds: float
+    fit_seconds: float | None
     n_configurations: int
     skipped: bool = False
     note: str = ""
@@ -384,7 +384,7 @@ class ImportanceResult(_Frozen):
     per_segment: dict[str, tuple[FeatureValue, ...]]
     examples: tuple[CustomerExplanation, ...]
     permutation: tuple[FeatureValue, ...]
-    seconds: float
+    seconds: float | None
 
 
 # ----------------------------------------------------------------------------------- segments
@@ -548,6 +548,20 @@ class Results(_Frozen):
             if seg.key == key:
                 return seg
         raise KeyError(key)
+
+    def without_measurements(self) -> Results:
+        """A copy without the run's own measurements (stage timings, fit and SHAP seconds).
+
+        They vary from run to run, so the archived report (HTML, PDF and the results attached to
+        it) is rendered from this copy and stays byte-reproducible; the full ``results.json`` beside
+        the outputs and ``manifest.json`` keep the measurements.
+        """
+        candidates = tuple(c.model_copy(update={"fit_seconds": None}) for c in self.model.candidates)
+        return self.model_copy(update={
+            "meta": self.meta.model_copy(update={"stage_timings": ()}),
+            "model": self.model.model_copy(update={"candidates": candidates}),
+            "importance": self.importance.model_copy(update={"seconds": None}),
+        })
 
     def save(self, path: Path) -> None:
         """Write as JSON (UTF-8, stable key order)."""

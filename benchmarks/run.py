@@ -12,6 +12,11 @@ analysis ones). On the real data the analyst's notebook protocol
 (``../shared/bench/notebook_protocol.py``) runs in the same session, side by side, and the ratio
 build / notebook is printed: the goal is ≤ 0.5.
 
+Stages marked ∥ ran in a forked worker beside the main process (``config.n_jobs > 1``): EDA and
+correlations beside the model, permutation importance beside the SHAP values; their wall time
+overlaps the stages around them. The row "start-up, imports, other" is what no stage covers
+(interpreter start-up, imports, the CLI's re-exec, publishing the outputs).
+
 ``--stages-only`` runs the analysis (no rendering) through :func:`analysis.pipeline.run_analysis`:
 in a fresh interpreter per data set (so peak memory and import time are per data set), or in this
 very process with ``--in-process``.

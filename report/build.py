@@ -144,21 +144,26 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         with clock.stage("write_results"):
             results_bytes = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")
             (work / "results.json").write_bytes(results_bytes)
+            # The report, and the results attached to it, leave out the run's own timings so that
+            # the same inputs, configuration and code give a byte-identical HTML and PDF.
+            archived = results.without_measurements()
+            archived_bytes = archived.model_dump_json(by_alias=True, indent=1).encode("utf-8")
             scores_bytes = analysed.scores.to_csv(index=False, lineterminator="\n").encode("utf-8")
             (work / "scores.csv").write_bytes(scores_bytes)
         from report.figures.charts import build_figures
         from report.render import render_html
 
         with clock.stage("figures"):
-            figures = build_figures(results, lang=lang, dpi=config.report.dpi,
+            figures = build_figures(archived, lang=lang, dpi=config.report.dpi,
                                     rasterize_above=config.report.rasterize_above)
         with clock.stage("html"):
-            html = render_html(results, lang=lang, figures=figures)
+            html = render_html(archived, lang=lang, figures=figures)
             html_bytes = html.encode("utf-8")
             (work / f"{stem}.html").write_bytes(html_bytes)
         wall_clock = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        inner_outputs = {"results.json": sha256_bytes(results_bytes), "scores.csv": sha256_bytes(scores_bytes),
-                         f"{stem}.html": sha256_bytes(html_bytes)}
+        outputs = {"results.json": sha256_bytes(results_bytes), "scores.csv": sha256_bytes(scores_bytes),
+                   f"{stem}.html": sha256_bytes(html_bytes)}
+        inner_outputs = {**outputs, "results.json": sha256_bytes(archived_bytes)}
         meta = json.loads(results.meta.model_dump_json())
         inner = _manifest(results_meta=meta, outputs=inner_outputs, wall_clock=wall_clock,
                           timings=[t.model_dump() for t in clock.timings])
@@ -169,15 +174,17 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
 
         with clock.stage("pdf"):
             render_pdf(html, out_path=work / f"{stem}.pdf",
-                       attachments=[("results.json", results_bytes, "Results of the analysis (JSON)"),
+                       attachments=[("results.json", archived_bytes,
+                                     "Results of the analysis (JSON, without the run's timings)"),
                                     ("scores.csv", scores_bytes, "Per-customer probability, segment and offer"),
                                     ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance")],
                        base_dir=work, created=results.meta.report_date)
         pdf_bytes = (work / f"{stem}.pdf").read_bytes()
         outer = _manifest(results_meta=meta,
-                          outputs={**inner_outputs, f"{stem}.pdf": sha256_bytes(pdf_bytes)},
+                          outputs={**outputs, f"{stem}.pdf": sha256_bytes(pdf_bytes)},
                           wall_clock=wall_clock, timings=[t.model_dump() for t in clock.timings])
         outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
+        outer["attached"] = {"results.json": inner_outputs["results.json"]}
         (work / "manifest.json").write_bytes(_json_bytes(outer))
         return _publish(work, out_dir, stem)
     finally:
