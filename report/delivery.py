@@ -47,18 +47,30 @@ def report_language(pdf: Path) -> str:
 def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the summary email (no JavaScript; the chart by ``cid:``)."""
     from report.env import make_environment
-    from report.render import summary_view
+    from report.render import view_model
 
     env = make_environment(lang=lang)
-    view = summary_view(results, lang=lang)
-    t = env.globals["t"]
-    subject = t("email.subject", period=env.filters["period"](results.meta.period))
-    html = env.get_template("email.html").render(results=results, view=view, cid=SCATTER_CID, subject=subject)
-    f = env.filters
-    lines = [subject, "", t("email.intro", period=f["period"](results.meta.period)), ""]
-    lines += [f"- {kpi.label}: {kpi.value}" for kpi in view.kpis]
-    lines += ["", t("email.actions"), *[f"{i}. {a}" for i, a in enumerate(view.actions, start=1)], "",
-              t("email.attached")]
+    view = view_model(results)
+    t, f = env.globals["t"], env.filters
+    period = f["period"](results.meta.period)
+    subject = t("email.subject", period=period)
+    priority = view.priority.segment
+    kpis = [
+        (f["num"](results.data.n_customers_analysed), t("kpi.analysed")),
+        (f["pct"](results.segments.share_high_risk), t("kpi.share_at_risk")),
+        (f["money"](results.segments.total_profit_at_risk), t("kpi.profit_at_risk")),
+        (f["num"](results.model.test.roc_auc, 3), "ROC-AUC"),
+    ]
+    html = env.get_template("email.html").render(results=results, view=view, kpis=kpis, cid=SCATTER_CID,
+                                                 subject=subject)
+    lines = [subject, "", t("email.intro", period=period), ""]
+    lines += [f"- {label}: {value}" for value, label in kpis]
+    lines += ["", f"{t('email.priority')}: {priority.title.get(lang)} — {f['num'](priority.n_customers)} "
+                  f"({f['pct'](priority.share)}), {t('email.mean_probability')} {f['pct'](priority.mean_probability)}.",
+              "", t("email.actions")]
+    lines += [f"{i}. {a.recommendation.title.get(lang)} ({a.segment.title.get(lang)}): {a.recommendation.text.get(lang)}"
+              for i, a in enumerate(view.top_actions, start=1)]
+    lines += ["", t("email.attached")]
     return subject, "\n".join(lines) + "\n", html
 
 
