@@ -155,7 +155,7 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
 
         with clock.stage("figures"):
             figures = build_figures(archived, lang=lang, dpi=config.report.dpi,
-                                    rasterize_above=config.report.rasterize_above)
+                                    rasterize_above=config.report.rasterize_above, n_jobs=config.n_jobs)
         with clock.stage("html"):
             html = render_html(archived, lang=lang, figures=figures)
             html_bytes = html.encode("utf-8")
