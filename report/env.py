@@ -116,13 +116,22 @@ def make_filters(lang: str) -> dict[str, Callable[..., str]]:
             return num(value, 2)
         return auto(value)
 
+    def exact(number: float) -> str:
+        """A data value as recorded: every decimal kept (up to 4), in the locale."""
+        if number.is_integer():
+            return fmt_number(number, lang)
+        text = fmt_number(number, lang, digits=4)
+        return text.rstrip("0").rstrip(",.")
+
     def datum(value: Any) -> str:
         if isinstance(value, str):
             try:
                 number = float(value)
             except ValueError:
                 return value
-            return auto(number) if math.isfinite(number) else value
+            return exact(number) if math.isfinite(number) else value
+        if isinstance(value, float) and math.isfinite(value):
+            return exact(value)
         return scalar(value)
 
     def feature_label(name: str) -> str:
@@ -143,7 +152,7 @@ def make_filters(lang: str) -> dict[str, Callable[..., str]]:
 
     return {
         "num": num, "auto": auto, "pct": pct, "money": money, "pval": pval, "signed": signed, "pp": pp,
-        "scalar": scalar, "datum": datum, "evidence": evidence, "feature_label": feature_label,
+        "scalar": scalar, "datum": datum, "exact": exact, "evidence": evidence, "feature_label": feature_label,
         "period": period, "date": date, "cmp": cmp,
     }
 
