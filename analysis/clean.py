@@ -16,7 +16,7 @@ import pandas as pd
 from analysis.config import CleaningConfig
 from analysis.errors import DataError
 from analysis.load import RawTable, bad_rows
-from analysis.results import CleaningEntry
+from analysis.results import CleaningEntry, LocalizedText
 from analysis.schema import Kind, Table
 
 _SPACES = re.compile(r"\s+")
@@ -101,12 +101,14 @@ def map_vocabulary(raw: RawTable, frame: pd.DataFrame, column: str, vocabulary: 
             mapping[value] = target
             log.append(CleaningEntry(table=table.name, column=source, action=action, from_=value, to=target,
                                      rows=int(counts[value]),
-                                     note=f"edit distance {levenshtein(str(value), target)}"
-                                     if action == "fix_typo" else ""))
+                                     note=LocalizedText(ru=f"расстояние Левенштейна {levenshtein(str(value), target)}",
+                                                       en=f"edit distance {levenshtein(str(value), target)}")
+                                     if action == "fix_typo" else None))
         elif action == "unknown" and open_vocabulary:
             log.append(CleaningEntry(table=table.name, column=source, action="new_category", from_=value,
                                      to=value, rows=int(counts[value]),
-                                     note="no near-typo of a known value; kept as a new category"))
+                                     note=LocalizedText(ru="не похоже на опечатку известного значения; оставлено как новая категория",
+                                                       en="no near-typo of a known value; kept as a new category")))
     if mapping:
         frame = frame.copy()
         frame[column] = series.replace(mapping)
@@ -139,7 +141,8 @@ def drop_duplicates(raw: RawTable, frame: pd.DataFrame, raw_frame: pd.DataFrame,
         if n_implicit:
             log.append(CleaningEntry(table=table.name, column=None, action="drop_implicit_duplicates",
                                      from_=None, to=None, rows=n_implicit,
-                                     note="identical after whitespace, case and typo fixes"))
+                                     note=LocalizedText(ru="совпадают после исправления пробелов, регистра и опечаток",
+                                                   en="identical after whitespace, case and typo fixes")))
         keep = ~dup_all
         frame = frame[keep]
         positions_kept = np.flatnonzero(keep)

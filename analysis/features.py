@@ -18,7 +18,8 @@ from analysis.clean import detect_outliers, drop_duplicates, map_vocabulary, nor
 from analysis.config import Config
 from analysis.errors import BadRow, DataError
 from analysis.load import RawTable, read_all
-from analysis.results import CleaningEntry, DataResult, FeatureInfo, OutlierInfo, TableSummary
+from analysis.results import CleaningEntry, DataResult, FeatureInfo, LocalizedText, OutlierInfo, TableSummary
+from analysis.textfmt import fmt_number
 from analysis.schema import (
     BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY,
     NUMERIC_FEATURES, PERIOD_FEATURES, POSITIVE_LABEL, TARGET, Kind, feature_label,
@@ -165,7 +166,8 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pd.DataFrame], log: list
     if n_inactive:
         log.append(CleaningEntry(table="market_money", column=MARKET_MONEY.column("revenue").source,
                                  action="drop_inactive_customers", from_=None, to=None, rows=n_inactive,
-                                 note="revenue is zero in at least one of the three months"))
+                                 note=LocalizedText(ru="нулевая выручка хотя бы в одном из трёх месяцев",
+                                                    en="revenue is zero in at least one of the three months")))
     revenue = revenue[active]
     n_active = int(active.sum())
 
@@ -184,8 +186,11 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pd.DataFrame], log: list
                 table="market_money", column=MARKET_MONEY.column("revenue").source,
                 action="drop_outlier_customer" if policy == "drop" else "cap_outlier",
                 from_=float(value), to=None if policy == "drop" else round(decision.threshold, 2), rows=1,
-                note=f"customer {int(cid)}: above the robust threshold {decision.threshold:.1f} "
-                     f"(median + {config.cleaning.outlier_mad_k:g}·MAD, ≥ {config.cleaning.outlier_min_ratio:g}× median)"))
+                note=LocalizedText(
+                    ru=f"клиент {int(cid)}: выше устойчивого порога {fmt_number(decision.threshold, 'ru', digits=1)} "
+                       f"(медиана + {config.cleaning.outlier_mad_k:g}·MAD, не менее {config.cleaning.outlier_min_ratio:g} медиан)",
+                    en=f"customer {int(cid)}: above the robust threshold {fmt_number(decision.threshold, 'en', digits=1)} "
+                       f"(median + {config.cleaning.outlier_mad_k:g}·MAD, ≥ {config.cleaning.outlier_min_ratio:g}× median)")))
         if policy == "drop":
             keep = ~revenue.index.isin(decision.ids)
             n_dropped_outlier = int((~keep).sum())

@@ -82,7 +82,7 @@ class CleaningEntry(_Frozen):
     from_: Scalar = Field(alias="from")
     to: Scalar
     rows: int
-    note: str = ""
+    note: LocalizedText | None = None
 
 
 class OutlierInfo(_Frozen):

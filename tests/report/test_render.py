@@ -356,7 +356,7 @@ def _with_payload(results: Results) -> Results:
 
         entry = CleaningEntry(table="market_file", column="x", action="fix_typo", **{"from": "a"}, to="b", rows=1)
         log = [entry]
-    log[0] = entry.model_copy(update={"from_": PAYLOAD, "column": PAYLOAD, "note": PAYLOAD})
+    log[0] = entry.model_copy(update={"from_": PAYLOAD, "column": PAYLOAD, "note": LocalizedText(ru=PAYLOAD, en=PAYLOAD)})
     cat = results.eda.categorical[0]
     levels = (cat.levels[0].model_copy(update={"level": PAYLOAD}), *cat.levels[1:])
     eda = results.eda.model_copy(update={"categorical": (cat.model_copy(update={
