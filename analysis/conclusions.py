@@ -23,7 +23,7 @@ def write_conclusions(*, data: DataResult, eda: EdaResult, correlation: Correlat
     """A handful of conclusions, each a sentence built from the numbers of this run."""
     out: list[Conclusion] = []
     out.append(Conclusion(key="data", text=LocalizedText(
-        ru=(f"Проанализировано {fmt_number(data.n_customers_analysed, 'ru')} клиентов, активных все три месяца; "
+        ru=(f"Проанализировано клиентов, активных все три месяца: {fmt_number(data.n_customers_analysed, 'ru')}; "
             f"у {fmt_percent(data.declined_share, 'ru')} из них покупательская активность снизилась."),
         en=(f"{fmt_number(data.n_customers_analysed, 'en')} customers active in all three months were analysed; "
             f"the purchasing activity of {fmt_percent(data.declined_share, 'en')} of them declined."))))
@@ -57,8 +57,8 @@ def write_conclusions(*, data: DataResult, eda: EdaResult, correlation: Correlat
     priority = next(s for s in segments.segments if s.priority)
     share_par = priority.profit_at_risk / segments.total_profit_at_risk if segments.total_profit_at_risk else 0.0
     out.append(Conclusion(key="priority", text=LocalizedText(
-        ru=(f"Приоритетный сегмент «{priority.title.ru}» — {fmt_number(priority.n_customers, 'ru')} клиентов "
-            f"({fmt_percent(priority.share, 'ru')}) со средней вероятностью снижения "
+        ru=(f"Приоритетный сегмент «{priority.title.ru}»: клиентов — {fmt_number(priority.n_customers, 'ru')} "
+            f"({fmt_percent(priority.share, 'ru')} всех), средняя вероятность снижения — "
             f"{fmt_percent(priority.mean_probability, 'ru')}; на него приходится "
             f"{fmt_percent(share_par, 'ru')} ожидаемой прибыли под риском."),
         en=(f"The priority segment «{priority.title.en}» has {fmt_number(priority.n_customers, 'en')} customers "
@@ -69,9 +69,10 @@ def write_conclusions(*, data: DataResult, eda: EdaResult, correlation: Correlat
     dd = segments.deep_dive
     if dd.n_promo_unpaid:
         out.append(Conclusion(key="deep_dive", text=LocalizedText(
-            ru=(f"В приоритетном сегменте {fmt_number(dd.n_promo_unpaid, 'ru')} клиентов "
-                f"({fmt_percent(dd.share_promo_unpaid, 'ru')}) покупают в основном по акциям и держат неоплаченные "
-                f"товары в корзине — им первым нужны уведомления об акциях на товары из корзины."),
+            ru=(f"Покупателей по акциям с неоплаченными товарами в корзине в приоритетном сегменте: "
+                f"{fmt_number(dd.n_promo_unpaid, 'ru')} из {fmt_number(dd.n_customers, 'ru')} "
+                f"({fmt_percent(dd.share_promo_unpaid, 'ru')}) — им первым нужны уведомления об акциях на товары "
+                f"из корзины."),
             en=(f"In the priority segment {fmt_number(dd.n_promo_unpaid, 'en')} customers "
                 f"({fmt_percent(dd.share_promo_unpaid, 'en')}) buy mostly on promotion and keep unpaid items in "
                 f"the cart — they should be the first to get notices of promotions on their cart items."))))

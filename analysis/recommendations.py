@@ -65,7 +65,7 @@ def promo_cart(view: SegmentView, cfg: RecommendationConfig) -> Recommendation |
         text=LocalizedText(
             ru=(f"Доля акционных покупок {_vs(promo, promo_o, 'ru', percent=True)}, неоплаченных товаров в корзине "
                 f"в среднем {_vs(unpaid, unpaid_o, 'ru')}. Уведомлять об акциях и скидках на товары, оставленные в "
-                f"корзине, и на похожие товары; {fmt_number(audience, 'ru')} клиентов сегмента подходят под оба условия."),
+                f"корзине, и на похожие товары; клиентов сегмента, подходящих под оба условия: {fmt_number(audience, 'ru')}."),
             en=(f"Promo purchases make up {_vs(promo, promo_o, 'en', percent=True)}, and unpaid items in the cart "
                 f"average {_vs(unpaid, unpaid_o, 'en')}. Notify them of promotions and discounts on the items left "
                 f"in the cart and on similar goods; {fmt_number(audience, 'en')} customers of the segment meet both "
@@ -109,8 +109,8 @@ def premium_trial(view: SegmentView, cfg: RecommendationConfig) -> Recommendatio
         key="premium_trial",
         title=LocalizedText(ru="Пробные привилегии премиум-сервиса", en="Premium trial perks"),
         text=LocalizedText(
-            ru=(f"Премиум-сервисом пользуются {_vs(premium, premium_o, 'ru', percent=True)}. Для "
-                f"{fmt_number(audience, 'ru')} премиум-клиентов под риском — бонусный месяц привилегий "
+            ru=(f"Премиум-сервисом пользуются {_vs(premium, premium_o, 'ru', percent=True)}. Премиум-клиентам "
+                f"под риском (их {fmt_number(audience, 'ru')}) — бонусный месяц привилегий "
                 f"(бесплатная доставка, ранний доступ к акциям); остальным — пробный период премиума."),
             en=(f"Premium service is used by {_vs(premium, premium_o, 'en', percent=True)}. For the "
                 f"{fmt_number(audience, 'en')} premium customers at risk, a bonus month of perks (free delivery, "
@@ -135,8 +135,8 @@ def more_communication(view: SegmentView, cfg: RecommendationConfig) -> Recommen
         title=LocalizedText(ru="Больше коммуникаций с согласившимися", en="More contact with those who consented"),
         text=LocalizedText(
             ru=(f"Маркетинговых касаний за 6 месяцев {_vs(mk, mk_o, 'ru')} в месяц. Увеличить частоту "
-                f"персональных рассылок и звонков только для {fmt_number(audience, 'ru')} клиентов "
-                f"({fmt_percent(consent, 'ru')}), давших согласие на сообщения."),
+                f"персональных рассылок и звонков только для тех, кто дал согласие на сообщения "
+                f"(их {fmt_number(audience, 'ru')}, {fmt_percent(consent, 'ru')} сегмента)."),
             en=(f"Marketing touches over 6 months average {_vs(mk, mk_o, 'en')} a month. Increase personal "
                 f"mailings and calls only for the {fmt_number(audience, 'en')} customers ({fmt_percent(consent, 'en')}) "
                 f"who consented to messages.")),
@@ -160,7 +160,7 @@ def fix_service(view: SegmentView, cfg: RecommendationConfig) -> Recommendation 
         title=LocalizedText(ru="Устранить сбои и извиниться", en="Fix errors and apologise"),
         text=LocalizedText(
             ru=(f"Сбоев сервиса {_vs(err, err_o, 'ru')}. Передать разработке сценарии со сбоями этих клиентов и "
-                f"отправить {fmt_number(audience, 'ru')} клиентам с числом сбоев выше среднего извинение с промокодом."),
+                f"отправить клиентам с числом сбоев выше среднего (их {fmt_number(audience, 'ru')}) извинение с промокодом."),
             en=(f"Service errors average {_vs(err, err_o, 'en')}. Hand the failing journeys to engineering and send "
                 f"the {fmt_number(audience, 'en')} customers with above-average errors an apology with a promo code.")),
         audience=audience,
