@@ -22,6 +22,14 @@ from analysis.textfmt import fmt_auto, fmt_number, fmt_p_value, fmt_percent
 
 _MAGNITUDE_RU = {"negligible": "пренебрежимо мал", "small": "слабый", "medium": "умеренный", "large": "сильный"}
 _MAGNITUDE_EN = {"negligible": "negligible", "small": "small", "medium": "medium", "large": "large"}
+#: «связь …» is feminine.
+_ASSOCIATION_RU = {"small": "слабая", "medium": "умеренная", "large": "сильная"}
+
+
+def _p_clause(p: float, lang: str) -> str:
+    """``p < 0,001`` or ``p = 0,042`` in the locale."""
+    text = fmt_p_value(p, lang)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def magnitude(effect: float, config: EdaConfig) -> str:
@@ -87,22 +95,20 @@ def interpret_numeric(feature: str, declined: ClassStats, stable: ClassStats, te
     d_ru, s_ru = fmt_auto(declined.mean, "ru"), fmt_auto(stable.mean, "ru")
     d_en, s_en = fmt_auto(declined.mean, "en"), fmt_auto(stable.mean, "en")
     r_ru, r_en = fmt_number(test.effect_size, "ru", digits=2), fmt_number(test.effect_size, "en", digits=2)
-    p_ru, p_en = fmt_p_value(test.p_value, "ru"), fmt_p_value(test.p_value, "en")
-    p_ru = p_ru if p_ru.startswith("<") else "= " + p_ru
-    p_en = p_en if p_en.startswith("<") else "= " + p_en
+    p_ru, p_en = _p_clause(test.p_value, "ru"), _p_clause(test.p_value, "en")
     if not test.significant or test.magnitude == "negligible":
         ru = (f"«{ru_label}»: у клиентов со сниженной активностью в среднем {d_ru} против {s_ru} у остальных — "
-              f"различие несущественно (r = {r_ru}, p {p_ru}).")
+              f"различие несущественно (r = {r_ru}, {p_ru}).")
         en = (f"{en_label}: customers whose activity declined average {d_en} against {s_en} for the others — "
-              f"no material difference (r = {r_en}, p {p_en}).")
+              f"no material difference (r = {r_en}, {p_en}).")
         return LocalizedText(ru=ru, en=en)
     higher = test.effect_size > 0
     ru = (f"«{ru_label}»: у клиентов со сниженной активностью в среднем {d_ru} против {s_ru} у остальных — "
           f"{'выше' if higher else 'ниже'}; эффект {_MAGNITUDE_RU[test.magnitude]} "
-          f"(ранговая бисериальная r = {r_ru}, p {p_ru}).")
+          f"(ранговая бисериальная r = {r_ru}, {p_ru}).")
     en = (f"{en_label}: customers whose activity declined average {d_en} against {s_en} for the others — "
           f"{'higher' if higher else 'lower'}, a {_MAGNITUDE_EN[test.magnitude]} effect "
-          f"(rank-biserial r = {r_en}, p {p_en}).")
+          f"(rank-biserial r = {r_en}, {p_en}).")
     return LocalizedText(ru=ru, en=en)
 
 
@@ -112,19 +118,17 @@ def interpret_categorical(feature: str, levels: tuple[CategoryCount, ...], test:
     ranked = sorted((lv for lv in levels if lv.declined + lv.stable > 0), key=lambda lv: lv.declined_share)
     hi, lo = ranked[-1], ranked[0]
     v_ru, v_en = fmt_number(test.effect_size, "ru", digits=2), fmt_number(test.effect_size, "en", digits=2)
-    p_ru, p_en = fmt_p_value(test.p_value, "ru"), fmt_p_value(test.p_value, "en")
-    p_ru = p_ru if p_ru.startswith("<") else "= " + p_ru
-    p_en = p_en if p_en.startswith("<") else "= " + p_en
+    p_ru, p_en = _p_clause(test.p_value, "ru"), _p_clause(test.p_value, "en")
     strength_ru = "связь несущественна" if (not test.significant or test.magnitude == "negligible") \
-        else f"связь {_MAGNITUDE_RU[test.magnitude].replace('мал', 'мала')}"
+        else f"связь {_ASSOCIATION_RU[test.magnitude]}"
     strength_en = "no material association" if (not test.significant or test.magnitude == "negligible") \
         else f"a {_MAGNITUDE_EN[test.magnitude]} association"
     ru = (f"«{ru_label}»: доля клиентов со сниженной активностью выше всего у «{hi.level}» "
           f"({fmt_percent(hi.declined_share, 'ru')}) и ниже всего у «{lo.level}» ({fmt_percent(lo.declined_share, 'ru')}); "
-          f"{strength_ru} (V Крамера = {v_ru}, p {p_ru}).")
+          f"{strength_ru} (V Крамера = {v_ru}, {p_ru}).")
     en = (f"{en_label}: the share of customers whose activity declined is highest for «{hi.level}» "
           f"({fmt_percent(hi.declined_share, 'en')}) and lowest for «{lo.level}» ({fmt_percent(lo.declined_share, 'en')}); "
-          f"{strength_en} (Cramér's V = {v_en}, p {p_en}).")
+          f"{strength_en} (Cramér's V = {v_en}, {p_en}).")
     return LocalizedText(ru=ru, en=en)
 
 

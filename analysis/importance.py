@@ -10,6 +10,8 @@ TreeSHAP's fast path approximation (or none for non-tree models).
 
 from __future__ import annotations
 
+from functools import partial
+
 import time
 from dataclasses import dataclass
 
@@ -18,7 +20,7 @@ import pandas as pd
 
 from analysis.config import ImportanceConfig
 from analysis.features import PreparedData
-from analysis.model import TREE_FAMILIES, ModelOutput
+from analysis.model import TREE_FAMILIES, ModelOutput, scores_of
 from analysis.results import Beeswarm, Contribution, CustomerExplanation, FeatureValue, ImportanceResult
 from analysis.schema import CATEGORICAL_FEATURES, FEATURES
 
@@ -189,9 +191,7 @@ def explain(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *,
             exact[:] = False
             exact[exact_rows] = True
         background = transform(rng.choice(n, config.background_rows, replace=False))
-        fn = (lambda A: estimator.predict_proba(A)[:, 1]) if hasattr(estimator, "predict_proba") \
-            else estimator.decision_function
-        explainer = shap.PermutationExplainer(fn, background, seed=random_state)
+        explainer = shap.PermutationExplainer(partial(scores_of, estimator), background, seed=random_state)
         result = explainer(transform(exact_rows), max_evals=2 * len(names) + 1, silent=True)
         values[exact_rows] = _aggregate(result.values, groups)
         base = float(np.mean(result.base_values))
@@ -225,8 +225,7 @@ def grouped_permutation_importance(estimator, Z: np.ndarray, y: np.ndarray, grou
     (mean, std) per original feature, in :data:`FEATURES` order.
     """
     rng = np.random.default_rng(random_state)
-    score = (lambda A: estimator.predict_proba(A)[:, 1]) if hasattr(estimator, "predict_proba") \
-        else estimator.decision_function
+    score = partial(scores_of, estimator)
     baseline = _roc_auc(y, score(Z))
     drops = np.zeros((len(FEATURES), n_repeats))
     # All shuffled copies of one feature are scored in one call: one thread-pool dispatch instead of

@@ -89,13 +89,13 @@ def build_pipeline(candidate: CandidateConfig, params: dict[str, Scalar], *, ran
     ])
 
 
-def scores_of(pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:
-    """Positive-class score: ``predict_proba`` where available, else ``decision_function``."""
-    if hasattr(pipeline, "predict_proba") and not (
-            pipeline.named_steps["model"].__class__.__name__ == "SVC"
-            and not getattr(pipeline.named_steps["model"], "probability", False)):
-        return pipeline.predict_proba(X)[:, 1]
-    return pipeline.decision_function(X)
+def scores_of(estimator: Pipeline | ClassifierMixin, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+    """Positive-class score of a pipeline or bare estimator: ``predict_proba`` where available, else
+    ``decision_function`` (scikit-learn hides ``predict_proba`` where it is unavailable, e.g. an SVC
+    without ``probability=True``)."""
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X)[:, 1]
+    return estimator.decision_function(X)
 
 
 def _grid(candidate: CandidateConfig) -> list[dict[str, Scalar]]:

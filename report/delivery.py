@@ -7,7 +7,6 @@ does not match the manifest is not sent.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,21 +21,23 @@ class ReportFolderError(Exception):
     """The folder does not hold a complete, untampered build."""
 
 
-def _read_build(out_dir: Path) -> tuple[dict, Results, Path]:
+def _read_build(out_dir: Path) -> tuple[Results, Path]:
+    """The results and the PDF of a finished build, refused unless :func:`verify_report` accepts it."""
+    from report.verify import verify_report
+
     manifest_path = out_dir / "manifest.json"
     if not manifest_path.is_file():
         raise ReportFolderError(f"{out_dir}: no manifest.json — is this the output folder of `oneclick-report build`?")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    pdfs = [name for name in manifest.get("outputs", {}) if name.endswith(".pdf")]
+    pdfs = [name for name in json.loads(manifest_path.read_text(encoding="utf-8")).get("outputs", {})
+            if name.endswith(".pdf")]
     if len(pdfs) != 1:
         raise ReportFolderError(f"{manifest_path}: expected exactly one PDF among the outputs, found {len(pdfs)}")
     pdf = out_dir / pdfs[0]
-    if not pdf.is_file():
-        raise ReportFolderError(f"{pdf}: the report PDF named in the manifest is missing")
-    digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
-    if digest != manifest["outputs"][pdf.name]:
-        raise ReportFolderError(f"{pdf}: its SHA-256 does not match manifest.json; refusing to send it")
-    return manifest, Results.load(out_dir / "results.json"), pdf
+    verified = verify_report(pdf)
+    if not verified.ok:
+        failed = "; ".join(f"{c.name}: {c.detail}" for c in verified.failures)
+        raise ReportFolderError(f"{pdf}: does not match its manifest, refusing to send it ({failed})")
+    return Results.load(out_dir / "results.json"), pdf
 
 
 def report_language(pdf: Path) -> str:
@@ -85,7 +86,7 @@ def compose_report_email(out_dir: Path, *, sender: str, recipients: list[str]) -
     from report.figures.charts import segments_scatter
     from report.figures.style import to_png
 
-    _, results, pdf = _read_build(out_dir)
+    results, pdf = _read_build(out_dir)
     lang = report_language(pdf)
     subject, text, html = email_texts(results, lang=lang)
     figure = segments_scatter(results.segments, lang=lang, rasterize_above=results.meta.config.report.rasterize_above)

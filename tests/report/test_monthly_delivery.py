@@ -160,3 +160,19 @@ def test_later_month_with_previous(builds, sample_dir: Path, tmp_path: Path) -> 
                           text=True, check=False).stdout if shutil.which("pdftotext") else ""
     if text:
         assert "сентябрь 2026" in text
+
+
+def test_send_refuses_a_report_that_does_not_match_its_manifest(builds, tmp_path: Path,  # noqa: ANN001
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out1, _, _ = builds
+    copy = tmp_path / "copy"
+    shutil.copytree(out1, copy)
+    pdf = copy / f"{STEM}.pdf"
+    data = bytearray(pdf.read_bytes())
+    data[-100] ^= 0x01
+    pdf.write_bytes(bytes(data))
+    eml = tmp_path / "m.eml"
+    code = main(["send", "--report", str(copy), "--to", "a@example.com", "--from", "b@example.com",
+                 "--smtp", "127.0.0.1:25", "--dry-run", str(eml)])
+    assert code == 2 and not eml.exists()
+    assert "refusing to send" in capsys.readouterr().err
