@@ -151,15 +151,15 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
             scores_bytes = analysed.scores.to_csv(index=False, lineterminator="\n").encode("utf-8")
             (work / "scores.csv").write_bytes(scores_bytes)
         from report.figures.charts import build_figures
-        from report.render import render_html
+        from report.render import paged_document, render_html
 
         with clock.stage("figures"):
             figures = build_figures(archived, lang=lang, dpi=config.report.dpi,
                                     rasterize_above=config.report.rasterize_above, n_jobs=config.n_jobs)
         with clock.stage("html"):
-            html = render_html(archived, lang=lang, figures=figures)
-            html_bytes = html.encode("utf-8")
+            html_bytes = render_html(archived, lang=lang, figures=figures).encode("utf-8")
             (work / f"{stem}.html").write_bytes(html_bytes)
+            paged = paged_document(archived, lang=lang, figures=figures, n_parts=config.n_jobs)
         wall_clock = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         outputs = {"results.json": sha256_bytes(results_bytes), "scores.csv": sha256_bytes(scores_bytes),
                    f"{stem}.html": sha256_bytes(html_bytes)}
@@ -173,12 +173,12 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         from report.pdf import render_pdf
 
         with clock.stage("pdf"):
-            render_pdf(html, out_path=work / f"{stem}.pdf",
+            render_pdf(paged, out_path=work / f"{stem}.pdf",
                        attachments=[("results.json", archived_bytes,
                                      "Results of the analysis (JSON, without the run's timings)"),
                                     ("scores.csv", scores_bytes, "Per-customer probability, segment and offer"),
                                     ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance")],
-                       base_dir=work, created=results.meta.report_date)
+                       created=results.meta.report_date, n_jobs=config.n_jobs)
         pdf_bytes = (work / f"{stem}.pdf").read_bytes()
         outer = _manifest(results_meta=meta,
                           outputs={**outputs, f"{stem}.pdf": sha256_bytes(pdf_bytes)},

@@ -1,8 +1,14 @@
-"""Render :class:`analysis.results.Results` into one self-contained HTML document.
+"""Render :class:`analysis.results.Results` into one self-contained HTML document, and for the PDF.
 
-The HTML is the single source of the PDF (see :mod:`report.pdf`): the CSS is inlined in a
-``<style>``, every figure is a ``data:`` URI, there is no external URL and no JavaScript, and
-every data-derived string goes through Jinja's autoescaping.
+The HTML file and the PDF come from the same templates and the same rendered sections:
+
+* :func:`render_html` — the HTML file: the CSS inlined in a ``<style>``, every figure a
+  ``data:`` URI, no external URL and no JavaScript;
+* :func:`paged_document` — the PDF's content parts (consecutive sections, the figures referred to
+  as in-memory ``report-resource:`` URLs) and its frame (page furniture, table of contents,
+  outline, links), see :mod:`report.paged`.
+
+Every data-derived string goes through Jinja's autoescaping.
 
 Templates never compute statistics. What needs more than formatting — ordering, picking the top
 actions, shares of a total, month-over-month differences, flattening the configuration — is done
@@ -38,6 +44,7 @@ from analysis.results import (
     TableSummary,
 )
 from report.env import TEMPLATES_DIR, make_environment
+from report.paged import ORIGIN_ID, RESOURCE_SCHEME, PagedDocument, PageMarks, Resource
 
 if TYPE_CHECKING:  # the figures module is optional at import time
     from report.figures.charts import FigureAsset
@@ -49,6 +56,7 @@ __all__ = [
     "build_context",
     "environment",
     "expected_figure_keys",
+    "paged_document",
     "render_html",
     "view_model",
 ]
@@ -327,13 +335,50 @@ def _css() -> Markup:
     return Markup(css)  # noqa: S704 - our own stylesheet, checked above
 
 
-def build_context(results: Results, *, lang: str, figures: Mapping[str, FigureAsset]) -> dict[str, Any]:
-    """The template context: ``r`` (results), ``vm`` (view model), ``figures``, ``css``, ``glossary``."""
+@dataclass(frozen=True, slots=True)
+class FigureRef:
+    """A figure as the templates show it: its ``src`` (data: URI or resource URL), alt text and width."""
+
+    src: str
+    alt: str
+    width_cm: float
+
+
+def _figure_refs(figures: Mapping[str, FigureAsset], *, embed: bool) -> dict[str, FigureRef]:
+    return {key: FigureRef(src=asset.data_uri() if embed else RESOURCE_SCHEME + "figures/" + asset.file_name,
+                           alt=asset.alt, width_cm=asset.width_cm)
+            for key, asset in figures.items()}
+
+
+def _resources(figures: Mapping[str, FigureAsset]) -> dict[str, Resource]:
+    return {RESOURCE_SCHEME + "figures/" + a.file_name: Resource(content=a.payload, mime=a.mime)
+            for a in figures.values()}
+
+
+def build_context(results: Results, *, lang: str, figures: Mapping[str, FigureAsset],
+                  embed: bool = True) -> dict[str, Any]:
+    """The template context: ``r`` (results), ``vm`` (view model), ``figures``, ``css``, ``glossary``.
+
+    ``embed`` makes every figure a ``data:`` URI (the HTML file); otherwise figures are referred
+    to by ``report-resource:`` URLs that the PDF renderer serves from memory.
+    """
     missing = [k for k in expected_figure_keys(results) if k not in figures]
     if missing:
         _log.warning("figures missing from the report: %s", ", ".join(missing))
-    return {"r": results, "vm": view_model(results), "figures": figures, "css": _css(), "lang": lang,
-            "glossary": GLOSSARY_TERMS}
+    return {"r": results, "vm": view_model(results), "figures": _figure_refs(figures, embed=embed), "css": _css(),
+            "lang": lang, "glossary": GLOSSARY_TERMS, "page_mode": "screen", "origin_id": ORIGIN_ID,
+            "figure_offset": 0}
+
+
+def _sections(context: Mapping[str, Any], lang: str) -> list[tuple[SectionView, Markup]]:
+    """Each section of the report rendered on its own, in order."""
+    env = environment(lang)
+    return [(s, Markup(env.get_template(s.template).render(context)))  # noqa: S704 - autoescaped template output
+            for s in context["vm"].sections]
+
+
+def _document(context: Mapping[str, Any], lang: str, body: Sequence[Markup], **overrides: Any) -> str:
+    return environment(lang).get_template("report.html").render({**context, **overrides, "body": Markup("\n").join(body)})
 
 
 def render_html(results: Results, *, lang: str, figures: Mapping[str, FigureAsset]) -> str:
@@ -349,4 +394,95 @@ def render_html(results: Results, *, lang: str, figures: Mapping[str, FigureAsse
         The figures by key (:func:`report.figures.charts.build_figures`); a missing figure is
         replaced by a visible note (and logged).
     """
-    return environment(lang).get_template("report.html").render(build_context(results, lang=lang, figures=figures))
+    context = build_context(results, lang=lang, figures=figures)
+    return _document(context, lang, [html for _, html in _sections(context, lang)])
+
+
+_FIGURE_TAG = '<figure class="fig'
+
+
+def _split(weights: Sequence[int], n_parts: int) -> list[int]:
+    """Start indexes of ``n_parts`` consecutive groups of ``weights`` with sums as even as possible."""
+    n_parts = max(1, min(n_parts, len(weights)))
+    total = sum(weights)
+    starts, acc = [0], 0
+    for i, w in enumerate(weights[:-1]):
+        acc += w
+        # close a group once it reaches its share, or at the latest when the rest need a section each
+        if len(starts) < n_parts and (acc >= total * len(starts) / n_parts
+                                      or len(weights) - (i + 1) <= n_parts - len(starts)):
+            if abs(acc - w - total * len(starts) / n_parts) < abs(acc - total * len(starts) / n_parts) \
+                    and i > starts[-1]:
+                starts.append(i)
+            else:
+                starts.append(i + 1)
+    return starts
+
+
+def paged_document(results: Results, *, lang: str, figures: Mapping[str, FigureAsset],
+                   n_parts: int = 1) -> PagedDocument:
+    """The report prepared for :func:`report.pdf.render_pdf`: content parts, frame and figures.
+
+    Parameters
+    ----------
+    results, lang, figures
+        As for :func:`render_html`.
+    n_parts : int
+        Number of content parts (one per core that will lay them out). Sections are grouped
+        consecutively by the size of their markup, a fair proxy of their layout time.
+    """
+    context = build_context(results, lang=lang, figures=figures, embed=False)
+    sections = _sections(context, lang)
+    weights = [len(html) for _, html in sections]
+    starts = _split(weights, n_parts)
+    parts = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(sections)
+        offset = sum(html.count(_FIGURE_TAG) for _, html in sections[:start])
+        parts.append(_document(context, lang, [html for _, html in sections[start:end]],
+                               page_mode="part", figure_offset=offset))
+
+    def frame(pages: Sequence[PageMarks]) -> str:
+        return render_frame(results, lang=lang, pages=pages, context=context)
+
+    return PagedDocument(parts=tuple(parts), frame=frame, resources=_resources(figures))
+
+
+@dataclass(frozen=True, slots=True)
+class FramePage:
+    """One page of the frame: what it replays and the section title of its running header."""
+
+    marks: PageMarks
+    section_title: str
+    toc: bool
+
+
+def render_frame(results: Results, *, lang: str, pages: Sequence[PageMarks],
+                 context: Mapping[str, Any] | None = None) -> str:
+    """The PDF's frame for content pages with ``pages`` marks (see :mod:`report.paged`).
+
+    The running header of a page names the section that starts on it, or else the one that
+    started last; the table of contents is shown on the page that holds the (invisible) one of
+    the content.
+    """
+    context = context or build_context(results, lang=lang, figures={}, embed=False)
+    vm: ViewModel = context["vm"]
+    t = environment(lang).globals["t"]
+    titles = {s.key: f"{s.number}.\u00a0{t('section.' + s.key)}" for s in vm.sections if s.number is not None}
+    order = [s.key for s in vm.sections]
+    seen: set[str] = set()
+    current, frame_pages = "", []
+    for marks in pages:
+        # an element split over pages is marked on each of them: keep its first page only
+        first = tuple(a for a in marks.anchors if a.name not in seen)
+        seen.update(a.name for a in first)
+        names = {a.name for a in first}
+        current = next((titles[k] for k in order if k in names and k in titles), current)
+        toc = "toc" in names
+        if toc:  # the frame's own table of contents brings its id and links; the content's is invisible
+            first = tuple(a for a in first if a.name != "toc")
+        frame_pages.append(FramePage(marks=PageMarks(anchors=first, links=() if toc else marks.links,
+                                                     bookmarks=marks.bookmarks),
+                                     section_title=current, toc=toc))
+    return environment(lang).get_template("frame.html").render({**context, "pages": frame_pages,
+                                                               "page_mode": "frame"})

@@ -1724,6 +1724,20 @@ class FigureAsset:
         return "image/svg+xml" if self.svg is not None else "image/png"
 
     @property
+    def payload(self) -> bytes:
+        """The serialised figure (SVG text as UTF-8, or PNG)."""
+        if self.svg is not None:
+            return self.svg.encode("utf-8")
+        if self.png is not None:
+            return self.png
+        raise ValueError(f"figure {self.key!r} has no content")
+
+    @property
+    def file_name(self) -> str:
+        """A file name for the figure: its key with the extension of its format."""
+        return f"{self.key}.{'svg' if self.svg is not None else 'png'}"
+
+    @property
     def size_bytes(self) -> int:
         """Size of the serialised figure in bytes."""
         if self.svg is not None:

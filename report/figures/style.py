@@ -106,6 +106,11 @@ NEUTRAL: Final[str] = "#8C8C8C"
 GRID: Final[str] = "#E3E3E3"
 #: Spines and ticks.
 AXIS: Final[str] = "#595959"
+#: zlib level of the PNG figures. On these flat-colour charts level 1 is as small as the default 6
+#: (the real data's 34 figures: 1.24 MB against 1.28 MB) and cheaper to write; WeasyPrint
+#: re-compresses the image data in the PDF either way.
+PNG_COMPRESS_LEVEL: Final = 1
+
 #: Main text.
 TEXT: Final[str] = "#222222"
 #: Secondary text: tick labels, notes.
@@ -414,18 +419,37 @@ def to_png(fig: Figure, *, dpi: int = DPI) -> bytes:
     Returns
     -------
     bytes
-        The PNG file.  The ``Software`` text chunk (matplotlib's version) is omitted, so the
-        bytes depend only on the figure and the renderer; nothing else is stripped.
+        An opaque RGB PNG (no alpha channel, no text chunks), compressed at
+        :data:`PNG_COMPRESS_LEVEL`: the bytes depend only on the figure and the renderer.
 
     Notes
     -----
-    As in :func:`to_svg`, the figure's layout is settled and frozen first.
+    As in :func:`to_svg`, the figure's layout is settled and frozen first.  The figure is
+    rendered to raw RGBA by Agg and written as RGB: the report's figures are drawn on an opaque
+    white background, and a PDF renderer has to split an alpha channel into a separate soft mask
+    (WeasyPrint re-encodes both), which an RGB image spares it.
+
+    Raises
+    ------
+    ValueError
+        If the figure has transparent pixels (its face colour is not opaque).
     """
+    from PIL import Image
+
     _freeze_layout(fig)
     buffer = io.BytesIO()
     with context():
-        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
+        fig.savefig(buffer, format="rgba", dpi=dpi)
+    width, height = (int(v * dpi) for v in fig.get_size_inches())
+    raw = buffer.getbuffer()
+    if raw.nbytes != width * height * 4:  # pragma: no cover - Agg's size rule changed
+        raise RuntimeError(f"unexpected raster size: {raw.nbytes} bytes for {width}×{height} RGBA")
+    rgba = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
+    if rgba[..., 3].min() != 255:
+        raise ValueError("the figure has transparent pixels; draw it on an opaque face colour")
+    out = io.BytesIO()
+    Image.fromarray(rgba[..., :3]).save(out, format="png", compress_level=PNG_COMPRESS_LEVEL)
+    return out.getvalue()
 
 
 def rasterize_if_dense(artist: Artist, n_points: int, *, threshold: int) -> bool:

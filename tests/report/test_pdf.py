@@ -1,6 +1,7 @@
 """Tests of the PDF/A-3b report: what a reader sees (text via ``pdftotext``), what an archive
-needs (PDF/A XMP, output intent, embedded fonts, attachments), reproducibility, and the URL
-fetcher that only serves ``data:`` URIs.
+needs (PDF/A XMP, output intent, embedded fonts, attachments), reproducibility, the layout in
+parts (the same document as laid out in one piece), and the URL fetcher that only serves
+``data:`` URIs and the report's own resources.
 
 The report is rendered once per module from a real analysis of the sample (``results_sample``)
 with the real figures (``report.figures.charts.build_figures``). ``pdftotext`` comes from
@@ -23,8 +24,9 @@ import pytest
 from analysis.results import Results
 from analysis.textfmt import fmt_number
 from report.i18n import translator
-from report.pdf import DataOnlyURLFetcher, ExternalResourceError, parse_created, render_pdf
-from report.render import expected_figure_keys, render_html
+from report.paged import ORIGIN_ID, PagedDocument, PageMarks, Resource
+from report.pdf import ExternalResourceError, PagedLayoutError, ReportURLFetcher, parse_created, render_pdf
+from report.render import _split, expected_figure_keys, paged_document, render_html
 
 PDFTOTEXT = shutil.which("pdftotext")
 needs_pdftotext = pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed")
@@ -51,6 +53,41 @@ def pdf_text(path: Path) -> str:
     """The PDF's text with every run of whitespace (no-break spaces included) as one space."""
     out = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True).stdout
     return re.sub(r"\s+", " ", out.decode("utf-8").replace("\u00a0", " "))
+
+
+def plain_document(body: str, *, pages: int | None = None) -> PagedDocument:
+    """A one-part document around ``body`` with a blank frame of one page per content page
+    (or of ``pages`` pages)."""
+    part = (f'<!DOCTYPE html><html lang="en"><head><title>x</title></head><body>'
+            f'<div id="{ORIGIN_ID}" style="position: absolute; top: 0; left: 0"></div>{body}</body></html>')
+
+    def frame(marks: list[PageMarks]) -> str:
+        n = len(marks) if pages is None else pages
+        blank = "".join('<div style="break-before: page"></div>' for _ in range(n - 1))
+        return ('<!DOCTYPE html><html lang="en"><head><title>x</title>'
+                f'<meta name="dcterms.created" content="2026-10-31"></head><body><div></div>{blank}</body></html>')
+
+    return PagedDocument(parts=(part,), frame=frame)
+
+
+def page_texts(path: Path) -> list[str]:
+    """The text of every page (``pdftotext`` page by page)."""
+    out = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True).stdout
+    return [flat(page).strip() for page in out.decode("utf-8").split("\f")][:-1]
+
+
+def outline_titles(path: Path) -> list[tuple[int, str]]:
+    """The PDF outline as (depth, title) in order."""
+    found: list[tuple[int, str]] = []
+
+    def walk(items, depth: int) -> None:  # noqa: ANN001 - pikepdf outline items
+        for item in items:
+            found.append((depth, item.title))
+            walk(item.children, depth + 1)
+
+    with pikepdf.open(path) as pdf, pdf.open_outline() as outline:
+        walk(outline.root, 0)
+    return found
 
 
 def flat(text: str) -> str:
@@ -80,10 +117,10 @@ def html_ru(results: Results, figures_ru: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def pdf_ru(tmp_path_factory: pytest.TempPathFactory, results: Results, html_ru: str, scores_csv: bytes) -> Path:
+def pdf_ru(tmp_path_factory: pytest.TempPathFactory, results: Results, figures_ru: dict, scores_csv: bytes) -> Path:
     out = tmp_path_factory.mktemp("pdf") / "report.pdf"
-    render_pdf(html_ru, out_path=out, attachments=attachments_for(results, scores_csv), base_dir=out.parent,
-               created=results.meta.report_date)
+    render_pdf(paged_document(results, lang="ru", figures=figures_ru, n_parts=2), out_path=out,
+               attachments=attachments_for(results, scores_csv), created=results.meta.report_date, n_jobs=2)
     return out
 
 
@@ -91,10 +128,10 @@ def pdf_ru(tmp_path_factory: pytest.TempPathFactory, results: Results, html_ru: 
 def pdf_en(tmp_path_factory: pytest.TempPathFactory, results: Results, scores_csv: bytes) -> Path:
     from report.figures.charts import build_figures
 
-    html = render_html(results, lang="en", figures=build_figures(results, lang="en"))
+    figures = build_figures(results, lang="en")
     out = tmp_path_factory.mktemp("pdf-en") / "report.pdf"
-    render_pdf(html, out_path=out, attachments=attachments_for(results, scores_csv), base_dir=out.parent,
-               created=results.meta.report_date)
+    render_pdf(paged_document(results, lang="en", figures=figures, n_parts=2), out_path=out,
+               attachments=attachments_for(results, scores_csv), created=results.meta.report_date, n_jobs=2)
     return out
 
 
@@ -122,17 +159,29 @@ def test_pdf_is_pdf_a_3b_with_output_intent(pdf_ru: Path) -> None:
         assert "2026" in str(pdf.docinfo.Title)
 
 
+def _fonts(resources: pikepdf.Dictionary, found: dict[tuple[int, int], pikepdf.Dictionary]) -> None:
+    """Every font of ``resources``, the Form XObjects' (a content page drawn under its frame page) included."""
+    for _, font in (resources.get("/Font") or {}).items():
+        found[font.objgen] = font
+    for _, xobject in (resources.get("/XObject") or {}).items():
+        if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
+            _fonts(xobject.Resources, found)
+
+
 def test_pdf_embeds_every_font(pdf_ru: Path) -> None:
-    fonts: dict[str, pikepdf.Dictionary] = {}
+    found: dict[tuple[int, int], pikepdf.Dictionary] = {}
     with pikepdf.open(pdf_ru) as pdf:
         for page in pdf.pages:
-            for name, font in (page.Resources.get("/Font") or {}).items():
-                fonts[str(font.BaseFont)] = font
-        assert fonts
-        for base, font in fonts.items():
+            _fonts(page.Resources, found)
+        assert found
+        names = [str(font.BaseFont) for font in found.values()]
+        for font in found.values():
             descriptor = font.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in font else font.FontDescriptor
-            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), base
-        assert any("DejaVu" in base for base in fonts)
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), str(font.BaseFont)
+            assert str(descriptor.FontName) == str(font.BaseFont)
+        assert any("DejaVu" in name for name in names)
+        # each part embeds its own subsets: they must not share a name
+        assert len(set(names)) == len(names), sorted(names)
 
 
 def test_pdf_carries_the_attachments(pdf_ru: Path, results: Results, scores_csv: bytes) -> None:
@@ -152,12 +201,78 @@ def test_pdf_carries_the_attachments(pdf_ru: Path, results: Results, scores_csv:
         assert str(params.ModDate).startswith("D:20261031000000")
 
 
-def test_pdf_is_byte_reproducible(tmp_path: Path, pdf_ru: Path, results: Results, html_ru: str,
+def test_pdf_is_byte_reproducible(tmp_path: Path, pdf_ru: Path, results: Results, figures_ru: dict,
                                   scores_csv: bytes) -> None:
+    # the same parts laid out one after the other in this process give the same bytes as in two processes
     again = tmp_path / "again.pdf"
-    render_pdf(html_ru, out_path=again, attachments=attachments_for(results, scores_csv), base_dir=tmp_path,
-               created=results.meta.report_date)
+    render_pdf(paged_document(results, lang="ru", figures=figures_ru, n_parts=2), out_path=again,
+               attachments=attachments_for(results, scores_csv), created=results.meta.report_date, n_jobs=1)
     assert again.read_bytes() == pdf_ru.read_bytes()
+
+
+# --------------------------------------------------------------------------- layout in parts
+@needs_pdftotext
+def test_parts_give_the_document_laid_out_in_one_piece(tmp_path: Path, pdf_ru: Path, results: Results,
+                                                       figures_ru: dict) -> None:
+    """Pages, their text (furniture and figure numbers included), outline and links do not depend on the split."""
+    whole = tmp_path / "whole.pdf"
+    render_pdf(paged_document(results, lang="ru", figures=figures_ru, n_parts=1), out_path=whole,
+               attachments=[], created=results.meta.report_date)
+    three = tmp_path / "three.pdf"
+    document = paged_document(results, lang="ru", figures=figures_ru, n_parts=3)
+    assert len(document.parts) == 3
+    render_pdf(document, out_path=three, attachments=[], created=results.meta.report_date, n_jobs=2)
+    expected = page_texts(whole)
+    assert len(expected) >= 12
+    for path in (pdf_ru, three):
+        assert page_texts(path) == expected
+        assert outline_titles(path) == outline_titles(whole)
+        with pikepdf.open(path) as pdf, pikepdf.open(whole) as one:
+            links = [[(str(a.Dest), [round(float(v), 1) for v in a.Rect]) for a in page.get("/Annots", [])]
+                     for page in pdf.pages]
+            assert links == [[(str(a.Dest), [round(float(v), 1) for v in a.Rect]) for a in page.get("/Annots", [])]
+                             for page in one.pages]
+            assert sum(map(len, links)) > 0
+    # figure numbers continue across parts; the last figure is numbered as in the HTML
+    n_figures = render_html(results, lang="ru", figures=figures_ru).count('<figure class="fig')
+    assert f"Рис. {n_figures}." in " ".join(expected)
+    assert f"Рис. {n_figures + 1}." not in " ".join(expected)
+
+
+@needs_pdftotext
+def test_running_header_names_the_section_of_the_page(pdf_ru: Path) -> None:
+    t = translator("ru")
+    texts = page_texts(pdf_ru)
+    eda_pages = [i for i, text in enumerate(texts) if t("section.eda") in text and i > 1]
+    # the EDA section spans several pages: each carries its title in the running header
+    assert len(eda_pages) >= 2
+    assert all(texts[i].startswith(t("report.title")) for i in range(1, len(texts)))
+    assert t("report.title") + " ·" not in texts[0][:80]  # the cover has no running header
+
+
+def test_frame_with_the_wrong_page_count_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "x.pdf"
+    with pytest.raises(PagedLayoutError, match="2 pages for 1 content pages"):
+        render_pdf(plain_document("<p>x</p>", pages=2), out_path=out, attachments=[], created="2026-10-31")
+    assert not out.exists()
+
+
+def test_a_part_without_the_origin_marker_is_refused(tmp_path: Path) -> None:
+    document = PagedDocument(parts=("<html><body><p>x</p></body></html>",), frame=lambda marks: "")
+    with pytest.raises(PagedLayoutError, match="origin marker"):
+        render_pdf(document, out_path=tmp_path / "x.pdf", attachments=[], created="2026-10-31")
+
+
+@pytest.mark.parametrize(("weights", "n", "expected"), [
+    ([5, 5, 50, 5, 5, 10, 10, 20, 2, 10], 2, [0, 3]),
+    ([1, 1, 1, 1], 2, [0, 2]),
+    ([1, 1, 1, 1], 4, [0, 1, 2, 3]),
+    ([1, 1], 5, [0, 1]),
+    ([10], 2, [0]),
+    ([100, 1, 1, 1], 2, [0, 1]),
+])
+def test_split_makes_consecutive_groups_of_even_weight(weights: list[int], n: int, expected: list[int]) -> None:
+    assert _split(weights, n) == expected
 
 
 # ---------------------------------------------------------------------------------- text
@@ -210,20 +325,22 @@ def test_page_one_is_the_executive_summary(pdf_ru: Path, results: Results) -> No
 
 
 # --------------------------------------------------------------------------- URL fetcher
-def test_url_fetcher_serves_data_uris_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_url_fetcher_serves_data_uris_and_own_resources_only(monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[object] = []
     monkeypatch.setattr(urllib.request.OpenerDirector, "open", lambda self, *a, **k: opened.append(a))
-    fetcher = DataOnlyURLFetcher()
+    fetcher = ReportURLFetcher({"report-resource:figures/a.png": Resource(content=PNG_1PX, mime="image/png")})
     response = fetcher.fetch("data:image/png;base64," + base64.b64encode(PNG_1PX).decode())
     assert response.read() == PNG_1PX and response.content_type == "image/png"
     assert fetcher.fetch("data:text/plain;charset=utf-8,%D0%B0").read() == "а".encode()
-    for url in ("http://example.com/x.png", "https://example.com/x.png", "file:///etc/passwd",
-                "ftp://example.com/x", "FILE:///etc/hosts"):
+    own = fetcher.fetch("report-resource:figures/a.png")
+    assert own.read() == PNG_1PX and own.content_type == "image/png"
+    refused = ["http://example.com/x.png", "https://example.com/x.png", "file:///etc/passwd",
+               "ftp://example.com/x", "FILE:///etc/hosts", "report-resource:figures/b.png"]
+    for url in refused:
         with pytest.raises(BaseException, match="refused"):
             fetcher.fetch(url)
-    assert fetcher.refused == ["http://example.com/x.png", "https://example.com/x.png", "file:///etc/passwd",
-                               "ftp://example.com/x", "FILE:///etc/hosts"]
-    assert fetcher.fetched == 2
+    assert fetcher.refused == refused
+    assert fetcher.fetched == 3
     assert opened == []
 
 
@@ -235,7 +352,8 @@ def test_render_pdf_refuses_external_resources(tmp_path: Path, monkeypatch: pyte
     html = f'<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><p>x</p><img src="{src}"></body></html>'
     out = tmp_path / "out.pdf"
     with pytest.raises(ExternalResourceError, match="refused"):
-        render_pdf(html, out_path=out, attachments=[], base_dir=tmp_path, created="2026-10-31")
+        render_pdf(PagedDocument(parts=(html, html), frame=lambda marks: ""), out_path=out, attachments=[],
+                   created="2026-10-31", n_jobs=2)
     assert not out.exists()
     assert opened == []
 
@@ -245,17 +363,17 @@ def test_render_pdf_refuses_css_imports_and_background_urls(tmp_path: Path) -> N
                 "@font-face { font-family: X; src: url(file:///etc/passwd) } body { font-family: X }"):
         html = f"<html><head><style>{css}</style></head><body><p>x</p></body></html>"
         with pytest.raises(ExternalResourceError):
-            render_pdf(html, out_path=tmp_path / "x.pdf", attachments=[], base_dir=tmp_path, created="2026-10-31")
+            render_pdf(PagedDocument(parts=(html,), frame=lambda marks: ""), out_path=tmp_path / "x.pdf",
+                       attachments=[], created="2026-10-31")
 
 
 def test_render_pdf_accepts_data_uris(tmp_path: Path) -> None:
     uri = "data:image/png;base64," + base64.b64encode(PNG_1PX).decode()
-    html = (f'<!DOCTYPE html><html lang="en"><head><title>x</title>'
-            f'<meta name="dcterms.created" content="2026-10-31"></head><body><img src="{uri}"></body></html>')
     out = tmp_path / "ok.pdf"
-    render_pdf(html, out_path=out, attachments=[("a.json", b"{}", "A")], base_dir=tmp_path, created="2026-10-31")
+    render_pdf(plain_document(f'<img src="{uri}"><p style="break-before: page">second</p>'), out_path=out,
+               attachments=[("a.json", b"{}", "A")], created="2026-10-31")
     with pikepdf.open(out) as pdf:
-        assert len(pdf.pages) == 1
+        assert len(pdf.pages) == 2
         assert set(pdf.attachments) == {"a.json"}
 
 

@@ -65,6 +65,18 @@ except ImportError:  # pragma: no cover - only while report/figures/charts.py is
         def data_uri(self) -> str:
             return "data:image/svg+xml;base64," + base64.b64encode((self.svg or "").encode()).decode()
 
+        @property
+        def payload(self) -> bytes:
+            return (self.svg or "").encode()
+
+        @property
+        def mime(self) -> str:
+            return "image/svg+xml"
+
+        @property
+        def file_name(self) -> str:
+            return f"{self.key}.svg"
+
 
 def tiny_figures(results: Results, *, alt: str = "figure") -> dict[str, FigureAsset]:
     """A light SVG asset for every key the report shows."""
