@@ -137,10 +137,11 @@ def _default_candidates() -> tuple[CandidateConfig, ...]:
         # and ~45 s of CV at 20,000 (measured and extrapolated); skipped above 5,000 rows.
         CandidateConfig(name="SVC", family="svc", params={"kernel": "rbf"}, grid={"C": (1.0,)},
                         max_rows=5_000),
-        # 100 trees of depth ≤ 8: the same CV ROC-AUC as 200 unbounded trees within noise (measured
-        # 0.920 vs 0.920 on the published data, 5×3 CV), and exact TreeSHAP for every customer 5× cheaper.
+        # 60 trees of depth ≤ 8: the same CV ROC-AUC as 100 or 200 unbounded trees within noise
+        # (measured on the published data, 5×3 CV: 0.921, 0.9205, 0.920), and exact TreeSHAP for every
+        # customer ~10× cheaper than with unbounded trees (1.4 ms a row; 2.6 ms with 100 trees of depth 8).
         CandidateConfig(name="ExtraTrees", family="extra_trees",
-                        params={"n_estimators": 100, "min_samples_leaf": 2, "max_depth": 8,
+                        params={"n_estimators": 60, "min_samples_leaf": 2, "max_depth": 8,
                                 "max_features": "sqrt"}),
         CandidateConfig(name="HistGradientBoosting", family="hist_gradient_boosting",
                         params={"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 15,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
@@ -241,5 +243,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _leave(code: int) -> NoReturn:
+    """Exit with ``code`` without tearing the interpreter down.
+
+    After a build the process holds pandas, scikit-learn, matplotlib and WeasyPrint state; the
+    orderly shutdown (module teardown, finalisers, freeing every object) took 1.5 s of a 21 s
+    build on the real data, measured. Every output is written and closed by then; the streams
+    and logging handlers are flushed here.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+if __name__ == "__main__":  # the re-executed build (see _reexec), or ``python -m report.cli``
+    _leave(main())
