@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["AnchorMark", "BookmarkMark", "LinkMark", "PageMarks", "PagedDocument", "Resource"]
+__all__ = ["ORIGIN_ID", "RESOURCE_SCHEME", "TOC_ROOM_ID", "AnchorMark", "BookmarkMark", "LinkMark",
+           "PageMarks", "PagedDocument", "Resource"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +65,6 @@ class PageMarks:
     links: tuple[LinkMark, ...] = ()
     bookmarks: tuple[BookmarkMark, ...] = ()
 
-    def anchor_names(self) -> frozenset[str]:
-        """The ids on this page."""
-        return frozenset(a.name for a in self.anchors)
-
 
 @dataclass(frozen=True, slots=True)
 class Resource:
@@ -99,6 +96,8 @@ class PagedDocument:
     resources: Mapping[str, Resource] = field(default_factory=dict)
 
 
+#: The id of the invisible table of contents in a content part: the frame shows the real one on its page.
+TOC_ROOM_ID = "toc-room"
 #: The id of the origin marker every content part begins with.
 ORIGIN_ID = "page-area-origin"
 #: URL scheme of in-memory resources (figures) in the HTML given to the PDF renderer.

@@ -44,7 +44,7 @@ from analysis.results import (
     TableSummary,
 )
 from report.env import TEMPLATES_DIR, make_environment
-from report.paged import ORIGIN_ID, RESOURCE_SCHEME, PagedDocument, PageMarks, Resource
+from report.paged import ORIGIN_ID, RESOURCE_SCHEME, TOC_ROOM_ID, PagedDocument, PageMarks, Resource
 
 if TYPE_CHECKING:  # the figures module is optional at import time
     from report.figures.charts import FigureAsset
@@ -367,6 +367,7 @@ def build_context(results: Results, *, lang: str, figures: Mapping[str, FigureAs
         _log.warning("figures missing from the report: %s", ", ".join(missing))
     return {"r": results, "vm": view_model(results), "figures": _figure_refs(figures, embed=embed), "css": _css(),
             "lang": lang, "glossary": GLOSSARY_TERMS, "page_mode": "screen", "origin_id": ORIGIN_ID,
+            "toc_room_id": TOC_ROOM_ID,
             "figure_offset": 0}
 
 
@@ -431,7 +432,7 @@ def paged_document(results: Results, *, lang: str, figures: Mapping[str, FigureA
         Number of content parts (one per core that will lay them out). Sections are grouped
         consecutively by the size of their markup, a fair proxy of their layout time.
     """
-    context = build_context(results, lang=lang, figures=figures, embed=False)
+    context = {**build_context(results, lang=lang, figures=figures, embed=False), "page_mode": "part"}
     sections = _sections(context, lang)
     weights = [len(html) for _, html in sections]
     starts = _split(weights, n_parts)
@@ -439,8 +440,7 @@ def paged_document(results: Results, *, lang: str, figures: Mapping[str, FigureA
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(sections)
         offset = sum(html.count(_FIGURE_TAG) for _, html in sections[:start])
-        parts.append(_document(context, lang, [html for _, html in sections[start:end]],
-                               page_mode="part", figure_offset=offset))
+        parts.append(_document(context, lang, [html for _, html in sections[start:end]], figure_offset=offset))
 
     def frame(pages: Sequence[PageMarks]) -> str:
         return render_frame(results, lang=lang, pages=pages, context=context)
@@ -462,8 +462,8 @@ def render_frame(results: Results, *, lang: str, pages: Sequence[PageMarks],
     """The PDF's frame for content pages with ``pages`` marks (see :mod:`report.paged`).
 
     The running header of a page names the section that starts on it, or else the one that
-    started last; the table of contents is shown on the page that holds the (invisible) one of
-    the content.
+    started last; the table of contents is shown on the page where the content keeps its room
+    (:data:`report.paged.TOC_ROOM_ID`).
     """
     context = context or build_context(results, lang=lang, figures={}, embed=False)
     vm: ViewModel = context["vm"]
@@ -478,11 +478,7 @@ def render_frame(results: Results, *, lang: str, pages: Sequence[PageMarks],
         seen.update(a.name for a in first)
         names = {a.name for a in first}
         current = next((titles[k] for k in order if k in names and k in titles), current)
-        toc = "toc" in names
-        if toc:  # the frame's own table of contents brings its id and links; the content's is invisible
-            first = tuple(a for a in first if a.name != "toc")
-        frame_pages.append(FramePage(marks=PageMarks(anchors=first, links=() if toc else marks.links,
-                                                     bookmarks=marks.bookmarks),
-                                     section_title=current, toc=toc))
+        frame_pages.append(FramePage(marks=PageMarks(anchors=first, links=marks.links, bookmarks=marks.bookmarks),
+                                     section_title=current, toc=TOC_ROOM_ID in names))
     return environment(lang).get_template("frame.html").render({**context, "pages": frame_pages,
                                                                "page_mode": "frame"})

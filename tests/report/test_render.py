@@ -48,34 +48,7 @@ NBSP = "\u00a0"
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 PAYLOAD = "<script>alert(1)</script>"
 
-try:  # the real asset class when the figures module is importable
-    from report.figures.charts import FigureAsset
-except ImportError:  # pragma: no cover - only while report/figures/charts.py is being written
-
-    @dataclass(frozen=True)
-    class FigureAsset:  # type: ignore[no-redef]
-        """Stand-in with the interface of ``report.figures.charts.FigureAsset``."""
-
-        key: str
-        svg: str | None
-        png: bytes | None
-        alt: str
-        width_cm: float
-
-        def data_uri(self) -> str:
-            return "data:image/svg+xml;base64," + base64.b64encode((self.svg or "").encode()).decode()
-
-        @property
-        def payload(self) -> bytes:
-            return (self.svg or "").encode()
-
-        @property
-        def mime(self) -> str:
-            return "image/svg+xml"
-
-        @property
-        def file_name(self) -> str:
-            return f"{self.key}.svg"
+from report.figures.charts import FigureAsset  # noqa: E402 - after the constants above
 
 
 def tiny_figures(results: Results, *, alt: str = "figure") -> dict[str, FigureAsset]:
