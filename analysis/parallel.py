@@ -1,11 +1,15 @@
 """Run independent stages in a forked worker while the main process goes on.
 
-A stage that does not depend on the next one (EDA and correlations do not depend on the model;
-permutation importance does not depend on the SHAP values) is computed in a child made by
-``fork``: it inherits the data, so nothing is copied or pickled but its (small) result. The child
-times itself; its timings are marked ``concurrent``. When forking is not possible, not wanted
-(``n_jobs == 1``) or the child fails in any way, the stage simply runs in the main process when
-its result is asked for, so the results are the same either way.
+A stage that does not depend on what the main process does next (loading and validating the data
+do not depend on the modelling libraries being imported; EDA and correlations do not depend on
+the model; permutation importance does not depend on the SHAP values) is computed in a child made
+by ``fork``: it inherits everything computed so far, so nothing is copied or pickled but its
+result. The child runs its stages in order and sends each result as soon as it is ready, so the
+main process can take the first one (:meth:`Forked.get`) while the child goes on with the next.
+The child times itself; its timings are marked ``concurrent``. When forking is not possible, not
+wanted (``enabled=False``) or the child fails in any way, the stages it did not deliver simply run
+in the main process when their results are asked for, so the results are the same either way (an
+error in a stage is then raised here, by the main process' own run of it).
 """
 
 from __future__ import annotations
@@ -14,15 +18,35 @@ import os
 import pickle
 import resource
 import select
+import struct
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from analysis.results import StageTiming
 
-#: A child that has not answered after this many seconds is killed and its work redone here.
+#: A child that has not delivered its next stage after this many seconds is killed and the work redone here.
 CHILD_TIMEOUT = 600.0
+_HEADER = struct.Struct("!Q")  # the byte length of each message that follows
+
+
+def _widen(fd: int) -> None:
+    """Give the pipe the largest buffer allowed (Linux: 1 MiB by default instead of 64 KiB).
+
+    The child writes each result as soon as it is ready; a result that does not fit in the pipe
+    blocks the child until this process reads it, and this process may be busy for a while (the
+    prepared data of the published set did not fit in 64 KiB: the child then waited 0.8 s for the
+    main process to finish its imports).
+    """
+    try:
+        import fcntl  # POSIX only; F_SETPIPE_SZ is Linux's
+
+        size = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
 
 
 def _can_fork() -> bool:
@@ -30,23 +54,32 @@ def _can_fork() -> bool:
 
 
 class Forked:
-    """Stages ``[(name, fn), …]`` run in order in a forked child; :meth:`join` returns their results.
+    """Stages ``[(name, fn), …]`` run in order in a forked child; :meth:`get` and :meth:`join` return results.
 
     Parameters
     ----------
     stages : list of (name, callable)
-        Each callable takes no argument and returns a picklable result.
+        Each callable takes no argument and returns a picklable result. A later stage may read an
+        earlier one's result from ``results``.
     enabled : bool
-        ``False`` runs nothing in a child: :meth:`join` then computes the stages itself.
+        ``False`` runs nothing in a child: the stages are then computed here when asked for.
+    results : dict, optional
+        Filled with each stage's result under its name as it becomes available (in the child as
+        the child computes them; here as they arrive or are computed here).
     """
 
-    def __init__(self, stages: list[tuple[str, Callable[[], Any]]], *, enabled: bool = True) -> None:
+    def __init__(self, stages: list[tuple[str, Callable[[], Any]]], *, enabled: bool = True,
+                 results: dict[str, Any] | None = None) -> None:
         self.stages = stages
+        self.results: dict[str, Any] = {} if results is None else results
+        self.timings: dict[str, StageTiming] = {}
         self.pid: int | None = None
         self.fd: int | None = None
+        self._buffer = bytearray()
         if not (enabled and _can_fork()):
             return
         read_fd, write_fd = os.pipe()
+        _widen(write_fd)
         try:
             for stream in (sys.stdout, sys.stderr):  # nothing buffered twice
                 if stream is not None:
@@ -59,71 +92,97 @@ class Forked:
         if pid == 0:  # the child: compute, send, leave without running any of the parent's exit code
             os.close(read_fd)
             try:
-                payload = pickle.dumps(("ok", *self._run(concurrent=True)), protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:  # noqa: BLE001 - any failure: the parent redoes the work itself
-                payload = pickle.dumps(("error", None, None))
-            try:
                 with os.fdopen(write_fd, "wb") as pipe:
-                    pipe.write(payload)
+                    for name, fn in self.stages:
+                        try:
+                            result, timing = self._run_one(name, fn, concurrent=True)
+                            message, failed = pickle.dumps(("ok", name, result, timing),
+                                                           protocol=pickle.HIGHEST_PROTOCOL), False
+                        except BaseException:  # noqa: BLE001 - any failure: the parent redoes the work itself
+                            message, failed = pickle.dumps(("error", name, None, None)), True
+                        pipe.write(_HEADER.pack(len(message)))
+                        pipe.write(message)
+                        pipe.flush()
+                        if failed:
+                            break
             finally:
                 os._exit(0)
         os.close(write_fd)
         self.pid, self.fd = pid, read_fd
 
-    def _run(self, *, concurrent: bool) -> tuple[list[Any], list[StageTiming]]:
-        results, timings = [], []
-        for name, fn in self.stages:
-            wall, cpu = time.perf_counter(), time.process_time()
-            results.append(fn())
-            timings.append(StageTiming(
-                stage=name, wall_seconds=round(time.perf_counter() - wall, 3),
-                cpu_seconds=round(time.process_time() - cpu, 3),
-                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                concurrent=concurrent))
-        return results, timings
+    def _run_one(self, name: str, fn: Callable[[], Any], *, concurrent: bool) -> tuple[Any, StageTiming]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        self.results[name] = result
+        timing = StageTiming(
+            stage=name, wall_seconds=round(time.perf_counter() - wall, 3),
+            cpu_seconds=round(time.process_time() - cpu, 3),
+            peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            concurrent=concurrent)
+        return result, timing
 
-    def _receive(self) -> tuple[list[Any], list[StageTiming]] | None:
+    def _read_message(self) -> tuple | None:
+        """The child's next message; ``None`` (and the child gone) when it cannot deliver one."""
         assert self.fd is not None and self.pid is not None
-        chunks = []
         deadline = time.monotonic() + CHILD_TIMEOUT
-        try:
-            while True:
-                ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
-                if not ready:
-                    os.kill(self.pid, 9)
-                    return None
-                chunk = os.read(self.fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        finally:
-            os.close(self.fd)
-            self.fd = None
-            os.waitpid(self.pid, 0)
-        try:
-            status, results, timings = pickle.loads(b"".join(chunks))
-        except Exception:  # noqa: BLE001 - a child that died mid-write
-            return None
-        return (results, timings) if status == "ok" else None
+        while True:
+            if len(self._buffer) >= _HEADER.size:
+                (size,) = _HEADER.unpack_from(self._buffer)
+                if len(self._buffer) >= _HEADER.size + size:
+                    with memoryview(self._buffer) as view:
+                        payload = view[_HEADER.size:_HEADER.size + size]
+                        try:
+                            message = pickle.loads(payload)
+                        except Exception:  # noqa: BLE001 - a message that cannot be read: the work is redone here
+                            message = None
+                        finally:
+                            payload.release()
+                    del self._buffer[:_HEADER.size + size]
+                    if message is None:
+                        self.cancel()
+                    return message
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self.fd, 1 << 20) if ready else b""
+            if not chunk:  # timed out, or the child closed the pipe (finished or died) mid-message
+                self.cancel()
+                return None
+            self._buffer += chunk
+
+    def get(self, name: str) -> Any:
+        """The result of stage ``name``: the child's, or computed here if the child could not deliver it."""
+        names = [n for n, _ in self.stages]
+        if name not in names:
+            raise KeyError(f"no stage {name!r} (stages: {', '.join(names)})")
+        while name not in self.results and self.pid is not None:
+            message = self._read_message()
+            if message is None or message[0] != "ok":
+                self.cancel()
+                break
+            _, done, result, timing = message
+            self.results[done], self.timings[done] = result, timing
+        for stage, fn in self.stages[:names.index(name) + 1]:  # whatever the child did not deliver, in order
+            if stage not in self.results:
+                _, self.timings[stage] = self._run_one(stage, fn, concurrent=False)
+        if self.pid is not None and len(self.results) == len(self.stages):
+            self.cancel()  # everything delivered: reap the child
+        return self.results[name]
 
     def cancel(self) -> None:
-        """Stop a child whose result is no longer wanted (after an error here); no-op after :meth:`join`."""
-        if self.pid is None:
-            return
-        try:
-            os.kill(self.pid, 9)
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
+        """Stop the child (no-op when it is gone): its remaining stages will be computed here if asked for."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, 9)
+            except OSError:
+                pass
+            try:
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
         if self.fd is not None:
             os.close(self.fd)
         self.pid, self.fd = None, None
 
     def join(self) -> tuple[list[Any], list[StageTiming]]:
-        """The stages' results and timings (computed here when the child could not deliver)."""
-        if self.pid is not None:
-            received = self._receive()
-            self.pid = None
-            if received is not None:
-                return received
-        return self._run(concurrent=False)
+        """Every stage's result and timing, in stage order."""
+        results = [self.get(name) for name, _ in self.stages]
+        return results, [self.timings[name] for name, _ in self.stages]

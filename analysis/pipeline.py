@@ -15,16 +15,20 @@ import platform
 import resource
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 import analysis
 from analysis.config import Config
 from analysis.results import Meta, Results, StageTiming
+
+if TYPE_CHECKING:
+    from analysis.features import PreparedData
 
 _PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "pandera", "phik", "shap", "lightgbm", "pydantic")
 
@@ -118,78 +122,105 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
     """
     from threadpoolctl import threadpool_limits
 
-    from analysis.conclusions import write_conclusions
-    from analysis.correlation import run_correlation
-    from analysis.eda import run_eda
     from analysis.features import prepare_data
-    from analysis.importance import explain, permutation_importance, run_importance, top_reasons
     from analysis.parallel import Forked
-    from analysis.model import run_model
-    from analysis.segments import assign_segments, run_segments
 
     clock = clock or StageClock()
     seed = config.seed
     parallel = config.n_jobs > 1
-    with threadpool_limits(limits=config.openmp_threads):
-        with clock.stage("load_validate_clean"):
-            data = prepare_data(data_dir, config, clock=clock)
-        # EDA and correlations do not depend on the model: a forked worker computes them meanwhile
-        # (before any OpenMP pool exists in this process, so the fork is safe).
-        for name in ("eda", "correlation"):
-            if clock.on_stage is not None:
-                clock.on_stage(name)
-        side = Forked([("eda", lambda: run_eda(data, config.eda)),
-                       ("correlation", lambda: run_correlation(data, config.correlation, random_state=seed))],
-                      enabled=parallel)
-        position = len(clock.timings)
+    with threadpool_limits(limits=config.openmp_threads), ExitStack() as limits:
+        # A forked worker loads, validates and cleans the data, then computes the EDA and the
+        # correlations (they do not depend on the model), while this process imports the modelling
+        # libraries and then fits the models. Forked before any OpenMP pool exists here, so it is safe.
+        done: dict[str, Any] = {}
+
+        def load_validate_clean() -> tuple[PreparedData, list[StageTiming]]:
+            inner = StageClock(on_stage=clock.on_stage)
+            return prepare_data(data_dir, config, clock=inner), inner.timings
+
+        def eda():  # noqa: ANN202 - analysis.results.EdaResult
+            from analysis.eda import run_eda
+
+            with threadpool_limits(limits=config.openmp_threads):  # pools of the libraries just imported
+                return run_eda(done["load_validate_clean"][0], config.eda)
+
+        def correlation():  # noqa: ANN202 - analysis.results.CorrelationResult
+            from analysis.correlation import run_correlation
+
+            with threadpool_limits(limits=config.openmp_threads):
+                return run_correlation(done["load_validate_clean"][0], config.correlation, random_state=seed)
+
+        if clock.on_stage is not None:
+            clock.on_stage("load_validate_clean")
+        side = Forked([("load_validate_clean", load_validate_clean), ("eda", eda), ("correlation", correlation)],
+                      enabled=parallel, results=done)
         try:
+            from analysis.conclusions import write_conclusions
+            from analysis.importance import explain, permutation_importance, run_importance, top_reasons
+            from analysis.model import run_model
+            from analysis.segments import assign_segments, run_segments
+
+            # threadpoolctl limits the pools of the libraries loaded when it is entered: scikit-learn's
+            # OpenMP runtime was loaded just now (two threads per fit here made the models 3–4× slower)
+            limits.enter_context(threadpool_limits(limits=config.openmp_threads))
+            data, data_timings = side.get("load_validate_clean")
+            clock.timings += [t.model_copy(update={"parent": t.parent or "load_validate_clean"})
+                              for t in data_timings]
+            clock.timings.append(side.timings["load_validate_clean"])
+            for name in ("eda", "correlation"):
+                if clock.on_stage is not None:
+                    clock.on_stage(name)
+            position = len(clock.timings)
             with clock.stage("model"):
                 model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs, clock=clock,
                                   parallel=parallel and config.openmp_threads == 1)
-            (eda, correlation), side_timings = side.join()
+            with clock.stage("segments"):
+                segment_of, profit_threshold = assign_segments(model.probability, data.frame["profit"],
+                                                               config.segments)
+                segments = run_segments(data, model.probability, segment_of, profit_threshold, config.segments,
+                                        config.recommendations, random_state=seed)
+            with clock.stage("shap"):
+                start = time.perf_counter()
+                # Permutation importance does not depend on the SHAP values: computed beside them. Not with
+                # OpenMP pools in this process (libgomp is not fork-safe): LightGBM, or more OpenMP threads.
+                fork_ok = parallel and config.openmp_threads == 1 and model.model.candidate.family != "lightgbm"
+                perm = Forked([("permutation", lambda: permutation_importance(model, data, config.importance,
+                                                                              random_state=seed))], enabled=fork_ok)
+                try:
+                    with clock.stage("shap_values"):
+                        explanation = explain(model, data, config.importance, random_state=seed,
+                                              n_jobs=config.n_jobs if fork_ok else 1)
+                    (permutation,), perm_timings = perm.join()
+                finally:
+                    perm.cancel()
+                clock.timings += [t.model_copy(update={"parent": "shap"}) for t in perm_timings]
+                importance = run_importance(model, data, explanation, segment_of, config.importance,
+                                            random_state=seed, seconds=time.perf_counter() - start,
+                                            n_jobs=config.n_jobs, permutation=(permutation[0], permutation[1], 0.0))
+            with clock.stage("scores"):
+                reasons = top_reasons(explanation, k=config.importance.top_reasons)
+                offer = {s.key: (s.recommendations[0].key if s.recommendations else "") for s in segments.segments}
+                scores = pd.DataFrame({
+                    "id": data.frame.index.to_numpy(),
+                    "probability": model.probability.round(4).to_numpy(),
+                    "segment": segment_of.to_numpy(),
+                    "profit": data.frame["profit"].to_numpy(),
+                    "in_test": model.is_test.to_numpy(),
+                })
+                for column in reasons.columns:
+                    scores[column] = reasons[column].to_numpy()
+                scores["offer"] = scores["segment"].map(offer)
+            # the side worker's results are needed only now: it had the model, the segments and the
+            # SHAP stages to finish them (measured: it no longer keeps this process waiting)
+            eda_result, correlation_result = side.get("eda"), side.get("correlation")
         finally:
             side.cancel()
-        clock.timings[position:position] = side_timings
-        with clock.stage("segments"):
-            segment_of, profit_threshold = assign_segments(model.probability, data.frame["profit"], config.segments)
-            segments = run_segments(data, model.probability, segment_of, profit_threshold, config.segments,
-                                    config.recommendations, random_state=seed)
-        with clock.stage("shap"):
-            start = time.perf_counter()
-            # Permutation importance does not depend on the SHAP values: computed beside them. Not with
-            # OpenMP pools in this process (libgomp is not fork-safe): LightGBM, or more OpenMP threads.
-            fork_ok = parallel and config.openmp_threads == 1 and model.model.candidate.family != "lightgbm"
-            perm = Forked([("permutation", lambda: permutation_importance(model, data, config.importance,
-                                                                          random_state=seed))], enabled=fork_ok)
-            try:
-                with clock.stage("shap_values"):
-                    explanation = explain(model, data, config.importance, random_state=seed,
-                                          n_jobs=config.n_jobs if fork_ok else 1)
-                (permutation,), perm_timings = perm.join()
-            finally:
-                perm.cancel()
-            clock.timings += [t.model_copy(update={"parent": "shap"}) for t in perm_timings]
-            importance = run_importance(model, data, explanation, segment_of, config.importance, random_state=seed,
-                                        seconds=time.perf_counter() - start, n_jobs=config.n_jobs,
-                                        permutation=(permutation[0], permutation[1], 0.0))
-        with clock.stage("scores"):
-            reasons = top_reasons(explanation, k=config.importance.top_reasons)
-            offer = {s.key: (s.recommendations[0].key if s.recommendations else "") for s in segments.segments}
-            scores = pd.DataFrame({
-                "id": data.frame.index.to_numpy(),
-                "probability": model.probability.round(4).to_numpy(),
-                "segment": segment_of.to_numpy(),
-                "profit": data.frame["profit"].to_numpy(),
-                "in_test": model.is_test.to_numpy(),
-            })
-            for column in reasons.columns:
-                scores[column] = reasons[column].to_numpy()
-            scores["offer"] = scores["segment"].map(offer)
-            conclusions = write_conclusions(data=data.result, eda=eda, correlation=correlation, model=model.result,
-                                            importance=importance, segments=segments)
+        clock.timings[position:position] = [side.timings["eda"], side.timings["correlation"]]
+        conclusions = write_conclusions(data=data.result, eda=eda_result, correlation=correlation_result,
+                                        model=model.result, importance=importance, segments=segments)
     meta = Meta(period=period, report_date=report_date(period), input_sha256=data.input_sha256,
                 versions=package_versions(), code_version=code_version(), config=config, seed=seed,
                 stage_timings=tuple(clock.timings))
-    results = Results(meta=meta, data=data.result, eda=eda, correlation=correlation, model=model.result,
-                      importance=importance, segments=segments, conclusions=conclusions)
+    results = Results(meta=meta, data=data.result, eda=eda_result, correlation=correlation_result,
+                      model=model.result, importance=importance, segments=segments, conclusions=conclusions)
     return AnalysisOutput(results=results, scores=scores, features=data.frame)

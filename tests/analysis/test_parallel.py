@@ -1,0 +1,81 @@
+"""Forked stages: results as they are ready, the same results whether the child delivers or not."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from analysis.parallel import Forked
+
+
+def test_child_results_arrive_stage_by_stage() -> None:
+    parent = os.getpid()
+    done: dict[str, object] = {}
+    side = Forked([("first", lambda: os.getpid()),
+                   ("second", lambda: (time.sleep(0.2), done["first"])[1])], results=done)
+    first = side.get("first")  # does not wait for the second stage
+    assert first != parent and side.pid is not None
+    assert side.get("second") == first  # the child's own earlier result
+    assert side.pid is None  # everything delivered: the child is reaped
+    assert [t.stage for t in side.join()[1]] == ["first", "second"]
+    assert all(t.concurrent for t in side.join()[1])
+
+
+def test_a_failing_stage_is_redone_here_with_the_same_inputs() -> None:
+    parent = os.getpid()
+    done: dict[str, object] = {}
+
+    def fragile() -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("the child cannot")
+        return done["data"] * 2
+
+    side = Forked([("data", lambda: 21), ("double", fragile)], results=done)
+    results, timings = side.join()
+    assert results == [21, 42]
+    assert [t.concurrent for t in timings] == [True, False]
+
+
+def test_an_error_is_raised_by_the_main_process_own_run() -> None:
+    side = Forked([("bad", lambda: 1 / 0)])
+    with pytest.raises(ZeroDivisionError):
+        side.get("bad")
+
+
+def test_disabled_runs_nothing_until_asked() -> None:
+    calls: list[str] = []
+    side = Forked([("a", lambda: calls.append("a") or 1), ("b", lambda: calls.append("b") or 2)], enabled=False)
+    assert side.pid is None and calls == []
+    assert side.get("a") == 1 and calls == ["a"]  # only what was asked for, in order
+    assert side.join()[0] == [1, 2] and calls == ["a", "b"]
+    assert not any(t.concurrent for t in side.join()[1])
+
+
+def test_results_larger_than_the_pipe_arrive_whole() -> None:
+    big = Forked([("array", lambda: np.arange(3_000_000, dtype=np.int64))])  # 24 MB
+    arr = big.get("array")
+    assert arr.shape == (3_000_000,) and int(arr[-1]) == 2_999_999
+
+
+def test_a_child_that_dies_is_replaced() -> None:
+    parent = os.getpid()
+    side = Forked([("value", lambda: os._exit(3) if os.getpid() != parent else "here")])
+    assert side.get("value") == "here"
+
+
+def test_unknown_stage_is_refused() -> None:
+    side = Forked([("a", lambda: 1)], enabled=False)
+    with pytest.raises(KeyError, match="no stage 'b'"):
+        side.get("b")
+
+
+def test_cancel_stops_the_child() -> None:
+    side = Forked([("slow", lambda: time.sleep(30))])
+    pid = side.pid
+    side.cancel()
+    assert side.pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
