@@ -452,6 +452,7 @@ def paged_document(results: Results, *, lang: str, figures: Mapping[str, FigureA
 class FramePage:
     """One page of the frame: what it replays and the section title of its running header."""
 
+    number: int
     marks: PageMarks
     section_title: str
     toc: bool
@@ -472,13 +473,13 @@ def render_frame(results: Results, *, lang: str, pages: Sequence[PageMarks],
     order = [s.key for s in vm.sections]
     seen: set[str] = set()
     current, frame_pages = "", []
-    for marks in pages:
+    for number, marks in enumerate(pages, start=1):
         # an element split over pages is marked on each of them: keep its first page only
         first = tuple(a for a in marks.anchors if a.name not in seen)
         seen.update(a.name for a in first)
         names = {a.name for a in first}
         current = next((titles[k] for k in order if k in names and k in titles), current)
-        frame_pages.append(FramePage(marks=PageMarks(anchors=first, links=marks.links, bookmarks=marks.bookmarks),
-                                     section_title=current, toc=TOC_ROOM_ID in names))
+        frame_pages.append(FramePage(number=number, section_title=current, toc=TOC_ROOM_ID in names,
+                                     marks=PageMarks(anchors=first, links=marks.links, bookmarks=marks.bookmarks)))
     return environment(lang).get_template("frame.html").render({**context, "pages": frame_pages,
                                                                "page_mode": "frame"})
