@@ -21,13 +21,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 import analysis
 from analysis.config import Config
 from analysis.results import Meta, Results, StageTiming
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from analysis.features import PreparedData
 
 _PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "pandera", "phik", "shap", "lightgbm", "pydantic")
@@ -120,6 +120,7 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
     analysis.errors.DataError
         On invalid input.
     """
+    import pandas as pd
     from threadpoolctl import threadpool_limits
 
     from analysis.features import prepare_data

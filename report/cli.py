@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import NoReturn
 from pathlib import Path
 
@@ -140,7 +141,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from report.build import Progress, build_report
+    from report.build import Progress, build_report, warm_up_rendering
+    from report.renderer import Renderer
 
     config = _load_config(args.config)
     period = args.period or _current_period()
@@ -154,10 +156,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if previous is not None and not previous.is_file():
         raise _Invalid(f"previous results not found: {previous}")
     progress = Progress()
+    # Forked now, before the analysis imports anything heavy: it imports the rendering libraries
+    # on the core the analysis' imports leave idle, then renders what the analysis produced.
+    renderer = Renderer(partial(warm_up_rendering, lang), enabled=config.n_jobs > 1)
     try:
         outputs = build_report(data_dir=args.data, out_dir=out, period=period, lang=lang, config=config,
-                               previous=previous, progress=progress)
+                               previous=previous, progress=progress, renderer=renderer)
     finally:
+        renderer.close()
         progress.done()
     for path in outputs.all():
         print(path)

@@ -328,6 +328,13 @@ def environment(lang: str) -> Environment:
     return make_environment(lang=lang)
 
 
+def compile_templates(lang: str) -> None:
+    """Compile every template of ``lang``'s environment now (they are kept for the process)."""
+    env = environment(lang)
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+
+
 def _css() -> Markup:
     css = CSS_PATH.read_text(encoding="utf-8")
     if "</" in css:

@@ -1,0 +1,165 @@
+"""A renderer process forked at start-up and warmed while the analysis runs.
+
+``build`` forks this process before the analysis imports anything heavy. The process warms up —
+imports the rendering libraries (matplotlib, Jinja2, WeasyPrint) and compiles the templates:
+about 1.5 s of CPU here — on a core the analysis' own imports leave idle at that moment, then
+waits for one job — the function that draws the figures and writes the HTML and the PDF, with its
+arguments — runs it and sends back its result. Before, that warm-up ran after the analysis, when
+nothing could run beside it.
+
+Whenever the process cannot deliver (no ``fork`` on the platform, it died, it failed, or the
+caller never started it), :meth:`Renderer.call` runs the same function in the calling process,
+so the outputs are the same either way; a genuine error is then raised by that local run.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import struct
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: A job whose result has not arrived after this many seconds is run here instead.
+JOB_TIMEOUT = 1800.0
+_HEADER = struct.Struct("!Q")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, size: int, *, deadline: float | None = None) -> bytes | None:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                return None
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_message(fd: int, *, deadline: float | None = None) -> bytes | None:
+    header = _read_exactly(fd, _HEADER.size, deadline=deadline)
+    if header is None:
+        return None
+    return _read_exactly(fd, _HEADER.unpack(header)[0], deadline=deadline)
+
+
+class Renderer:
+    """A forked process that warms up now and runs one job later.
+
+    Parameters
+    ----------
+    warm : callable
+        Run by the process as soon as it is forked (imports, caches); its result is discarded.
+    enabled : bool
+        ``False`` forks nothing: :meth:`call` then runs the job in the calling process.
+    """
+
+    def __init__(self, warm: Callable[[], object], *, enabled: bool = True) -> None:
+        self.warm = warm
+        self.pid: int | None = None
+        self._job_fd: int | None = None
+        self._result_fd: int | None = None
+        if not (enabled and hasattr(os, "fork") and sys.platform != "darwin"):
+            return
+        job_read, job_write = os.pipe()
+        result_read, result_write = os.pipe()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered twice
+            if stream is not None:
+                stream.flush()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (job_read, job_write, result_read, result_write):
+                os.close(fd)
+            return
+        if pid == 0:  # the renderer: warm up, run one job, leave without the parent's exit code
+            os.close(job_write)
+            os.close(result_read)
+            code = 0
+            try:
+                self._serve(job_read, result_write)
+            except BaseException:  # noqa: BLE001 - the parent runs the job itself
+                code = 1
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except (OSError, ValueError):
+                        pass
+                os._exit(code)
+        os.close(job_read)
+        os.close(result_write)
+        self.pid, self._job_fd, self._result_fd = pid, job_write, result_read
+
+    def _serve(self, job_fd: int, result_fd: int) -> None:
+        self.warm()
+        message = _read_message(job_fd)  # blocks until the job arrives, or the parent closes the pipe
+        if message is None:
+            return
+        fn, args, kwargs = pickle.loads(message)
+        try:
+            reply = pickle.dumps(("ok", fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - reported; the parent reruns the job to raise the error itself
+            reply = pickle.dumps(("error", None))
+        _write_all(result_fd, _HEADER.pack(len(reply)) + reply)
+
+    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)``, run by the warmed process (or here when it cannot).
+
+        ``fn`` must be picklable (a module-level function) and so must its arguments and result.
+        The process runs one job only.
+        """
+        if self.pid is not None and self._job_fd is not None and self._result_fd is not None:
+            try:
+                message = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+                _write_all(self._job_fd, _HEADER.pack(len(message)) + message)
+                os.close(self._job_fd)
+                self._job_fd = None
+                reply = _read_message(self._result_fd, deadline=time.monotonic() + JOB_TIMEOUT)
+            except (OSError, pickle.PicklingError, TypeError, AttributeError):
+                reply = None
+            self.close(kill=reply is None)
+            if reply is not None:
+                try:
+                    status, result = pickle.loads(reply)
+                except Exception:  # noqa: BLE001 - unreadable: run it here
+                    status, result = "error", None
+                if status == "ok":
+                    return result
+        return fn(*args, **kwargs)
+
+    def close(self, *, kill: bool = True) -> None:
+        """Stop the process (no-op when it is gone; ``kill=False`` waits for it to leave); a later
+        :meth:`call` runs here."""
+        if self.pid is not None:
+            if kill:
+                try:
+                    os.kill(self.pid, 9)
+                except OSError:
+                    pass
+            try:
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+        for fd in (self._job_fd, self._result_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.pid, self._job_fd, self._result_fd = None, None, None
