@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import logging
 import os
 import re
@@ -24,6 +25,11 @@ _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 #: Environment a build runs under: fixed hash seed (WeasyPrint's font subsets depend on it) and
 #: pinned BLAS/OpenMP pools (oversubscription made a HistGradientBoosting fit 30× slower here).
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: The garbage collector's thresholds in a build (CPython's default: 700, 10, 10). A build allocates
+#: millions of objects it keeps (modules, rendered boxes), so the default makes the collector walk
+#: them again and again; collecting 70× less often made the real-data build ~0.3 s (3 %) faster,
+#: measured over 8 alternating runs. Cyclic garbage is still collected, later.
+_BUILD_GC_THRESHOLDS = (50_000, 20, 10)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -227,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if _needs_reexec(args.command):
         return _reexec(argv)
+    if args.command == "build":
+        gc.set_threshold(*_BUILD_GC_THRESHOLDS)
     from analysis.errors import DataError
 
     commands = {"validate": _cmd_validate, "sample": _cmd_sample, "build": _cmd_build, "send": _cmd_send,
