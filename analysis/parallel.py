@@ -14,22 +14,29 @@ error in a stage is then raised here, by the main process' own run of it).
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import resource
 import select
+import signal
 import struct
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from analysis.errors import DataError
 from analysis.results import StageTiming
+
+_log = logging.getLogger(__name__)
 
 #: A child that has not delivered its next stage after this many seconds is killed and the work redone here.
 CHILD_TIMEOUT = 600.0
 _HEADER = struct.Struct("!Q")  # the byte length of each message that follows
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _widen(fd: int) -> None:
@@ -47,6 +54,19 @@ def _widen(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
     except (ImportError, AttributeError, OSError, ValueError):
         pass
+
+
+def die_with_parent(parent: int) -> None:
+    """In a child forked by process ``parent``: be killed when the parent dies (Linux), so no worker
+    outlives a build that was interrupted or killed; a child whose parent is already gone leaves."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pipes' end-of-file still stops the children
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _can_fork() -> bool:
@@ -84,7 +104,7 @@ class Forked:
             for stream in (sys.stdout, sys.stderr):  # nothing buffered twice
                 if stream is not None:
                     stream.flush()
-            pid = os.fork()
+            parent, pid = os.getpid(), os.fork()
         except (OSError, ValueError):
             os.close(read_fd)
             os.close(write_fd)
@@ -92,17 +112,20 @@ class Forked:
         if pid == 0:  # the child: compute, send, leave without running any of the parent's exit code
             os.close(read_fd)
             try:
+                die_with_parent(parent)
                 with os.fdopen(write_fd, "wb") as pipe:
                     for name, fn in self.stages:
                         try:
                             result, timing = self._run_one(name, fn, concurrent=True)
                             message, failed = pickle.dumps(("ok", name, result, timing),
                                                            protocol=pickle.HIGHEST_PROTOCOL), False
-                        except BaseException:  # noqa: BLE001 - any failure: the parent redoes the work itself
-                            message, failed = pickle.dumps(("error", name, None, None)), True
+                        except BaseException as exc:  # noqa: BLE001 - any failure: the parent redoes the work
+                            report = None if isinstance(exc, DataError) else traceback.format_exc(limit=-3)
+                            message, failed = pickle.dumps(("error", name, report, None)), True
                         pipe.write(_HEADER.pack(len(message)))
                         pipe.write(message)
                         pipe.flush()
+                        del message  # a large result's bytes are not kept while the next stage runs
                         if failed:
                             break
             finally:
@@ -156,6 +179,11 @@ class Forked:
         while name not in self.results and self.pid is not None:
             message = self._read_message()
             if message is None or message[0] != "ok":
+                if message is None:
+                    _log.warning("the forked worker of %s stopped without a result; computing it here", name)
+                elif message[2] is not None:  # invalid input is reported by this process' own run
+                    _log.warning("stage %s failed in the forked worker; computing it here:\n%s",
+                                 message[1], message[2])
                 self.cancel()
                 break
             _, done, result, timing = message

@@ -165,9 +165,10 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
             # OpenMP runtime was loaded just now (two threads per fit here made the models 3–4× slower)
             limits.enter_context(threadpool_limits(limits=config.openmp_threads))
             data, data_timings = side.get("load_validate_clean")
-            clock.timings += [t.model_copy(update={"parent": t.parent or "load_validate_clean"})
+            outer = side.timings["load_validate_clean"]
+            clock.timings += [t.model_copy(update={"parent": t.parent or outer.stage, "concurrent": outer.concurrent})
                               for t in data_timings]
-            clock.timings.append(side.timings["load_validate_clean"])
+            clock.timings.append(outer)
             for name in ("eda", "correlation"):
                 if clock.on_stage is not None:
                     clock.on_stage(name)

@@ -133,7 +133,15 @@ class KernelTreeExplainer:
         if arrays is None:
             return None
         expected = arrays.values[:, 0, :].sum(axis=0)  # the root's expectation, summed over the trees
-        return cls(kernel=kernel, arrays=arrays, expected_value=expected)
+        explainer = cls(kernel=kernel, arrays=arrays, expected_value=expected)
+        try:  # one row through the kernel: another shap's signature or array layout is refused here
+            probe = np.zeros((1, estimator.n_features_in_))
+            phi = explainer.shap_values(probe)
+        except (TypeError, ValueError, AttributeError, SystemError):
+            return None
+        if not np.allclose(phi.sum(axis=1) + expected, estimator.predict_proba(probe.astype(np.float32)), atol=1e-6):
+            return None
+        return explainer
 
     def shap_values(self, Z: np.ndarray) -> np.ndarray:
         """SHAP values of the rows of ``Z`` (already preprocessed), one slice per class."""

@@ -164,13 +164,13 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
             # the same inputs, configuration and code give a byte-identical HTML and PDF.
             archived = results.without_measurements()
             archived_bytes = archived.model_dump_json(by_alias=True, indent=1).encode("utf-8")
-            # written by pandas in chunks, then read once: one copy in memory (for the hash and the
-            # PDF attachment) instead of a whole-file string plus its encoded bytes
+            # written by pandas in chunks (not as one whole-file string); read back for its hash here
+            # and again, for the PDF attachment, by whoever renders
             analysed.scores.to_csv(work / "scores.csv", index=False, lineterminator="\n", encoding="utf-8")
-            scores_bytes = (work / "scores.csv").read_bytes()
+            scores_sha256 = sha256_bytes((work / "scores.csv").read_bytes())
         job = RenderJob(work=work, stem=stem, lang=lang, config=config, archived=archived,
                         archived_bytes=archived_bytes, results_sha256=sha256_bytes(results_bytes),
-                        scores_sha256=sha256_bytes(scores_bytes), meta=json.loads(results.meta.model_dump_json()))
+                        scores_sha256=scores_sha256, meta=json.loads(results.meta.model_dump_json()))
         rendered = renderer.call(render_outputs, job, progress) if renderer is not None \
             else render_outputs(job, progress)
         clock.timings += rendered.timings

@@ -14,16 +14,21 @@ so the outputs are the same either way; a genuine error is then raised by that l
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import select
 import struct
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from analysis.parallel import die_with_parent
+
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 #: A job whose result has not arrived after this many seconds is run here instead.
 JOB_TIMEOUT = 1800.0
@@ -71,6 +76,8 @@ class Renderer:
 
     def __init__(self, warm: Callable[[], object], *, enabled: bool = True) -> None:
         self.warm = warm
+        #: Whether the process ran the job (``False`` until then, and when it was run here instead).
+        self.delivered = False
         self.pid: int | None = None
         self._job_fd: int | None = None
         self._result_fd: int | None = None
@@ -82,7 +89,7 @@ class Renderer:
             if stream is not None:
                 stream.flush()
         try:
-            pid = os.fork()
+            parent, pid = os.getpid(), os.fork()
         except OSError:
             for fd in (job_read, job_write, result_read, result_write):
                 os.close(fd)
@@ -92,6 +99,7 @@ class Renderer:
             os.close(result_read)
             code = 0
             try:
+                die_with_parent(parent)
                 self._serve(job_read, result_write)
             except BaseException:  # noqa: BLE001 - the parent runs the job itself
                 code = 1
@@ -112,10 +120,11 @@ class Renderer:
         if message is None:
             return
         fn, args, kwargs = pickle.loads(message)
+        del message
         try:
             reply = pickle.dumps(("ok", fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:  # noqa: BLE001 - reported; the parent reruns the job to raise the error itself
-            reply = pickle.dumps(("error", None))
+            reply = pickle.dumps(("error", traceback.format_exc(limit=-3)))
         _write_all(result_fd, _HEADER.pack(len(reply)) + reply)
 
     def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -133,14 +142,19 @@ class Renderer:
                 reply = _read_message(self._result_fd, deadline=time.monotonic() + JOB_TIMEOUT)
             except (OSError, pickle.PicklingError, TypeError, AttributeError):
                 reply = None
+            except BaseException:  # interrupted: the process must not go on writing into the caller's files
+                self.close()
+                raise
             self.close(kill=reply is None)
-            if reply is not None:
-                try:
-                    status, result = pickle.loads(reply)
-                except Exception:  # noqa: BLE001 - unreadable: run it here
-                    status, result = "error", None
-                if status == "ok":
-                    return result
+            try:
+                status, result = pickle.loads(reply) if reply is not None else ("error", None)
+            except Exception:  # noqa: BLE001 - unreadable: run it here
+                status, result = "error", None
+            if status == "ok":
+                self.delivered = True
+                return result
+            _log.warning("the renderer process could not run %s; running it here%s", getattr(fn, "__name__", fn),
+                         f":\n{result}" if result else " (the process stopped)")
         return fn(*args, **kwargs)
 
     def close(self, *, kill: bool = True) -> None:

@@ -24,7 +24,7 @@ def test_child_results_arrive_stage_by_stage() -> None:
     assert all(t.concurrent for t in side.join()[1])
 
 
-def test_a_failing_stage_is_redone_here_with_the_same_inputs() -> None:
+def test_a_failing_stage_is_redone_here_with_the_same_inputs(caplog: pytest.LogCaptureFixture) -> None:
     parent = os.getpid()
     done: dict[str, object] = {}
 
@@ -37,6 +37,7 @@ def test_a_failing_stage_is_redone_here_with_the_same_inputs() -> None:
     results, timings = side.join()
     assert results == [21, 42]
     assert [t.concurrent for t in timings] == [True, False]
+    assert "stage double failed in the forked worker" in caplog.text and "the child cannot" in caplog.text
 
 
 def test_an_error_is_raised_by_the_main_process_own_run() -> None:
@@ -79,3 +80,27 @@ def test_cancel_stops_the_child() -> None:
     assert side.pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_workers_do_not_outlive_their_parent(tmp_path) -> None:  # noqa: ANN001
+    import subprocess
+    import sys
+
+    code = ("import os, sys, time\n"
+            "from analysis.parallel import Forked\n"
+            "side = Forked([('slow', lambda: time.sleep(60))])\n"
+            "print(side.pid, flush=True)\n"
+            "os._exit(0)\n")  # the parent dies without cancelling its worker
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    child = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{child}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return  # dead, waiting to be reaped by whoever adopted it
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        time.sleep(0.05)
+    os.kill(child, 9)
+    raise AssertionError("the worker outlived its parent")

@@ -38,7 +38,7 @@ def test_the_job_runs_in_the_warmed_process() -> None:
     finally:
         renderer.close()
     assert pid != os.getpid() and warmed == [pid] and tag == "x"
-    assert renderer.pid is None  # one job only: the process is gone
+    assert renderer.delivered and renderer.pid is None  # one job only: the process is gone
 
 
 def test_disabled_runs_the_job_here() -> None:
@@ -47,9 +47,11 @@ def test_disabled_runs_the_job_here() -> None:
     assert renderer.call(_where, "y")[0] == os.getpid()
 
 
-def test_a_failed_job_is_run_again_here() -> None:
+def test_a_failed_job_is_run_again_here_and_said(caplog: pytest.LogCaptureFixture) -> None:
     renderer = Renderer(_warm)
     assert renderer.call(_fails_in_a_child, os.getpid()) == "here"
+    assert not renderer.delivered
+    assert "could not run _fails_in_a_child" in caplog.text and "RuntimeError: not here" in caplog.text
 
 
 def test_a_genuine_error_is_raised_by_the_local_run() -> None:
@@ -90,6 +92,7 @@ def test_a_build_renders_the_same_bytes_with_or_without_the_renderer(tmp_path: P
                                          config=Config(), renderer=renderer)
         finally:
             renderer.close()
+        assert renderer.delivered == (name == "renderer")  # the renderer process did render
     for attr in ("pdf", "html", "scores"):
         digests = {hashlib.sha256(getattr(o, attr).read_bytes()).hexdigest() for o in outputs.values()}
         assert len(digests) == 1, attr
