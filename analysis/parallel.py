@@ -9,7 +9,8 @@ main process can take the first one (:meth:`Forked.get`) while the child goes on
 The child times itself; its timings are marked ``concurrent``. When forking is not possible, not
 wanted (``enabled=False``) or the child fails in any way, the stages it did not deliver simply run
 in the main process when their results are asked for, so the results are the same either way (an
-error in a stage is then raised here, by the main process' own run of it).
+error in a stage is then raised here, by the main process' own run of it). Invalid input
+(:class:`~analysis.errors.DataError`) found by the child is raised here as it is, without a rerun.
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ import struct
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from analysis.errors import DataError
 from analysis.results import StageTiming
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: A child that has not delivered its next stage after this many seconds is killed and the work redone here.
 CHILD_TIMEOUT = 600.0
@@ -119,9 +122,10 @@ class Forked:
                             result, timing = self._run_one(name, fn, concurrent=True)
                             message, failed = pickle.dumps(("ok", name, result, timing),
                                                            protocol=pickle.HIGHEST_PROTOCOL), False
-                        except BaseException as exc:  # noqa: BLE001 - any failure: the parent redoes the work
-                            report = None if isinstance(exc, DataError) else traceback.format_exc(limit=-3)
-                            message, failed = pickle.dumps(("error", name, report, None)), True
+                        except DataError as exc:  # invalid input: handed over as it is, raised by the parent
+                            message, failed = pickle.dumps(("invalid", name, None, exc)), True
+                        except BaseException:  # noqa: BLE001 - any other failure: the parent redoes the work
+                            message, failed = pickle.dumps(("error", name, traceback.format_exc(limit=-3), None)), True
                         pipe.write(_HEADER.pack(len(message)))
                         pipe.write(message)
                         pipe.flush()
@@ -178,10 +182,13 @@ class Forked:
             raise KeyError(f"no stage {name!r} (stages: {', '.join(names)})")
         while name not in self.results and self.pid is not None:
             message = self._read_message()
+            if message is not None and message[0] == "invalid":
+                self.cancel()
+                raise message[3]
             if message is None or message[0] != "ok":
                 if message is None:
                     _log.warning("the forked worker of %s stopped without a result; computing it here", name)
-                elif message[2] is not None:  # invalid input is reported by this process' own run
+                else:
                     _log.warning("stage %s failed in the forked worker; computing it here:\n%s",
                                  message[1], message[2])
                 self.cancel()
@@ -214,3 +221,58 @@ class Forked:
         """Every stage's result and timing, in stage order."""
         results = [self.get(name) for name, _ in self.stages]
         return results, [self.timings[name] for name, _ in self.stages]
+
+
+def map_shared(items: Sequence[T], fn: Callable[[T], R], *, enabled: bool = True,
+               meanwhile: Callable[[], object] | None = None) -> list[R]:
+    """``[fn(item) for item in items]``, computed by this process and a forked worker together.
+
+    Both processes take the next item from a counter in shared memory until none is left, so the
+    work balances itself whatever each item costs and whatever else competes for a core. The
+    worker sends back what it computed; an item it claimed but did not deliver (it failed or died)
+    is computed here. Each ``fn(item)`` must not depend on which process computes it: the result
+    is then the sequential one.
+
+    Parameters
+    ----------
+    items : sequence
+        The inputs, in order.
+    fn : callable
+        Computes one item's result (picklable).
+    enabled : bool
+        ``False`` computes everything here, in order.
+    meanwhile : callable, optional
+        Called here once the worker is started, before this process takes any item (work that
+        would otherwise leave a core idle).
+    """
+    if not (enabled and _can_fork()) or len(items) < 2:
+        if meanwhile is not None:
+            meanwhile()
+        return [fn(item) for item in items]
+    import multiprocessing
+
+    counter = multiprocessing.get_context("fork").Value("i", 0)  # shared memory, inherited by the fork
+
+    def claimed() -> Iterator[int]:
+        while True:
+            with counter.get_lock():
+                index = counter.value
+                counter.value += 1
+            if index >= len(items):
+                return
+            yield index
+
+    def compute(indices: Iterable[int]) -> dict[int, R]:
+        return {i: fn(items[i]) for i in indices}
+
+    worker = Forked([("shared", lambda: compute(claimed()))])
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        done = compute(claimed())
+        theirs = worker.get("shared")  # {} when it failed: the counter is spent by then
+    finally:
+        worker.cancel()
+    done.update(theirs)
+    done.update(compute(i for i in range(len(items)) if i not in done))  # claimed but never delivered
+    return [done[i] for i in range(len(items))]

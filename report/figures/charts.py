@@ -38,7 +38,7 @@ from __future__ import annotations
 import base64
 import math
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -1835,38 +1835,11 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
     for seg in results.segments.segments:
         add(f"segment-{seg.key}", lambda s=seg: segment_profile_figure(s, lang=lang), _alt_profile(seg, lang))
 
-    def draw(keys: Iterable[str]) -> dict[str, FigureAsset]:
-        return {k: _asset(k, jobs[k][0](), jobs[k][1], dpi=dpi, vector=vector) for k in keys}
+    from analysis.parallel import map_shared
+
+    def draw(key: str) -> FigureAsset:
+        make, alt = jobs[key]
+        return _asset(key, make(), alt, dpi=dpi, vector=vector)
 
     keys = list(jobs)
-    if n_jobs < 2:
-        if meanwhile is not None:
-            meanwhile()
-        return draw(keys)
-    import multiprocessing
-
-    from analysis.parallel import Forked
-
-    counter = multiprocessing.get_context("fork").Value("i", 0)  # shared memory, inherited by the fork
-
-    def claimed() -> Iterator[str]:
-        while True:
-            with counter.get_lock():
-                index = counter.value
-                counter.value += 1
-            if index >= len(keys):
-                return
-            yield keys[index]
-
-    worker = Forked([("figures", lambda: draw(claimed()))])
-    try:
-        if meanwhile is not None:
-            meanwhile()
-        drawn = draw(claimed())
-        (theirs,), _ = worker.join()
-    finally:
-        worker.cancel()
-    drawn.update(theirs)
-    # a worker that failed half-way took figures it never delivered: draw them here
-    drawn.update(draw(k for k in keys if k not in drawn))
-    return {k: drawn[k] for k in keys}
+    return dict(zip(keys, map_shared(keys, draw, enabled=n_jobs >= 2, meanwhile=meanwhile), strict=True))

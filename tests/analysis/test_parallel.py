@@ -104,3 +104,62 @@ def test_workers_do_not_outlive_their_parent(tmp_path) -> None:  # noqa: ANN001
         time.sleep(0.05)
     os.kill(child, 9)
     raise AssertionError("the worker outlived its parent")
+
+
+def test_invalid_input_found_by_the_child_is_raised_here_without_a_rerun(tmp_path) -> None:  # noqa: ANN001
+    from analysis.errors import BadRow, DataError
+
+    parent = os.getpid()
+    marker = tmp_path / "ran-here"
+
+    def validate() -> None:
+        if os.getpid() == parent:
+            marker.write_text("the parent validated again")
+        raise DataError(file="money.csv", problem="values that are not numbers", expected="a number",
+                        column="Прибыль", rows=(BadRow(line=3, id="215348", value="abc"),), n_rows=1)
+
+    side = Forked([("load_validate_clean", validate), ("eda", lambda: 1)])
+    with pytest.raises(DataError, match=r"money.csv, column «Прибыль».*line 3 \(id 215348\) value 'abc'"):
+        side.get("load_validate_clean")
+    assert not marker.exists() and side.pid is None
+
+
+def test_data_errors_survive_pickling() -> None:
+    import pickle
+
+    from analysis.errors import BadRow, DataError
+
+    error = DataError(file="a.csv", problem="p", expected="x", column="c", rows=(BadRow(line=3, id="1", value="v"),),
+                      n_rows=4)
+    again = pickle.loads(pickle.dumps(error))
+    assert again == error and str(again) == str(error) and again.rows[0].value == "v"
+
+
+def _square_slowly(x: int) -> tuple[int, int]:
+    time.sleep(0.01)
+    return x * x, os.getpid()
+
+
+def test_map_shared_is_the_sequential_map_computed_by_both_processes() -> None:
+    from analysis.parallel import map_shared
+
+    out = map_shared(list(range(40)), _square_slowly)
+    assert [v for v, _ in out] == [x * x for x in range(40)]
+    assert len({pid for _, pid in out}) == 2  # both processes took items
+    assert [v for v, _ in map_shared(list(range(5)), _square_slowly, enabled=False)] == [0, 1, 4, 9, 16]
+
+
+def test_map_shared_recomputes_what_a_failing_worker_claimed() -> None:
+    from analysis.parallel import map_shared
+
+    parent = os.getpid()
+
+    def fragile(x: int) -> int:
+        if os.getpid() != parent and x >= 3:
+            raise RuntimeError("the worker gives up")
+        time.sleep(0.01)
+        return -x
+
+    calls: list[str] = []
+    assert map_shared(list(range(12)), fragile, meanwhile=lambda: calls.append("meanwhile")) == [-x for x in range(12)]
+    assert calls == ["meanwhile"]
