@@ -27,7 +27,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from analysis.errors import DataError
 from analysis.results import StageTiming
@@ -76,6 +76,94 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "darwin"
 
 
+def fork_child() -> int | None:
+    """``os.fork()`` after flushing the standard streams (nothing is buffered twice); in the child
+    (0 returned) its life is tied to the parent's. ``None`` when this platform cannot fork or the
+    fork failed: the caller then does the work itself."""
+    if not _can_fork():
+        return None
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:
+        die_with_parent(parent)
+    return pid
+
+
+def leave(code: int = 0) -> NoReturn:
+    """End a forked child (or a finished build) at once: flush the standard streams and exit without
+    running the interpreter's teardown or any exit code inherited from the parent."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code)
+
+
+def stop(pid: int, *, kill: bool = True) -> None:
+    """Reap child ``pid`` (after killing it unless ``kill=False``); a child already gone is fine."""
+    if kill:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def send(fd: int, obj: object) -> None:
+    """Write ``obj`` to pipe ``fd`` as one message: its pickle's byte length, then the pickle."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_all(fd, _HEADER.pack(len(data)))
+    _write_all(fd, data)
+
+
+def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes | None:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                return None
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def receive(fd: int, *, deadline: float | None = None) -> Any:
+    """The next message :func:`send` wrote to pipe ``fd``; ``None`` when the writer closed the pipe
+    (finished or died), the ``deadline`` (a :func:`time.monotonic` value) passed, or the message
+    cannot be read."""
+    header = _read_exactly(fd, _HEADER.size, deadline)
+    payload = None if header is None else _read_exactly(fd, _HEADER.unpack(header)[0], deadline)
+    if payload is None:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - a message that cannot be read counts as none
+        return None
+
+
 class Forked:
     """Stages ``[(name, fn), …]`` run in order in a forked child; :meth:`get` and :meth:`join` return results.
 
@@ -98,42 +186,29 @@ class Forked:
         self.timings: dict[str, StageTiming] = {}
         self.pid: int | None = None
         self.fd: int | None = None
-        self._buffer = bytearray()
-        if not (enabled and _can_fork()):
+        if not enabled:
             return
         read_fd, write_fd = os.pipe()
         _widen(write_fd)
-        try:
-            for stream in (sys.stdout, sys.stderr):  # nothing buffered twice
-                if stream is not None:
-                    stream.flush()
-            parent, pid = os.getpid(), os.fork()
-        except (OSError, ValueError):
+        pid = fork_child()
+        if pid is None:
             os.close(read_fd)
             os.close(write_fd)
             return
         if pid == 0:  # the child: compute, send, leave without running any of the parent's exit code
             os.close(read_fd)
             try:
-                die_with_parent(parent)
-                with os.fdopen(write_fd, "wb") as pipe:
-                    for name, fn in self.stages:
-                        try:
-                            result, timing = self._run_one(name, fn, concurrent=True)
-                            message, failed = pickle.dumps(("ok", name, result, timing),
-                                                           protocol=pickle.HIGHEST_PROTOCOL), False
-                        except DataError as exc:  # invalid input: handed over as it is, raised by the parent
-                            message, failed = pickle.dumps(("invalid", name, None, exc)), True
-                        except BaseException:  # noqa: BLE001 - any other failure: the parent redoes the work
-                            message, failed = pickle.dumps(("error", name, traceback.format_exc(limit=-3), None)), True
-                        pipe.write(_HEADER.pack(len(message)))
-                        pipe.write(message)
-                        pipe.flush()
-                        del message  # a large result's bytes are not kept while the next stage runs
-                        if failed:
-                            break
+                for name, fn in self.stages:
+                    try:
+                        send(write_fd, ("ok", name, *self._run_one(name, fn, concurrent=True)))
+                    except DataError as exc:  # invalid input: handed over as it is, raised by the parent
+                        send(write_fd, ("invalid", name, None, exc))
+                        break
+                    except BaseException:  # noqa: BLE001 - any other failure: the parent redoes the work
+                        send(write_fd, ("error", name, traceback.format_exc(limit=-3), None))
+                        break
             finally:
-                os._exit(0)
+                leave(0)
         os.close(write_fd)
         self.pid, self.fd = pid, read_fd
 
@@ -148,40 +223,13 @@ class Forked:
             concurrent=concurrent)
         return result, timing
 
-    def _read_message(self) -> tuple | None:
-        """The child's next message; ``None`` (and the child gone) when it cannot deliver one."""
-        assert self.fd is not None and self.pid is not None
-        deadline = time.monotonic() + CHILD_TIMEOUT
-        while True:
-            if len(self._buffer) >= _HEADER.size:
-                (size,) = _HEADER.unpack_from(self._buffer)
-                if len(self._buffer) >= _HEADER.size + size:
-                    with memoryview(self._buffer) as view:
-                        payload = view[_HEADER.size:_HEADER.size + size]
-                        try:
-                            message = pickle.loads(payload)
-                        except Exception:  # noqa: BLE001 - a message that cannot be read: the work is redone here
-                            message = None
-                        finally:
-                            payload.release()
-                    del self._buffer[:_HEADER.size + size]
-                    if message is None:
-                        self.cancel()
-                    return message
-            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(self.fd, 1 << 20) if ready else b""
-            if not chunk:  # timed out, or the child closed the pipe (finished or died) mid-message
-                self.cancel()
-                return None
-            self._buffer += chunk
-
     def get(self, name: str) -> Any:
         """The result of stage ``name``: the child's, or computed here if the child could not deliver it."""
         names = [n for n, _ in self.stages]
         if name not in names:
             raise KeyError(f"no stage {name!r} (stages: {', '.join(names)})")
         while name not in self.results and self.pid is not None:
-            message = self._read_message()
+            message = receive(self.fd, deadline=time.monotonic() + CHILD_TIMEOUT)
             if message is not None and message[0] == "invalid":
                 self.cancel()
                 raise message[3]
@@ -205,14 +253,7 @@ class Forked:
     def cancel(self) -> None:
         """Stop the child (no-op when it is gone): its remaining stages will be computed here if asked for."""
         if self.pid is not None:
-            try:
-                os.kill(self.pid, 9)
-            except OSError:
-                pass
-            try:
-                os.waitpid(self.pid, 0)
-            except OSError:
-                pass
+            stop(self.pid)
         if self.fd is not None:
             os.close(self.fd)
         self.pid, self.fd = None, None

@@ -70,6 +70,12 @@ class StageClock:
     on_stage: Callable[[str], None] | None = None
     _open: list[str] = field(default_factory=list, repr=False)
 
+    def announce(self, *names: str) -> None:
+        """Report progress: stages starting now (also those another process runs)."""
+        if self.on_stage is not None:
+            for name in names:
+                self.on_stage(name)
+
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         """Time the enclosed block as stage ``name``.
@@ -77,8 +83,7 @@ class StageClock:
         Stages may nest: an inner stage records its enclosing stage as ``parent`` (and is
         listed before it), so summing the stages without a parent never counts time twice.
         """
-        if self.on_stage is not None:
-            self.on_stage(name)
+        self.announce(name)
         parent = self._open[-1] if self._open else None
         self._open.append(name)
         wall, cpu = time.perf_counter(), time.process_time()
@@ -151,8 +156,7 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
             with threadpool_limits(limits=config.openmp_threads):
                 return run_correlation(done["load_validate_clean"][0], config.correlation, random_state=seed)
 
-        if clock.on_stage is not None:
-            clock.on_stage("load_validate_clean")
+        clock.announce("load_validate_clean")
         side = Forked([("load_validate_clean", load_validate_clean), ("eda", eda), ("correlation", correlation)],
                       enabled=parallel, results=done)
         try:
@@ -166,12 +170,10 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
             limits.enter_context(threadpool_limits(limits=config.openmp_threads))
             data, data_timings = side.get("load_validate_clean")
             outer = side.timings["load_validate_clean"]
-            clock.timings += [t.model_copy(update={"parent": t.parent or outer.stage, "concurrent": outer.concurrent})
-                              for t in data_timings]
+            clock.timings += [t.model_copy(update={"parent": t.parent or outer.stage,
+                                                   "concurrent": outer.concurrent}) for t in data_timings]
             clock.timings.append(outer)
-            for name in ("eda", "correlation"):
-                if clock.on_stage is not None:
-                    clock.on_stage(name)
+            clock.announce("eda", "correlation")
             position = len(clock.timings)
             with clock.stage("model"):
                 model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs, clock=clock,

@@ -87,8 +87,11 @@ class Progress:
             self.stream.flush()
 
 
-def _manifest(*, results_meta: dict, outputs: dict[str, str], wall_clock: str, timings: list[dict]) -> dict:
-    return {
+def _manifest(*, results_meta: dict, outputs: dict[str, str], wall_clock: str | None = None,
+              timings: list[dict] | None = None) -> dict:
+    """Inputs, outputs and provenance; the run's wall clock and timings only when given (the
+    manifest attached inside the PDF leaves them out: the same inputs give the same PDF)."""
+    manifest = {
         "schema_version": 1,
         "period": results_meta["period"],
         "inputs": results_meta["input_sha256"],
@@ -97,9 +100,12 @@ def _manifest(*, results_meta: dict, outputs: dict[str, str], wall_clock: str, t
         "versions": {**results_meta["versions"], **package_versions(_RENDER_PACKAGES)},
         "code_version": results_meta["code_version"],
         "seed": results_meta["seed"],
-        "built_at": wall_clock,
-        "stage_timings": timings,
     }
+    if wall_clock is not None:
+        manifest["built_at"] = wall_clock
+    if timings is not None:
+        manifest["stage_timings"] = timings
+    return manifest
 
 
 def _json_bytes(obj: dict) -> bytes:
@@ -174,12 +180,11 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         rendered = renderer.call(render_outputs, job, progress) if renderer is not None \
             else render_outputs(job, progress)
         clock.timings += rendered.timings
-        meta, inner, outputs = job.meta, rendered.inner_manifest, rendered.outputs
-        wall_clock = rendered.wall_clock
-        pdf_bytes = (work / f"{stem}.pdf").read_bytes()
-        outer = _manifest(results_meta=meta,
-                          outputs={**outputs, f"{stem}.pdf": sha256_bytes(pdf_bytes)},
-                          wall_clock=wall_clock, timings=[t.model_dump() for t in clock.timings])
+        inner = rendered.inner_manifest
+        pdf_sha256 = sha256_bytes((work / f"{stem}.pdf").read_bytes())
+        outer = _manifest(results_meta=job.meta, outputs={**rendered.outputs, f"{stem}.pdf": pdf_sha256},
+                          wall_clock=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                          timings=[t.model_dump() for t in clock.timings])
         outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
         outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
         (work / "manifest.json").write_bytes(_json_bytes(outer))
@@ -209,7 +214,6 @@ class RenderedOutputs:
 
     outputs: dict[str, str]
     inner_manifest: dict
-    wall_clock: str
     timings: tuple[StageTiming, ...]
 
 
@@ -254,15 +258,11 @@ def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None
         html_bytes = render_html(archived, lang=lang, figures=figures).encode("utf-8")
         (work / f"{stem}.html").write_bytes(html_bytes)
         paged = paged_document(archived, lang=lang, figures=figures, n_parts=config.n_jobs)
-    wall_clock = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     outputs = {"results.json": job.results_sha256, "scores.csv": job.scores_sha256,
                f"{stem}.html": sha256_bytes(html_bytes)}
     inner_outputs = {**outputs, "results.json": sha256_bytes(job.archived_bytes)}
-    # The manifest attached inside the PDF cannot know the PDF's own hash (the one beside it does),
-    # nor the run's wall clock and timings (the same inputs give the same PDF).
-    inner = _manifest(results_meta=job.meta, outputs=inner_outputs, wall_clock=wall_clock, timings=[])
-    inner.pop("built_at")
-    inner.pop("stage_timings")
+    # The manifest attached inside the PDF cannot know the PDF's own hash (the one beside it does).
+    inner = _manifest(results_meta=job.meta, outputs=inner_outputs)
     from report.pdf import render_pdf
 
     with clock.stage("pdf"):
@@ -273,8 +273,7 @@ def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None
                                  "Per-customer probability, segment and offer"),
                                 ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance")],
                    created=archived.meta.report_date, n_jobs=config.n_jobs)
-    return RenderedOutputs(outputs=outputs, inner_manifest=inner, wall_clock=wall_clock,
-                           timings=tuple(clock.timings))
+    return RenderedOutputs(outputs=outputs, inner_manifest=inner, timings=tuple(clock.timings))
 
 
 def _publish(work: Path, out_dir: Path, stem: str) -> BuildOutputs:

@@ -282,13 +282,10 @@ def _leave(code: int) -> NoReturn:
     build on the real data, measured. Every output is written and closed by then; the streams
     and logging handlers are flushed here.
     """
+    from analysis.parallel import leave
+
     logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
+    leave(code)
 
 
 if __name__ == "__main__":  # the re-executed build (see _reexec), or ``python -m report.cli``

@@ -17,50 +17,18 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import select
-import struct
-import sys
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from analysis.parallel import die_with_parent
+from analysis.parallel import fork_child, leave, receive, send, stop
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
 
 #: A job whose result has not arrived after this many seconds is run here instead.
 JOB_TIMEOUT = 1800.0
-_HEADER = struct.Struct("!Q")
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _read_exactly(fd: int, size: int, *, deadline: float | None = None) -> bytes | None:
-    chunks, remaining = [], size
-    while remaining:
-        if deadline is not None:
-            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                return None
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_message(fd: int, *, deadline: float | None = None) -> bytes | None:
-    header = _read_exactly(fd, _HEADER.size, deadline=deadline)
-    if header is None:
-        return None
-    return _read_exactly(fd, _HEADER.unpack(header)[0], deadline=deadline)
 
 
 class Renderer:
@@ -81,16 +49,12 @@ class Renderer:
         self.pid: int | None = None
         self._job_fd: int | None = None
         self._result_fd: int | None = None
-        if not (enabled and hasattr(os, "fork") and sys.platform != "darwin"):
+        if not enabled:
             return
         job_read, job_write = os.pipe()
         result_read, result_write = os.pipe()
-        for stream in (sys.stdout, sys.stderr):  # nothing buffered twice
-            if stream is not None:
-                stream.flush()
-        try:
-            parent, pid = os.getpid(), os.fork()
-        except OSError:
+        pid = fork_child()
+        if pid is None:
             for fd in (job_read, job_write, result_read, result_write):
                 os.close(fd)
             return
@@ -99,33 +63,27 @@ class Renderer:
             os.close(result_read)
             code = 0
             try:
-                die_with_parent(parent)
                 self._serve(job_read, result_write)
             except BaseException:  # noqa: BLE001 - the parent runs the job itself
                 code = 1
             finally:
-                for stream in (sys.stdout, sys.stderr):
-                    try:
-                        stream.flush()
-                    except (OSError, ValueError):
-                        pass
-                os._exit(code)
+                leave(code)
         os.close(job_read)
         os.close(result_write)
         self.pid, self._job_fd, self._result_fd = pid, job_write, result_read
 
     def _serve(self, job_fd: int, result_fd: int) -> None:
         self.warm()
-        message = _read_message(job_fd)  # blocks until the job arrives, or the parent closes the pipe
-        if message is None:
+        job = receive(job_fd)  # blocks until the job arrives, or the parent closes the pipe
+        if job is None:
             return
-        fn, args, kwargs = pickle.loads(message)
-        del message
+        fn, args, kwargs = job
+        del job
         try:
-            reply = pickle.dumps(("ok", fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+            reply = ("ok", fn(*args, **kwargs))
         except BaseException:  # noqa: BLE001 - reported; the parent reruns the job to raise the error itself
-            reply = pickle.dumps(("error", traceback.format_exc(limit=-3)))
-        _write_all(result_fd, _HEADER.pack(len(reply)) + reply)
+            reply = ("error", traceback.format_exc(limit=-3))
+        send(result_fd, reply)
 
     def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)``, run by the warmed process (or here when it cannot).
@@ -135,21 +93,17 @@ class Renderer:
         """
         if self.pid is not None and self._job_fd is not None and self._result_fd is not None:
             try:
-                message = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-                _write_all(self._job_fd, _HEADER.pack(len(message)) + message)
+                send(self._job_fd, (fn, args, kwargs))
                 os.close(self._job_fd)
                 self._job_fd = None
-                reply = _read_message(self._result_fd, deadline=time.monotonic() + JOB_TIMEOUT)
+                reply = receive(self._result_fd, deadline=time.monotonic() + JOB_TIMEOUT)
             except (OSError, pickle.PicklingError, TypeError, AttributeError):
                 reply = None
             except BaseException:  # interrupted: the process must not go on writing into the caller's files
                 self.close()
                 raise
             self.close(kill=reply is None)
-            try:
-                status, result = pickle.loads(reply) if reply is not None else ("error", None)
-            except Exception:  # noqa: BLE001 - unreadable: run it here
-                status, result = "error", None
+            status, result = reply if reply is not None else ("error", None)
             if status == "ok":
                 self.delivered = True
                 return result
@@ -161,15 +115,7 @@ class Renderer:
         """Stop the process (no-op when it is gone; ``kill=False`` waits for it to leave); a later
         :meth:`call` runs here."""
         if self.pid is not None:
-            if kill:
-                try:
-                    os.kill(self.pid, 9)
-                except OSError:
-                    pass
-            try:
-                os.waitpid(self.pid, 0)
-            except OSError:
-                pass
+            stop(self.pid, kill=kill)
         for fd in (self._job_fd, self._result_fd):
             if fd is not None:
                 try:

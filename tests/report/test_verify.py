@@ -69,9 +69,7 @@ def build_like_report(folder: Path, data_dir: Path, *, writer=pikepdf_writer,  #
     (folder / f"{STEM}.html").write_bytes(HTML)
     inner_outputs = {"results.json": sha256_bytes(RESULTS), "scores.csv": sha256_bytes(SCORES),
                      f"{STEM}.html": sha256_bytes(HTML)}
-    inner = _manifest(results_meta=meta, outputs=inner_outputs, wall_clock="2026-11-01T00:00:00+00:00", timings=[])
-    inner.pop("built_at")
-    inner.pop("stage_timings")
+    inner = _manifest(results_meta=meta, outputs=inner_outputs)
     pdf = folder / f"{STEM}.pdf"
     # WeasyPrint's Attachment(string=…) takes text; every attachment here is UTF-8.
     text = writer is weasyprint_writer
