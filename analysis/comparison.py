@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.actions import measure_effects
 from analysis.config import ComparisonConfig
 from analysis.results import CategoricalEda, Comparison, NumericEda, Results
 
@@ -128,7 +129,8 @@ def _ordered_keys(*groups: Iterable[str]) -> list[str]:
 
 
 def compare(*, previous: Results, previous_scores: pd.DataFrame | None, current: Results,
-            current_scores: pd.DataFrame, current_frame: pd.DataFrame, config: ComparisonConfig) -> Comparison:
+            current_scores: pd.DataFrame, current_frame: pd.DataFrame, config: ComparisonConfig,
+            previous_actions: pd.DataFrame | None = None, alpha: float = 0.05) -> Comparison:
     """Compare this month's results with a previous month's.
 
     Parameters
@@ -149,6 +151,12 @@ def compare(*, previous: Results, previous_scores: pd.DataFrame | None, current:
         feature values whose distribution is compared with the previous month's EDA.
     config : ComparisonConfig
         PSI thresholds and floor.
+    previous_actions : pandas.DataFrame or None
+        The previous month's ``actions.csv`` (``id``, ``action``, ``group``): each action is then
+        measured on this month's decline of its treatment against its control group
+        (:func:`analysis.actions.measure_effects`; ``current_frame["target"]``).
+    alpha : float
+        1 − confidence of the action effects' intervals.
 
     Returns
     -------
@@ -213,4 +221,7 @@ def compare(*, previous: Results, previous_scores: pd.DataFrame | None, current:
         psi=drift, psi_flagged=tuple(flagged),
         psi_threshold=config.psi_threshold, psi_warn=config.psi_warn,
         customers_compared=previous_scores is not None,
+        previous_actions=previous_actions is not None,
+        action_effects=(() if previous_actions is None
+                        else measure_effects(previous_actions, current_frame["target"], alpha=alpha)),
     )

@@ -55,7 +55,7 @@ def write_conclusions(*, data: DataResult, eda: EdaResult, correlation: Correlat
         en="The strongest drivers of the prediction are " + ", ".join(parts_en) + " (by mean |SHAP|).")))
 
     priority = next(s for s in segments.segments if s.priority)
-    share_par = priority.profit_at_risk / segments.total_profit_at_risk if segments.total_profit_at_risk else 0.0
+    share_par = segments.priority_risk_share
     out.append(Conclusion(key="priority", text=LocalizedText(
         ru=(f"Приоритетный сегмент «{priority.title.ru}»: клиентов — {fmt_number(priority.n_customers, 'ru')} "
             f"({fmt_percent(priority.share, 'ru')} всех), средняя вероятность снижения — "

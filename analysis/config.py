@@ -223,22 +223,72 @@ class SegmentConfig(_Frozen):
     value_quantile: float = Field(0.5, gt=0, lt=1)
     #: Points of the scatter plot (a stated random sample above it).
     scatter_max_points: int = Field(3_000, ge=100)
+    #: Share of a customer's profit lost when the activity declines, for the expected loss.
+    #: «Profit at risk» (probability × profit) is its upper bound: a decline as the loss of all
+    #: profit. The data give no measure of it; 0.5 is an assumption, stated in the report.
+    decline_loss_share: float = Field(0.5, gt=0, le=1)
 
 
-class RecommendationConfig(_Frozen):
-    """Thresholds that trigger the recommendation rules (segment vs other customers)."""
+class ActionEconomics(_Frozen):
+    """Economics of one action, per channel: the cost of reaching one customer and the assumed save
+    rate (the share of would-be decliners the action keeps). ``None`` cost: no variant on that channel.
 
-    promo_share_min: float = 0.4
-    unpaid_items_min: float = 3.0
-    pages_ratio_max: float = 0.85
-    categories_ratio_max: float = 0.85
-    premium_share_min: float = 0.25
-    marketing_ratio_max: float = 0.95
-    consent_share_min: float = 0.5
-    service_errors_ratio_min: float = 1.05
-    minutes_ratio_max: float = 0.85
-    #: Segments with mean probability below this get a «keep and grow» rule.
-    low_risk_probability_max: float = 0.3
+    Costs are in the data's money unit per month (``ReportConfig.money_unit``), like profit. The save
+    rates are assumptions until a control group has measured them (``build --previous``).
+    """
+
+    contact_cost: float | None = Field(None, ge=0)
+    contact_save_rate: float = Field(0.0, ge=0, le=1)
+    site_cost: float | None = Field(None, ge=0)
+    site_save_rate: float = Field(0.0, ge=0, le=1)
+
+
+def _economics(contact: tuple[float, float] | None, site: tuple[float, float] | None) -> ActionEconomics:
+    return ActionEconomics(contact_cost=contact[0] if contact else None, contact_save_rate=contact[1] if contact else 0.0,
+                           site_cost=site[0] if site else None, site_save_rate=site[1] if site else 0.0)
+
+
+class ActionsConfig(_Frozen):
+    """Which customers get which action, what it is worth, and the control groups that measure it.
+
+    A rule fires for a segment when each of its features separates the segment from the other
+    customers by at least ``effect_size_min`` (Cohen's d, or Cohen's h for a category) in the
+    direction that raises the risk, and the model agrees (the feature's mean SHAP in the segment is
+    positive). A customer of such a segment gets the action when *that customer* is beyond
+    ``customer_quantile`` of all analysed customers on each feature, and the expected value
+    ``probability × profit × save rate − cost`` of the best channel the customer can be reached on
+    exceeds ``min_expected_value``.
+
+    Default economics (money unit per month, as profit): a contact (e-mail, SMS, call; only with
+    consent) costs more and saves more than the on-site variant; actions with an incentive
+    (a discount, a promo code, a free premium month) cost the incentive too.
+    """
+
+    effect_size_min: float = Field(0.2, gt=0)
+    customer_quantile: float = Field(0.75, gt=0.5, lt=1)
+    min_expected_value: float = 0.0
+    #: Actions shown on page 1 (the highest total expected value first).
+    top_actions: int = Field(3, ge=1)
+    promo_cart: ActionEconomics = _economics((0.20, 0.15), (0.05, 0.06))
+    personalised_home: ActionEconomics = _economics(None, (0.02, 0.05))
+    premium_trial: ActionEconomics = _economics((0.40, 0.20), (0.30, 0.12))
+    more_communication: ActionEconomics = _economics((0.05, 0.05), None)
+    fix_service: ActionEconomics = _economics((0.15, 0.10), (0.10, 0.05))
+    keep_and_grow: ActionEconomics = _economics((0.05, 0.10), (0.02, 0.05))
+    #: Control groups: the smallest holdout that detects a decline rate lower by ``min_effect``
+    #: (a share, 0.10 = 10 percentage points) at ``alpha`` with ``power``, at most
+    #: ``control_share_max`` of the audience (stratified by segment, seeded).
+    min_effect: float = Field(0.10, gt=0, lt=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    power: float = Field(0.8, gt=0.5, lt=1)
+    control_share_max: float = Field(0.3, gt=0, lt=1)
+
+    def economics(self, action: str) -> ActionEconomics:
+        """The economics of ``action``."""
+        value = getattr(self, action, None)
+        if not isinstance(value, ActionEconomics):
+            raise KeyError(action)
+        return value
 
 
 class ReportConfig(_Frozen):
@@ -248,6 +298,9 @@ class ReportConfig(_Frozen):
     dpi: int = Field(110, ge=50)
     #: Above this many points a plot's data layer is rasterised.
     rasterize_above: int = Field(200, ge=1)
+    #: The money unit of profit and costs, a key of the catalogues' ``money.unit.*`` (the data
+    #: give none: «усл. ед./мес.», conventional units per month, by default).
+    money_unit: Literal["unit", "thousand_rub", "rub"] = "unit"
 
 
 class ComparisonConfig(_Frozen):
@@ -276,7 +329,7 @@ class Config(_Frozen):
     model: ModelConfig = ModelConfig()
     importance: ImportanceConfig = ImportanceConfig()
     segments: SegmentConfig = SegmentConfig()
-    recommendations: RecommendationConfig = RecommendationConfig()
+    actions: ActionsConfig = ActionsConfig()
     report: ReportConfig = ReportConfig()
     comparison: ComparisonConfig = ComparisonConfig()
 

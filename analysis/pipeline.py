@@ -99,11 +99,13 @@ class StageClock:
 
 @dataclass(frozen=True, slots=True)
 class AnalysisOutput:
-    """The results object, the per-customer scores (the list a CRM can act on) and the features."""
+    """The results object, the per-customer scores, the per-customer actions (the list a CRM acts
+    on, :data:`analysis.actions.ACTION_COLUMNS`) and the features."""
 
     results: Results
     scores: pd.DataFrame
     features: pd.DataFrame
+    actions: pd.DataFrame
 
 
 def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClock | None = None) -> AnalysisOutput:
@@ -160,6 +162,7 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
         side = Forked([("load_validate_clean", load_validate_clean), ("eda", eda), ("correlation", correlation)],
                       enabled=parallel, results=done)
         try:
+            from analysis.actions import run_actions
             from analysis.conclusions import write_conclusions
             from analysis.importance import explain, permutation_importance, run_importance, top_reasons
             from analysis.model import run_model
@@ -182,7 +185,7 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
                 segment_of, profit_threshold = assign_segments(model.probability, data.frame["profit"],
                                                                config.segments)
                 segments = run_segments(data, model.probability, segment_of, profit_threshold, config.segments,
-                                        config.recommendations, random_state=seed)
+                                        config.actions, random_state=seed)
             with clock.stage("shap"):
                 start = time.perf_counter()
                 # Permutation importance does not depend on the SHAP values: computed beside them. Not with
@@ -201,9 +204,12 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
                 importance = run_importance(model, data, explanation, segment_of, config.importance,
                                             random_state=seed, seconds=time.perf_counter() - start,
                                             n_jobs=config.n_jobs, permutation=(permutation[0], permutation[1], 0.0))
+            with clock.stage("actions"):
+                actions = run_actions(data.frame, model.probability, segment_of, explanation.values,
+                                      config=config.actions, risk_threshold=config.segments.risk_threshold,
+                                      random_state=seed)
             with clock.stage("scores"):
                 reasons = top_reasons(explanation, k=config.importance.top_reasons)
-                offer = {s.key: (s.recommendations[0].key if s.recommendations else "") for s in segments.segments}
                 scores = pd.DataFrame({
                     "id": data.frame.index.to_numpy(),
                     "probability": model.probability.round(4).to_numpy(),
@@ -213,7 +219,7 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
                 })
                 for column in reasons.columns:
                     scores[column] = reasons[column].to_numpy()
-                scores["offer"] = scores["segment"].map(offer)
+                scores["offer"] = scores["id"].map(actions.offers()).fillna("")
             # the side worker's results are needed only now: it had the model, the segments and the
             # SHAP stages to finish them (measured: it no longer keeps this process waiting)
             eda_result, correlation_result = side.get("eda"), side.get("correlation")
@@ -226,5 +232,6 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
                 versions=package_versions(), code_version=code_version(), config=config, seed=seed,
                 stage_timings=tuple(clock.timings))
     results = Results(meta=meta, data=data.result, eda=eda_result, correlation=correlation_result,
-                      model=model.result, importance=importance, segments=segments, conclusions=conclusions)
-    return AnalysisOutput(results=results, scores=scores, features=data.frame)
+                      model=model.result, importance=importance, segments=segments, actions=actions.result,
+                      conclusions=conclusions)
+    return AnalysisOutput(results=results, scores=scores, features=data.frame, actions=actions.table)

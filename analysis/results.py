@@ -388,28 +388,6 @@ class ImportanceResult(_Frozen):
 
 
 # ----------------------------------------------------------------------------------- segments
-class Evidence(_Frozen):
-    """A number that triggered a recommendation, and the threshold it was compared with."""
-
-    metric: str
-    value: float
-    reference: float | None
-    threshold: float
-    comparison: Literal[">=", "<="]
-    unit: Literal["share", "count", "ratio", "probability", "money", "number"]
-    label: LocalizedText
-
-
-class Recommendation(_Frozen):
-    """A personalised offer for a segment, triggered by its profile."""
-
-    key: str
-    title: LocalizedText
-    text: LocalizedText
-    audience: int
-    evidence: tuple[Evidence, ...]
-
-
 class FeatureContrast(_Frozen):
     """A feature's mean in the segment against the other customers."""
 
@@ -449,9 +427,11 @@ class Segment(_Frozen):
     share: float
     mean_probability: float
     mean_profit: float
+    #: Σ probability × profit: the upper bound of the loss (a decline as the loss of all profit).
     profit_at_risk: float
+    #: ``profit_at_risk × SegmentConfig.decline_loss_share``: the expected loss.
+    expected_loss: float
     profile: SegmentProfile
-    recommendations: tuple[Recommendation, ...]
 
 
 class DeepDive(_Frozen):
@@ -488,7 +468,133 @@ class SegmentsResult(_Frozen):
     deep_dive: DeepDive
     scatter: ScatterPoints
     total_profit_at_risk: float
+    #: ``total_profit_at_risk × decline_loss_share``.
+    total_expected_loss: float
     share_high_risk: float
+    #: Share of the total profit at risk that the priority segment carries.
+    priority_risk_share: float
+
+
+# ------------------------------------------------------------------------------------ actions
+class RuleEvidence(_Frozen):
+    """One feature of a rule, for one segment: does it separate the segment, and does the model agree?
+
+    ``effect_size`` is the segment against the other customers (Cohen's d of the feature, or Cohen's
+    h of the share with ``level``), signed so that a positive value lies in the rule's risk
+    ``direction``. ``mean_shap`` is the feature's mean SHAP value in the segment (for a ``level``,
+    among the segment's customers with it); positive raises the predicted risk.
+    """
+
+    feature: str
+    level: str | None
+    direction: Literal["high", "low"]
+    segment_value: float
+    others_value: float
+    effect_measure: Literal["cohens_d", "cohens_h"]
+    effect_size: float
+    effect_size_min: float
+    mean_shap: float
+    #: The per-customer cut: a population quantile (``None`` for a level: having it is the condition).
+    customer_threshold: float | None
+    separates: bool
+    model_agrees: bool
+
+
+class RuleOutcome(_Frozen):
+    """One action rule evaluated for one segment."""
+
+    action: str
+    fired: bool
+    #: Why it did not fire: ``risk`` (not a segment it is for), ``separation``, ``model``, ``value``
+    #: (no customer with a positive expected value); ``None`` when it fired.
+    blocked_by: Literal["risk", "separation", "model", "value"] | None
+    evidence: tuple[RuleEvidence, ...]
+    audience: int
+    treatment: int
+    control: int
+    expected_value: float
+
+
+class SegmentRules(_Frozen):
+    """The rules evaluated for one segment."""
+
+    segment: str
+    outcomes: tuple[RuleOutcome, ...]
+
+    @property
+    def fired(self) -> tuple[RuleOutcome, ...]:
+        """The rules that fired."""
+        return tuple(o for o in self.outcomes if o.fired)
+
+
+class ActionPlan(_Frozen):
+    """One action over all customers who get it: audience, groups, economics, testability.
+
+    ``audience`` = ``treatment`` + ``control``. Costs and expected values are totals over the
+    treatment group (the control group is not reached), in the money unit per month.
+    """
+
+    action: str
+    discount: bool
+    channels: tuple[Literal["contact", "site"], ...]
+    segments: dict[str, int]
+    audience: int
+    audience_contact: int
+    audience_site: int
+    treatment: int
+    control: int
+    mean_probability: float
+    cost: float
+    expected_value: float
+    #: Σ probability × profit of the treatment: the most the action could save.
+    value_at_stake: float
+    #: The save rate at which the expected value is zero: cost / value at stake.
+    break_even_save_rate: float | None
+    #: Save rate assumed (weighted over the treatment's channels).
+    save_rate: float
+    #: Control size the power calculation asks for (uncapped), and whether the drawn groups reach it.
+    control_needed: int
+    testable: bool
+    #: The smallest audience whose capped control group would be large enough (when not testable).
+    audience_needed: int | None
+    #: Minimal detectable difference in decline rate (a share) with the groups as drawn.
+    mde: float | None
+
+
+class ActionsResult(_Frozen):
+    """Per-customer actions summarised: what ``actions.csv`` lists, action by action.
+
+    ``n_rows`` is the number of rows of ``actions.csv`` (one per customer and action),
+    ``n_customers`` the customers with at least one action, ``offers`` the customers whose
+    ``scores.csv`` ``offer`` is set (their best action in treatment).
+    """
+
+    plans: tuple[ActionPlan, ...]
+    rules: tuple[SegmentRules, ...]
+    top: tuple[str, ...]
+    n_rows: int
+    n_customers: int
+    n_treatment: int
+    n_control: int
+    offers: int
+    cost: float
+    expected_value: float
+    #: Contact actions reaching a customer without consent (0 by construction; checked).
+    contact_without_consent: int
+
+    def plan(self, action: str) -> ActionPlan:
+        """The plan of ``action``."""
+        for p in self.plans:
+            if p.action == action:
+                return p
+        raise KeyError(action)
+
+    def rules_of(self, segment: str) -> SegmentRules:
+        """The rules evaluated for ``segment``."""
+        for r in self.rules:
+            if r.segment == segment:
+                return r
+        return SegmentRules(segment=segment, outcomes=())
 
 
 # -------------------------------------------------------------------------------- conclusions
@@ -497,6 +603,28 @@ class Conclusion(_Frozen):
 
     key: str
     text: LocalizedText
+
+
+class ActionEffect(_Frozen):
+    """One of last month's actions, measured: this month's decline rate, treatment against control.
+
+    Customers of last month's groups are matched by id with this month's analysed customers;
+    ``difference`` = treatment − control (negative: the action lowered the decline rate), with
+    Newcombe's hybrid score 95 % interval and a two-sided two-proportion z-test p-value.
+    """
+
+    action: str
+    n_treatment: int
+    n_control: int
+    decline_rate_treatment: float | None
+    decline_rate_control: float | None
+    difference: float | None
+    difference_ci95: tuple[float, float] | None
+    p_value: float | None
+    #: Customers of last month's groups not among this month's analysed customers.
+    n_gone: int
+    #: Whether the interval excludes 0.
+    significant: bool
 
 
 class Comparison(_Frozen):
@@ -526,12 +654,16 @@ class Comparison(_Frozen):
     #: ``False`` when the previous month's per-customer scores were not available: then
     #: ``customers_*`` are 0 and ``segment_transitions`` is empty because they are unknown, not zero.
     customers_compared: bool = True
+    #: Whether the previous month's ``actions.csv`` was found (and matched its manifest).
+    previous_actions: bool = False
+    #: Last month's actions measured on this month's decline: treatment against control.
+    action_effects: tuple[ActionEffect, ...] = ()
 
 
 class Results(_Frozen):
     """Everything a run computed; the renderers' only input."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     meta: Meta
     data: DataResult
     eda: EdaResult
@@ -539,6 +671,7 @@ class Results(_Frozen):
     model: ModelResult
     importance: ImportanceResult
     segments: SegmentsResult
+    actions: ActionsResult
     conclusions: tuple[Conclusion, ...]
     comparison: Comparison | None = None
 

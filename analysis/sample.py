@@ -347,7 +347,125 @@ def write_sample(out_dir: Path, *, n_customers: int, seed: int) -> list[Path]:
     list of Path
         The four written files, in the order market_file, market_money, market_time, money.
     """
-    tables = generate_sample(n_customers=n_customers, seed=seed)
+    return write_tables(generate_sample(n_customers=n_customers, seed=seed), out_dir)
+
+#: Next month's default transition of the label: the chance that a customer who declined this
+#: month declines again, and that a stable customer declines next month.
+STAY_DECLINED = 0.8
+BECOME_DECLINED = 0.12
+
+
+def next_month(data_dir: Path, *, actions: pd.DataFrame, effects: dict[str, float], seed: int,
+               stay_declined: float = STAY_DECLINED, become_declined: float = BECOME_DECLINED,
+               gone_share: float = 0.01, new_share: float = 0.01) -> SampleTables:
+    """Next month's four tables for the customers of ``data_dir``, with known effects of actions.
+
+    Every customer's activity next month declines with probability ``stay_declined`` when it
+    declined this month, else ``become_declined``; a customer in the *treatment* group of an
+    action in ``effects`` has that probability shifted by the effect (``-0.15``: 15 percentage
+    points less likely to decline; effects of several actions add up; clipped to [0, 1]). Control
+    customers and actions not in ``effects`` are left alone, so a report that measures treatment
+    against control recovers each effect. Revenue and minutes move one period on (this month's
+    current month becomes the previous one) with noise; the other features stay. ``gone_share`` of
+    the customers leave, and ``new_share`` new ones (from :func:`generate_sample`) join.
+
+    Parameters
+    ----------
+    data_dir : Path
+        This month's four tables (any format :func:`analysis.load.read_table` reads).
+    actions : pandas.DataFrame
+        This month's ``actions.csv`` (``id``, ``action``, ``group``).
+    effects : dict of str to float
+        Action key → change of the decline probability of its treated customers.
+    seed : int
+        Seed of :func:`numpy.random.default_rng`.
+
+    Raises
+    ------
+    ValueError
+        When an action of ``effects`` is not in ``actions``, or a probability is out of [0, 1].
+    """
+    from analysis.load import read_all
+
+    for name, value in (("stay_declined", stay_declined), ("become_declined", become_declined),
+                        ("gone_share", gone_share), ("new_share", new_share)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {value}")
+    unknown = sorted(set(effects) - set(actions["action"].unique()))
+    if unknown:
+        raise ValueError(f"no customer has the action(s) {unknown} in the given actions.csv")
+    rng = np.random.default_rng(seed)
+    raws = read_all(Path(data_dir))
+    market_file = raws[MARKET_FILE.name].frame.copy()
+    ids = market_file["id"].astype(np.int64).to_numpy()
+
+    declined = (market_file["activity"] == POSITIVE_LABEL).to_numpy()
+    p = np.where(declined, stay_declined, become_declined)
+    treated = actions[(actions["group"] == "treatment") & actions["action"].isin(list(effects))]
+    shift = treated.assign(effect=treated["action"].map(effects)).groupby("id")["effect"].sum()
+    p = np.clip(p + pd.Series(ids).map(shift).fillna(0.0).to_numpy(), 0.0, 1.0)
+    declined_next = rng.random(ids.size) < p
+    market_file["activity"] = np.where(declined_next, POSITIVE_LABEL, NEGATIVE_LABEL)
+
+    vocab = VocabularyConfig()
+    money = raws[MARKET_MONEY.name].frame.copy()
+    revenue = money.pivot_table(index="id", columns="period", values="revenue", aggfunc="first",
+                                sort=False).astype(float).reindex(market_file["id"])
+    prev2, prev, current = (revenue[name].to_numpy() if name in revenue else np.zeros(ids.size)
+                            for name in vocab.money_periods)
+    grown = current * np.where(declined_next, 0.95, 1.03) + rng.normal(0.0, 150.0, ids.size)
+    new_current = np.where(current > 0, np.clip(np.rint(grown * 10) / 10, 0.0, None), 0.0)
+    time_ = raws[MARKET_TIME.name].frame.copy()
+    minutes = time_.pivot_table(index="id", columns="period", values="minutes", aggfunc="first",
+                                sort=False).astype(float).reindex(market_file["id"])
+    current_minutes = minutes[vocab.time_periods[1]].to_numpy()
+    new_minutes = np.clip(np.rint(current_minutes + rng.normal(0.0, 2.0, ids.size)
+                                  - np.where(declined_next, 1.0, 0.0)), 1, None).astype(np.int64)
+
+    keep = rng.random(ids.size) >= gone_share
+    numeric = {"marketing_6m": float, "marketing_current": np.int64, "tenure_days": np.int64, "promo_share": float,
+               "categories_per_visit": np.int64, "unpaid_items": np.int64, "service_errors": np.int64,
+               "pages_per_visit": np.int64}
+    columns = {c.name: (market_file[c.name].astype(numeric[c.name]).to_numpy() if c.name in numeric
+                        else market_file[c.name].to_numpy()) for c in MARKET_FILE.columns}
+    columns["id"] = ids
+    profit = raws[MONEY.name].frame.set_index("id")["profit"].astype(float).reindex(market_file["id"]).to_numpy()
+    tables = _assemble(columns, keep=keep, revenue=np.column_stack([prev, current, new_current]),
+                       minutes=np.column_stack([current_minutes, new_minutes]), profit=profit, rng=rng)
+    n_new = int(round(new_share * ids.size))
+    if n_new >= 2:
+        fresh = generate_sample(n_customers=n_new, seed=seed + 1, first_id=int(ids.max()) + 1)
+        tables = SampleTables(*(pd.concat([old, new], ignore_index=True)
+                                for old, new in zip(tables.as_dict().values(), fresh.as_dict().values(), strict=True)))
+    return tables
+
+
+def _assemble(columns: dict[str, np.ndarray], *, keep: np.ndarray, revenue: np.ndarray, minutes: np.ndarray,
+              profit: np.ndarray, rng: np.random.Generator) -> SampleTables:
+    """The four raw tables of the customers ``keep`` selects (canonical period order, shuffled rows)."""
+    vocab = VocabularyConfig()
+    rows = np.flatnonzero(keep)
+    ids = columns["id"][rows]
+    market_file = _frame(MARKET_FILE, {k: v[rows] for k, v in columns.items()})
+    everyone = np.arange(rows.size)
+    money_order = _orders(rng, rows.size, MONEY_ORDERS, MONEY_ORDER_COUNTS)
+    long_rows = np.repeat(everyone, money_order.shape[1])
+    market_money = _frame(MARKET_MONEY, {
+        "id": ids[long_rows], "period": _strings(money_order.ravel(), vocab.money_periods),
+        "revenue": revenue[rows][long_rows, money_order.ravel()],
+    })
+    time_order = _orders(rng, rows.size, TIME_ORDERS, TIME_ORDER_COUNTS)
+    long_rows = np.repeat(everyone, time_order.shape[1])
+    market_time = _frame(MARKET_TIME, {
+        "id": ids[long_rows], "period": _strings(time_order.ravel(), vocab.time_periods),
+        "minutes": minutes[rows][long_rows, time_order.ravel()],
+    })
+    money = _frame(MONEY, {"id": ids, "profit": profit[rows]})
+    return SampleTables(market_file, market_money, market_time, money)
+
+
+def write_tables(tables: SampleTables, out_dir: Path) -> list[Path]:
+    """Write four tables in the published raw formats (see :func:`write_sample`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     # Table, frame, separator, decimal mark, English column → (decimals, minimum decimals).

@@ -1,4 +1,4 @@
-"""Probability × profit segments, their profiles, the priority deep dive and recommendations.
+"""Probability × profit segments, their profiles and the priority deep dive.
 
 Risk comes from the model's out-of-sample probability, value from profit (``money.csv``); the
 true target never defines a segment. Thresholds are in :class:`analysis.config.SegmentConfig`.
@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.config import RecommendationConfig, SegmentConfig
+from analysis.config import ActionsConfig, SegmentConfig
 from analysis.features import PreparedData
-from analysis.recommendations import SegmentView, recommend
 from analysis.results import (
     DeepDive, FeatureContrast, LocalizedText, ScatterPoints, Segment, SegmentProfile, SegmentRule, SegmentsResult,
 )
@@ -36,6 +35,22 @@ def assign_segments(probability: pd.Series, profit: pd.Series, config: SegmentCo
     for key, risk, value, _, _ in SEGMENTS:
         keys[(high_risk == (risk == "high")) & (high_value == (value == "high"))] = key
     return pd.Series(keys, index=probability.index, name="segment"), profit_threshold
+
+
+def relative_threshold(values: pd.Series, *, direction: str, quantile: float) -> float:
+    """The per-customer cut of a rule: the ``quantile`` of all customers for ``direction="high"``,
+    the ``1 - quantile`` one for ``"low"`` (thresholds relative to the customers, never absolute)."""
+    return float(values.quantile(quantile if direction == "high" else 1.0 - quantile))
+
+
+def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's d of ``a`` against ``b`` (pooled standard deviation; 0 when undefined)."""
+    return _cohens_d(a, b)
+
+
+def cohens_h(p1: float, p2: float) -> float:
+    """Cohen's h of two proportions: 2·asin √p1 − 2·asin √p2."""
+    return float(2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2)))
 
 
 def _cohens_d(a: np.ndarray, b: np.ndarray) -> float:
@@ -65,17 +80,20 @@ def profile(members: pd.DataFrame, others: pd.DataFrame) -> SegmentProfile:
 
 
 def deep_dive(frame: pd.DataFrame, probability: pd.Series, segments: pd.Series,
-              config: RecommendationConfig) -> DeepDive:
-    """The priority segment's promo buyers with unpaid items in the cart."""
+              config: ActionsConfig) -> DeepDive:
+    """The priority segment's promo buyers with unpaid items in the cart (both in the upper part of
+    all customers: the per-customer cuts of the ``promo_cart`` action)."""
+    promo_cut = relative_threshold(frame["promo_share"], direction="high", quantile=config.customer_quantile)
+    unpaid_cut = relative_threshold(frame["unpaid_items"], direction="high", quantile=config.customer_quantile)
     members = frame[(segments == PRIORITY).to_numpy()]
-    mask = (members["promo_share"] >= config.promo_share_min) & (members["unpaid_items"] >= config.unpaid_items_min)
+    mask = (members["promo_share"] >= promo_cut) & (members["unpaid_items"] >= unpaid_cut)
     group = members[mask.to_numpy()]
     p = probability.loc[group.index]
     mix = group["popular_category"].value_counts(normalize=True).head(3)
     return DeepDive(
         segment=PRIORITY, n_customers=len(members), n_promo_unpaid=len(group),
         share_promo_unpaid=round(len(group) / max(len(members), 1), 4),
-        promo_threshold=config.promo_share_min, unpaid_threshold=config.unpaid_items_min,
+        promo_threshold=round(promo_cut, 4), unpaid_threshold=round(unpaid_cut, 4),
         mean_probability=round(float(p.mean()) if len(p) else 0.0, 4),
         profit_at_risk=round(float((p * group["profit"]).sum()), 2),
         top_categories={str(k): round(float(v), 4) for k, v in mix.items() if v > 0},
@@ -84,18 +102,19 @@ def deep_dive(frame: pd.DataFrame, probability: pd.Series, segments: pd.Series,
 
 
 def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Series, profit_threshold: float,
-                 config: SegmentConfig, rec_config: RecommendationConfig, *, random_state: int) -> SegmentsResult:
-    """Profile every segment, recommend, and prepare the scatter."""
+                 config: SegmentConfig, actions_config: ActionsConfig, *, random_state: int) -> SegmentsResult:
+    """Profile every segment and prepare the scatter."""
     frame = data.frame
     n = len(frame)
     p = probability.loc[frame.index]
     at_risk = p * frame["profit"]
+    loss = config.decline_loss_share
     segments = []
     for key, risk, value, title_ru, title_en in SEGMENTS:
         mask = (segment_of == key).to_numpy()
         members, others = frame[mask], frame[~mask]
         mean_p = float(p[mask].mean()) if mask.any() else 0.0
-        view = SegmentView(key=key, members=members, others=others, mean_probability=mean_p, high_risk=risk == "high")
+        seg_at_risk = float(at_risk[mask].sum())
         segments.append(Segment(
             key=key, title=LocalizedText(ru=title_ru, en=title_en),
             rule=SegmentRule(risk=risk, value=value, probability_threshold=config.risk_threshold,  # type: ignore[arg-type]
@@ -103,9 +122,8 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
             priority=key == PRIORITY, n_customers=int(mask.sum()), share=round(float(mask.mean()), 4),
             mean_probability=round(mean_p, 4),
             mean_profit=round(float(members["profit"].mean()) if mask.any() else 0.0, 4),
-            profit_at_risk=round(float(at_risk[mask].sum()), 2),
+            profit_at_risk=round(seg_at_risk, 2), expected_loss=round(seg_at_risk * loss, 2),
             profile=profile(members, others),
-            recommendations=recommend(view, rec_config) if mask.any() else (),
         ))
     idx = np.arange(n)
     sampled = n > config.scatter_max_points
@@ -114,10 +132,13 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
     scatter = ScatterPoints(probability=tuple(round(float(v), 4) for v in p.to_numpy()[idx]),
                             profit=tuple(round(float(v), 3) for v in frame["profit"].to_numpy()[idx]),
                             segment=tuple(str(s) for s in segment_of.to_numpy()[idx]), sampled=sampled)
+    total = float(at_risk.sum())
+    priority_at_risk = next(s.profit_at_risk for s in segments if s.key == PRIORITY)
     return SegmentsResult(
         probability_threshold=config.risk_threshold, profit_threshold=round(profit_threshold, 4),
         segments=tuple(segments), priority=PRIORITY,
-        deep_dive=deep_dive(frame, p, segment_of, rec_config), scatter=scatter,
-        total_profit_at_risk=round(float(at_risk.sum()), 2),
+        deep_dive=deep_dive(frame, p, segment_of, actions_config), scatter=scatter,
+        total_profit_at_risk=round(total, 2), total_expected_loss=round(total * loss, 2),
         share_high_risk=round(float((p >= config.risk_threshold).mean()), 4),
+        priority_risk_share=round(priority_at_risk / total, 4) if total > 0 else 0.0,
     )

@@ -25,9 +25,13 @@ from analysis.pipeline import StageClock, package_versions
 from analysis.results import Results, StageTiming
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from report.renderer import Renderer
 
 REPORT_PREFIX = "oneclick-report"
+#: The CRM's action list (:mod:`report.crm`).
+ACTIONS_CSV = "actions.csv"
 _RENDER_PACKAGES = ("jinja2", "matplotlib", "weasyprint", "pydyf", "fonttools")
 
 
@@ -49,11 +53,12 @@ class BuildOutputs:
     pdf: Path
     results: Path
     scores: Path
+    actions: Path
     manifest: Path
 
     def all(self) -> tuple[Path, ...]:
         """Every output path."""
-        return (self.html, self.pdf, self.results, self.scores, self.manifest)
+        return (self.html, self.pdf, self.results, self.scores, self.actions, self.manifest)
 
 
 class Progress:
@@ -151,16 +156,15 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
         results = analysed.results
         if previous is not None:
-            import pandas as pd
-
             from analysis.comparison import compare
 
             with clock.stage("comparison"):
-                previous_scores_path = previous.parent / "scores.csv"
-                previous_scores = pd.read_csv(previous_scores_path) if previous_scores_path.is_file() else None
-                comparison = compare(previous=Results.load(previous), previous_scores=previous_scores,
+                previous_results = Results.load(previous)
+                previous_scores, previous_actions = _previous_tables(previous)
+                comparison = compare(previous=previous_results, previous_scores=previous_scores,
                                      current=results, current_scores=analysed.scores,
-                                     current_frame=analysed.features, config=config.comparison)
+                                     current_frame=analysed.features, config=config.comparison,
+                                     previous_actions=previous_actions, alpha=config.actions.alpha)
                 results = results.model_copy(update={"comparison": comparison})
         stem = report_stem(period, lang)
         with clock.stage("write_results"):
@@ -174,9 +178,15 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
             # and again, for the PDF attachment, by whoever renders
             analysed.scores.to_csv(work / "scores.csv", index=False, lineterminator="\n", encoding="utf-8")
             scores_sha256 = sha256_bytes((work / "scores.csv").read_bytes())
+            from report.crm import write_actions_csv
+
+            write_actions_csv(analysed.actions, work / ACTIONS_CSV, lang=lang, money_unit=config.report.money_unit,
+                              risk_threshold=config.segments.risk_threshold)
+            actions_sha256 = sha256_bytes((work / ACTIONS_CSV).read_bytes())
         job = RenderJob(work=work, stem=stem, lang=lang, config=config, archived=archived,
                         archived_bytes=archived_bytes, results_sha256=sha256_bytes(results_bytes),
-                        scores_sha256=scores_sha256, meta=json.loads(results.meta.model_dump_json()))
+                        scores_sha256=scores_sha256, actions_sha256=actions_sha256,
+                        meta=json.loads(results.meta.model_dump_json()))
         rendered = renderer.call(render_outputs, job, progress) if renderer is not None \
             else render_outputs(job, progress)
         clock.timings += rendered.timings
@@ -193,6 +203,42 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _previous_tables(previous: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The previous month's ``scores.csv`` and ``actions.csv`` beside its ``results.json`` (``None``
+    where absent); ``actions.csv`` must match the hash its month's ``manifest.json`` recorded.
+
+    Raises
+    ------
+    analysis.errors.DataError
+        When ``actions.csv`` is there but its manifest is missing, does not list it or records
+        another hash: last month's groups cannot then be trusted.
+    """
+    import pandas as pd
+
+    from analysis.errors import DataError
+
+    folder = previous.parent
+    scores_path, actions_path, manifest_path = folder / "scores.csv", folder / ACTIONS_CSV, folder / "manifest.json"
+    scores = pd.read_csv(scores_path) if scores_path.is_file() else None
+    if not actions_path.is_file():
+        return scores, None
+    expected = None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        outputs = manifest.get("outputs") if isinstance(manifest, dict) else None
+        expected = outputs.get(ACTIONS_CSV) if isinstance(outputs, dict) else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        pass
+    actual = sha256_bytes(actions_path.read_bytes())
+    if expected != actual:
+        raise DataError(file=str(actions_path), problem=(
+            f"its sha256 {actual[:16]}… is not the one recorded in {manifest_path}"
+            + (f" ({str(expected)[:16]}…)" if isinstance(expected, str) else " (none recorded)")),
+            expected="last month's actions.csv exactly as its build wrote it")
+    actions = pd.read_csv(actions_path, usecols=["id", "action", "group"])
+    return scores, actions
+
+
 @dataclass(frozen=True, slots=True)
 class RenderJob:
     """What rendering needs: everything the analysis produced, as written so far into ``work``."""
@@ -205,6 +251,7 @@ class RenderJob:
     archived_bytes: bytes  # …as attached to the PDF
     results_sha256: str  # results.json beside the report (with the measurements)
     scores_sha256: str  # scores.csv, already in ``work``
+    actions_sha256: str  # actions.csv, already in ``work``
     meta: dict  # the results' meta as JSON (provenance for the manifests)
 
 
@@ -258,7 +305,7 @@ def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None
         html_bytes = render_html(archived, lang=lang, figures=figures).encode("utf-8")
         (work / f"{stem}.html").write_bytes(html_bytes)
         paged = paged_document(archived, lang=lang, figures=figures, n_parts=config.n_jobs)
-    outputs = {"results.json": job.results_sha256, "scores.csv": job.scores_sha256,
+    outputs = {"results.json": job.results_sha256, "scores.csv": job.scores_sha256, ACTIONS_CSV: job.actions_sha256,
                f"{stem}.html": sha256_bytes(html_bytes)}
     inner_outputs = {**outputs, "results.json": sha256_bytes(job.archived_bytes)}
     # The manifest attached inside the PDF cannot know the PDF's own hash (the one beside it does).
@@ -271,6 +318,8 @@ def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None
                                  "Results of the analysis (JSON, without the run's timings)"),
                                 ("scores.csv", (work / "scores.csv").read_bytes(),
                                  "Per-customer probability, segment and offer"),
+                                (ACTIONS_CSV, (work / ACTIONS_CSV).read_bytes(),
+                                 "Per-customer actions: channel, treatment or control group, expected value, reason"),
                                 ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance")],
                    created=archived.meta.report_date, n_jobs=config.n_jobs)
     return RenderedOutputs(outputs=outputs, inner_manifest=inner, timings=tuple(clock.timings))
@@ -279,11 +328,11 @@ def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None
 def _publish(work: Path, out_dir: Path, stem: str) -> BuildOutputs:
     """Move the finished outputs into ``out_dir``; remove reports of other names left there."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = [f"{stem}.html", f"{stem}.pdf", "results.json", "scores.csv", "manifest.json"]
+    names = [f"{stem}.html", f"{stem}.pdf", "results.json", "scores.csv", ACTIONS_CSV, "manifest.json"]
     for name in names:
         os.replace(work / name, out_dir / name)
     for stale in (*out_dir.glob(f"{REPORT_PREFIX}_*.html"), *out_dir.glob(f"{REPORT_PREFIX}_*.pdf")):
         if stale.name not in names:
             stale.unlink()
     return BuildOutputs(html=out_dir / names[0], pdf=out_dir / names[1], results=out_dir / names[2],
-                        scores=out_dir / names[3], manifest=out_dir / names[4])
+                        scores=out_dir / names[3], actions=out_dir / names[4], manifest=out_dir / names[5])

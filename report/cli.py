@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder to write the four CSV files into")
     p.add_argument("--customers", type=int, default=1300, help="number of customers (default 1300)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--next-from", type=Path, dest="next_from",
+                   help="write next month's tables for the customers of this data folder instead of a new sample")
+    p.add_argument("--actions", type=Path, help="with --next-from: that month's actions.csv")
+    p.add_argument("--effect", action="append", default=[], metavar="ACTION=CHANGE",
+                   help="with --next-from: change of the decline probability of ACTION's treated customers "
+                        "(e.g. promo_cart=-0.15); repeatable")
 
     p = sub.add_parser("build", help="analyse the data and write the report (HTML, PDF, results, scores)")
     p.add_argument("--data", type=Path, required=True, help="folder with the four CSV files")
@@ -139,9 +145,48 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _effects(items: list[str]) -> dict[str, float]:
+    effects: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            change = float(value)
+        except ValueError:
+            change = float("nan")
+        if not sep or not key.strip() or not -1.0 <= change <= 1.0:
+            raise _Invalid(f"--effect {item!r}: expected ACTION=CHANGE with CHANGE in [-1, 1], e.g. promo_cart=-0.15")
+        effects[key.strip()] = change
+    return effects
+
+
+def _cmd_sample_next(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from analysis.sample import next_month, write_tables
+
+    if args.actions is None or not args.actions.is_file():
+        raise _Invalid(f"--next-from needs --actions FILE (that month's actions.csv); not found: {args.actions}")
+    effects = _effects(args.effect)
+    try:
+        actions = pd.read_csv(args.actions, usecols=["id", "action", "group"])
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise _Invalid(f"{args.actions}: not an actions.csv with the columns id, action, group ({exc})") from None
+    try:
+        tables = next_month(args.next_from, actions=actions, effects=effects, seed=args.seed)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+    for path in write_tables(tables, args.out):
+        print(path)
+    return EXIT_OK
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from analysis.sample import write_sample
 
+    if args.next_from is not None:
+        return _cmd_sample_next(args)
+    if args.actions is not None or args.effect:
+        raise _Invalid("--actions and --effect go with --next-from")
     if args.customers < 2:
         raise _Invalid("--customers must be at least 2")
     for path in write_sample(args.out, n_customers=args.customers, seed=args.seed):

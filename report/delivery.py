@@ -50,7 +50,7 @@ def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
     from report.env import make_environment
     from report.render import view_model
 
-    env = make_environment(lang=lang)
+    env = make_environment(lang=lang, money_unit=results.meta.config.report.money_unit)
     view = view_model(results)
     t, f = env.globals["t"], env.filters
     period = f["period"](results.meta.period)
@@ -69,7 +69,9 @@ def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
     lines += ["", f"{t('email.priority')}: {priority.title.get(lang)} — {f['num'](priority.n_customers)} "
                   f"({f['pct'](priority.share)}), {t('email.mean_probability')} {f['pct'](priority.mean_probability)}.",
               "", t("email.actions")]
-    lines += [f"{i}. {a.recommendation.title.get(lang)} ({a.segment.title.get(lang)}): {a.recommendation.text.get(lang)}"
+    lines += [f"{i}. {t(f'action.{a.action}.title')}: {t(f'action.{a.action}.text')} ("
+              + t("summary.action_line", reach=f["num"](a.treatment), cost=f["money"](a.cost, 1),
+                  value=f["money"](a.expected_value, 1)) + ")"
               for i, a in enumerate(view.top_actions, start=1)]
     lines += ["", t("email.attached")]
     return subject, "\n".join(lines) + "\n", html

@@ -52,9 +52,9 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
-def make_filters(lang: str) -> dict[str, Callable[..., str]]:
+def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[..., str]]:
     """The formatting filters of ``lang`` (pure functions of their arguments)."""
-    t = translator(lang)
+    t = translator(lang, money_unit=money_unit)
     messages = catalogue(lang)
 
     def num(value: float | int | None, digits: int = 0) -> str:
@@ -157,14 +157,14 @@ def make_filters(lang: str) -> dict[str, Callable[..., str]]:
     }
 
 
-def make_environment(*, lang: str) -> Environment:
+def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
     """The report's Jinja environment for ``lang`` ("ru" or "en").
 
     Globals: ``t`` (the catalogue), ``tx(prefix, value)`` (``t(prefix.value)`` when the
     catalogue has it, else ``value`` itself: for data-derived keys such as a cleaning action),
-    ``lang``.
+    ``lang``. ``money_unit`` names the unit of amounts (``ReportConfig.money_unit``).
     """
-    t = translator(lang)
+    t = translator(lang, money_unit=money_unit)
     messages = catalogue(lang)
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -180,6 +180,6 @@ def make_environment(*, lang: str) -> Environment:
         key = f"{prefix}.{value}"
         return t(key) if key in messages else ("—" if value is None else str(value))
 
-    env.filters.update(make_filters(lang))
+    env.filters.update(make_filters(lang, money_unit=money_unit))
     env.globals.update(t=t, tx=tx, lang=lang)
     return env

@@ -87,13 +87,18 @@ def _pick(message: Message, lang: str, kwargs: Mapping[str, Any], key: str) -> s
     return message.get(form) or message["other" if "other" in message else "many"]
 
 
-def translator(lang: str) -> Callable[..., str]:
+def translator(lang: str, *, money_unit: str = "unit") -> Callable[..., str]:
     """Return ``t(key, **kwargs)`` for ``lang``.
 
     ``t`` looks ``key`` up (raising :class:`MissingMessageError` when it is absent), picks the
-    plural form by ``count`` when the message has forms, and fills placeholders from ``kwargs``.
+    plural form by ``count`` when the message has forms, and fills placeholders from ``kwargs``;
+    ``{unit}`` defaults to the money unit's name (``money.unit.<money_unit>``).
     """
     messages = catalogue(lang)
+    unit_key = f"money.unit.{money_unit}"
+    if unit_key not in messages:
+        raise MissingMessageError(f"no message {unit_key!r} in the {lang} catalogue")
+    defaults = {"unit": messages[unit_key]}
 
     def t(key: str, /, **kwargs: Any) -> str:
         try:
@@ -101,6 +106,6 @@ def translator(lang: str) -> Callable[..., str]:
         except KeyError:
             raise MissingMessageError(f"no message {key!r} in the {lang} catalogue") from None
         text = _pick(message, lang, kwargs, key)
-        return text.format(**kwargs)
+        return text.format(**{**defaults, **kwargs})
 
     return t

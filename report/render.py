@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment
 from markupsafe import Markup
 
-from analysis.config import CandidateConfig
+from analysis.config import ActionEconomics, CandidateConfig
 from analysis.results import (
     Candidate,
     CategoricalEda,
@@ -38,9 +38,10 @@ from analysis.results import (
     FeatureValue,
     LocalizedText,
     NumericEda,
-    Recommendation,
+    ActionPlan,
     Results,
     Segment,
+    SegmentRules,
     TableSummary,
 )
 from report.env import TEMPLATES_DIR, make_environment
@@ -51,7 +52,6 @@ if TYPE_CHECKING:  # the figures module is optional at import time
 
 __all__ = [
     "SECTIONS",
-    "Action",
     "ViewModel",
     "build_context",
     "environment",
@@ -74,12 +74,11 @@ SECTIONS: tuple[tuple[str, str, bool], ...] = (
     ("model", "partials/model.html", True),
     ("importance", "partials/importance.html", True),
     ("segments", "partials/segments.html", True),
+    ("actions", "partials/actions.html", True),
     ("comparison", "partials/comparison.html", True),
     ("conclusions", "partials/conclusions.html", True),
     ("appendix", "partials/appendix.html", True),
 )
-#: Number of actions on page 1.
-TOP_ACTIONS = 3
 #: Contrasts and categories shown in a segment's profile.
 PROFILE_CONTRASTS = 5
 PROFILE_CATEGORIES = 3
@@ -94,6 +93,7 @@ GLOSSARY_TERMS: tuple[str, ...] = (
 CSS_PATH = TEMPLATES_DIR / "report.css"
 
 
+
 # ------------------------------------------------------------------------------ view model
 @dataclass(frozen=True, slots=True)
 class SectionView:
@@ -102,14 +102,6 @@ class SectionView:
     key: str
     template: str
     number: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """A recommendation on page 1, with the segment it is for."""
-
-    segment: Segment
-    recommendation: Recommendation
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +127,7 @@ class SegmentView:
     categories: tuple[tuple[str, float], ...]
     risk_share: float
     shap_top: tuple[FeatureValue, ...]
+    rules: SegmentRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +166,9 @@ class ViewModel:
     sections: tuple[SectionView, ...]
     section_number: Mapping[str, int]
     priority: SegmentView
-    top_actions: tuple[Action, ...]
+    top_actions: tuple[ActionPlan, ...]
+    rules: Mapping[str, SegmentRules]
+    action_keys: tuple[str, ...]
     features: tuple[FeatureView, ...]
     eda_overview: tuple[FeatureView, ...]
     tables: tuple[TableView, ...]
@@ -204,24 +199,6 @@ def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
         yield prefix, (tuple(value) if isinstance(value, list) else value)
 
 
-def _top_actions(results: Results) -> tuple[Action, ...]:
-    """The priority segment's recommendations first, then the first one of every other segment by
-    expected profit at risk; an action already listed for another segment is not repeated."""
-    priority = results.segments.priority
-    ordered = sorted(results.segments.segments, key=lambda s: (s.key != priority, -s.profit_at_risk))
-    actions: list[Action] = []
-    seen: set[str] = set()
-    for seg in ordered:
-        for rec in seg.recommendations if seg.key == priority else seg.recommendations[:1]:
-            if rec.key in seen:
-                continue
-            seen.add(rec.key)
-            actions.append(Action(segment=seg, recommendation=rec))
-            if len(actions) == TOP_ACTIONS:
-                return tuple(actions)
-    return tuple(actions)
-
-
 def _segment_view(results: Results, seg: Segment) -> SegmentView:
     total = results.segments.total_profit_at_risk
     mix = sorted(seg.profile.category_mix.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -233,6 +210,7 @@ def _segment_view(results: Results, seg: Segment) -> SegmentView:
         categories=tuple(mix[:PROFILE_CATEGORIES]),
         risk_share=seg.profit_at_risk / total if total > 0 else 0.0,
         shap_top=tuple(shap[:3]),
+        rules=results.actions.rules_of(seg.key),
     )
 
 
@@ -292,7 +270,9 @@ def view_model(results: Results) -> ViewModel:
         sections=tuple(sections),
         section_number={s.key: s.number for s in sections if s.number is not None},
         priority=priority,
-        top_actions=_top_actions(results),
+        top_actions=tuple(results.actions.plan(key) for key in results.actions.top),
+        rules={s.key: results.actions.rules_of(s.key) for s in results.segments.segments},
+        action_keys=tuple(name for name, value in results.meta.config.actions if isinstance(value, ActionEconomics)),
         features=features,
         eda_overview=tuple(sorted(features, key=lambda f: -abs(f.eda.test.effect_size))),
         tables=tuple(TableView(table=t, size_kib=t.size_bytes / 1024) for t in results.data.tables),
@@ -323,9 +303,9 @@ def expected_figure_keys(results: Results) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------------------ rendering
 @lru_cache(maxsize=None)
-def environment(lang: str) -> Environment:
+def environment(lang: str, money_unit: str = "unit") -> Environment:
     """The (cached) Jinja environment of ``lang``; templates are compiled once per process."""
-    return make_environment(lang=lang)
+    return make_environment(lang=lang, money_unit=money_unit)
 
 
 def compile_templates(lang: str) -> None:
@@ -374,19 +354,20 @@ def build_context(results: Results, *, lang: str, figures: Mapping[str, FigureAs
         _log.warning("figures missing from the report: %s", ", ".join(missing))
     return {"r": results, "vm": view_model(results), "figures": _figure_refs(figures, embed=embed), "css": _css(),
             "lang": lang, "glossary": GLOSSARY_TERMS, "page_mode": "screen", "origin_id": ORIGIN_ID,
-            "toc_room_id": TOC_ROOM_ID,
+            "toc_room_id": TOC_ROOM_ID, "money_unit": results.meta.config.report.money_unit,
             "figure_offset": 0}
 
 
 def _sections(context: Mapping[str, Any], lang: str) -> list[tuple[SectionView, Markup]]:
     """Each section of the report rendered on its own, in order."""
-    env = environment(lang)
+    env = environment(lang, context["money_unit"])
     return [(s, Markup(env.get_template(s.template).render(context)))  # noqa: S704 - autoescaped template output
             for s in context["vm"].sections]
 
 
 def _document(context: Mapping[str, Any], lang: str, body: Sequence[Markup], **overrides: Any) -> str:
-    return environment(lang).get_template("report.html").render({**context, **overrides, "body": Markup("\n").join(body)})
+    return environment(lang, context["money_unit"]).get_template("report.html").render(
+        {**context, **overrides, "body": Markup("\n").join(body)})
 
 
 def render_html(results: Results, *, lang: str, figures: Mapping[str, FigureAsset]) -> str:
@@ -475,7 +456,7 @@ def render_frame(results: Results, *, lang: str, pages: Sequence[PageMarks],
     """
     context = context or build_context(results, lang=lang, figures={}, embed=False)
     vm: ViewModel = context["vm"]
-    t = environment(lang).globals["t"]
+    t = environment(lang, context["money_unit"]).globals["t"]
     titles = {s.key: f"{s.number}.\u00a0{t('section.' + s.key)}" for s in vm.sections if s.number is not None}
     order = [s.key for s in vm.sections]
     seen: set[str] = set()
@@ -488,5 +469,5 @@ def render_frame(results: Results, *, lang: str, pages: Sequence[PageMarks],
         current = next((titles[k] for k in order if k in names and k in titles), current)
         frame_pages.append(FramePage(number=number, section_title=current, toc=TOC_ROOM_ID in names,
                                      marks=PageMarks(anchors=first, links=marks.links, bookmarks=marks.bookmarks)))
-    return environment(lang).get_template("frame.html").render({**context, "pages": frame_pages,
+    return environment(lang, context["money_unit"]).get_template("frame.html").render({**context, "pages": frame_pages,
                                                                "page_mode": "frame"})

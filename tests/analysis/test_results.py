@@ -35,7 +35,11 @@ def test_contract_keys(results_sample: Results) -> None:
     assert len(model["test"]["roc_auc_ci95"]) == 2
     seg = doc["segments"]["segments"][0]
     assert set(seg) >= {"key", "title", "rule", "n_customers", "share", "mean_probability", "mean_profit",
-                        "profit_at_risk", "profile", "recommendations"}
-    assert set(seg["recommendations"][0]) >= {"title", "text", "evidence"}
+                        "profit_at_risk", "expected_loss", "profile"}
+    actions = doc["actions"]
+    assert set(actions) >= {"plans", "rules", "top", "n_rows", "n_customers", "n_treatment", "n_control"}
+    assert set(actions["plans"][0]) >= {"action", "audience", "treatment", "control", "mde", "cost", "expected_value",
+                                        "break_even_save_rate", "testable"}
+    assert set(actions["rules"][0]["outcomes"][0]["evidence"][0]) >= {"feature", "effect_size", "mean_shap"}
     assert {t["stage"] for t in doc["meta"]["stage_timings"]} >= {"load_validate_clean", "eda", "correlation",
-                                                                  "model", "shap", "segments"}
+                                                                  "model", "shap", "segments", "actions"}

@@ -1,12 +1,10 @@
-"""Segments come from probability × profit, partition the customers, and each gets an offer."""
+"""Segments come from probability × profit, partition the customers and carry their loss bounds."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from analysis.config import RecommendationConfig, SegmentConfig
-from analysis.recommendations import SegmentView, monitor, promo_cart, recommend
+from analysis.config import SegmentConfig
 from analysis.segments import PRIORITY, assign_segments
 
 
@@ -19,42 +17,16 @@ def test_assignment_uses_only_probability_and_profit() -> None:
                              "at_risk_low_profit"]
 
 
-def test_segments_partition_and_recommend(results_sample) -> None:  # noqa: ANN001
+def test_segments_partition_and_bound_the_loss(results_sample) -> None:  # noqa: ANN001
     segs = results_sample.segments
+    share = results_sample.meta.config.segments.decline_loss_share
     assert sum(s.n_customers for s in segs.segments) == results_sample.data.n_customers_analysed
     assert abs(sum(s.share for s in segs.segments) - 1) < 1e-3
     assert segs.priority == PRIORITY and sum(s.priority for s in segs.segments) == 1
     for s in segs.segments:
-        if s.n_customers:
-            assert s.recommendations, s.key
-            assert all(r.evidence for r in s.recommendations)
         assert s.profit_at_risk <= s.n_customers * s.mean_profit + 1e-6
+        assert abs(s.expected_loss - s.profit_at_risk * share) < 0.01
     assert abs(sum(s.profit_at_risk for s in segs.segments) - segs.total_profit_at_risk) < 0.1
-
-
-def _view(promo: float, unpaid: float, *, n: int = 20) -> SegmentView:
-    members = pd.DataFrame({"promo_share": np.full(n, promo), "unpaid_items": np.full(n, unpaid)})
-    others = pd.DataFrame({"promo_share": np.full(n, 0.2), "unpaid_items": np.full(n, 2.0)})
-    return SegmentView(key="x", members=members, others=others, mean_probability=0.8, high_risk=True)
-
-
-def test_promo_cart_rule_carries_its_evidence() -> None:
-    cfg = RecommendationConfig()
-    rec = promo_cart(_view(0.6, 5.0), cfg)
-    assert rec is not None and rec.audience == 20
-    evidence = {e.metric: (e.value, e.reference, e.threshold) for e in rec.evidence}
-    assert evidence["promo_share"] == (0.6, 0.2, cfg.promo_share_min)
-    assert evidence["unpaid_items"] == (5.0, 2.0, cfg.unpaid_items_min)
-    assert "60" in rec.text.ru and "60%" in rec.text.en
-    assert promo_cart(_view(0.1, 5.0), cfg) is None
-
-
-def test_fallback_when_no_rule_fires() -> None:
-    frame = pd.DataFrame({c: [1.0, 1.0] for c in ["promo_share", "unpaid_items", "pages_per_visit",
-                                                  "categories_per_visit", "marketing_6m", "service_errors"]})
-    frame["service_type"] = "стандарт"
-    frame["allow_messages"] = "нет"
-    frame["popular_category"] = "Кухонная посуда"
-    view = SegmentView(key="x", members=frame, others=frame, mean_probability=0.45, high_risk=False)
-    recs = recommend(view, RecommendationConfig())
-    assert [r.key for r in recs] == ["monitor"] == [monitor(view, RecommendationConfig()).key]
+    assert abs(segs.total_expected_loss - segs.total_profit_at_risk * share) < 0.01
+    priority = next(s for s in segs.segments if s.priority)
+    assert abs(segs.priority_risk_share - priority.profit_at_risk / segs.total_profit_at_risk) < 1e-3

@@ -42,14 +42,19 @@ def builds(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> tuple[
 
 def test_two_builds_are_byte_identical(builds) -> None:  # noqa: ANN001
     out1, out2, _ = builds
-    for name in (f"{STEM}.pdf", f"{STEM}.html", "scores.csv"):
+    for name in (f"{STEM}.pdf", f"{STEM}.html", "scores.csv", "actions.csv"):
         assert _sha(out1 / name) == _sha(out2 / name), name
 
 
-def test_outputs_are_exactly_the_five_files(builds) -> None:  # noqa: ANN001
+def manifest_outputs(out: Path) -> set[str]:
+    return set(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"])
+
+
+def test_outputs_are_exactly_the_six_files(builds) -> None:  # noqa: ANN001
     out1, _, _ = builds
     assert sorted(p.name for p in out1.iterdir()) == sorted(
-        [f"{STEM}.html", f"{STEM}.pdf", "results.json", "scores.csv", "manifest.json"])
+        [f"{STEM}.html", f"{STEM}.pdf", "results.json", "scores.csv", "actions.csv", "manifest.json"])
+    assert manifest_outputs(out1) == {f"{STEM}.html", f"{STEM}.pdf", "results.json", "scores.csv", "actions.csv"}
     manifest = json.loads((out1 / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["inputs"]) == {"market_file.csv", "market_money.csv", "market_time.csv", "money.csv"}
     assert manifest["outputs"][f"{STEM}.pdf"] == _sha(out1 / f"{STEM}.pdf")

@@ -35,6 +35,7 @@ from nbclient.exceptions import CellExecutionError
 
 from analysis.results import Comparison, Results
 from analysis.textfmt import fmt_number
+from report.i18n import translator
 from report.render import expected_figure_keys
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -301,9 +302,15 @@ def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, r
     assert r.segment(r.segments.priority).title.ru in text
     for conclusion in r.conclusions:
         assert conclusion.text.ru in text, conclusion.key
-    for segment in r.segments.segments:
-        for rec in segment.recommendations:
-            assert rec.text.ru in text, rec.key
+    t = translator("ru")
+    for rules in r.actions.rules:
+        for outcome in rules.fired:
+            assert t(f"action.{outcome.action}.text") in text, outcome.action
+    for plan in r.actions.plans:
+        assert t(f"action.{plan.action}.title") in text, plan.action
+    effects = ("actions.effects_none_previous" if r.comparison is None
+               else "actions.effects_intro" if r.comparison.action_effects else "actions.effects_none_actions")
+    assert t(effects) in text
     assert ("Сравнение с прошлым месяцем" in text) == (r.comparison is not None)
 
 

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from analysis.config import CandidateConfig, CleaningConfig, FeatureGroupsConfig
+from analysis.actions import ACTION_RULES
+from analysis.config import CandidateConfig, CleaningConfig, FeatureGroupsConfig, ReportConfig
+from analysis.results import RuleEvidence
 from analysis.results import (
     Candidate,
     Comparison,
@@ -154,6 +156,12 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"comparison.metric_{k}" for k in ("declined_share", "roc_auc", "profit_at_risk")}
     keys |= {f"segments.rule_{risk}_{value}" for risk in ("high", "low") for value in ("high", "low")}
     keys |= {f"glossary.{term}.{part}" for term in GLOSSARY_TERMS for part in ("term", "text")}
+    keys |= {f"action.{rule.key}.{part}" for rule in ACTION_RULES for part in ("title", "text")} | {"action.monitor.text"}
+    keys |= {f"rule.measure.{m}" for m in _literal_values(RuleEvidence, "effect_measure")}
+    keys |= {f"rule.blocked.{b}" for b in ("separation", "model", "value")}
+    keys |= {f"summary.effects_none.{w}" for w in ("previous", "actions")}
+    keys |= {f"money.unit.{u}" for u in _literal_values(ReportConfig, "money_unit")}
+    keys |= {f"level.{c.level}" for rule in ACTION_RULES for c in rule.conditions if c.level}
     return keys
 
 
@@ -292,13 +300,20 @@ def test_page_one_has_the_executive_summary(results: Results, html_ru: str) -> N
     assert f["pct"](results.segments.share_high_risk) in page1
     assert f["money"](results.segments.total_profit_at_risk) in page1
     assert priority.title.ru in page1
+    t = translator("ru")
     actions = view_model(results).top_actions
-    assert 1 <= len(actions) <= 3
+    assert 1 <= len(actions) <= results.meta.config.actions.top_actions
+    assert [a.action for a in actions] == list(results.actions.top)
+    values = [a.expected_value for a in actions]
+    assert values == sorted(values, reverse=True) and all(v > 0 for v in values)
     for action in actions:
-        assert action.recommendation.title.ru in page1
-    # the priority segment's recommendations come first, none twice
-    assert actions[0].segment.key == results.segments.priority
-    assert len({a.recommendation.key for a in actions}) == len(actions)
+        assert t(f"action.{action.action}.title") in page1
+        assert f["money"](action.expected_value, 1) in page1 and f["num"](action.treatment) in page1
+    # fact vs forecast, and the upper bound beside the expected loss
+    assert t("summary.fact_forecast", risk=f["pct"](results.segments.share_high_risk),
+             fact=f["pct"](results.data.declined_share)) in page1
+    assert "верхняя граница" in page1 and f["money"](results.segments.total_expected_loss) in page1
+    assert t("summary.effects_none.previous") in page1
 
 
 def test_every_figure_is_embedded_with_caption_and_alt(results: Results, figures: dict, html_ru: str) -> None:
@@ -451,7 +466,9 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
             "selected": results.model.selected.model_copy(update={"calibrated": False}),
         }),
         "segments": results.segments.model_copy(update={"segments": (
-            *results.segments.segments[:-1], seg.model_copy(update={"recommendations": ()}))}),
+            *results.segments.segments[:-1], seg)}),
+        "actions": results.actions.model_copy(update={"rules": tuple(
+            r.model_copy(update={"outcomes": ()}) if r.segment == seg.key else r for r in results.actions.rules)}),
         "conclusions": (),
     })
     for lang in LANGS:
@@ -460,7 +477,7 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
         f = make_filters(lang)
         for key, kwargs in (
             ("data.no_cleaning", {}), ("data.no_outliers", {}), ("corr.no_significance", {}),
-            ("segments.no_recommendations", {}), ("conclusions.none", {}),
+            ("action.monitor.text", {}), ("conclusions.none", {}),
             ("corr.sample_note", {"n": f["num"](500), "total": f["num"](results.correlation.n_rows)}),
             ("model.skipped", {"note": "skipped above 20000 training rows"}),
         ):

@@ -1,0 +1,86 @@
+"""The CRM file: ``actions.csv``, one row per customer and action, worded in the report's language.
+
+The analysis computes the rows (:data:`analysis.actions.ACTION_COLUMNS`: the customer's own
+values and the references they are compared with); this module only words the ``reason`` from the
+catalogue and writes the file. Formatting is vectorised: every distinct number is formatted once.
+
+Columns: ``id``, ``segment``, ``action``, ``channel`` (``contact``: e-mail, SMS or a call, which
+needs consent; ``site``), ``group`` (``treatment`` or ``control``), ``expected_value`` (the
+customer's probability × profit × save rate − cost, in the money unit per month) and ``reason``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Formatter
+
+import pandas as pd
+
+from analysis.actions import ACTION_RULES
+from report.env import make_filters
+from report.i18n import catalogue
+
+__all__ = ["CRM_COLUMNS", "actions_csv_frame", "write_actions_csv"]
+
+#: Columns of ``actions.csv``, in order.
+CRM_COLUMNS: tuple[str, ...] = ("id", "segment", "action", "channel", "group", "expected_value", "reason")
+
+#: Features whose values are shares, printed as percentages.
+_SHARE_FEATURES = frozenset({"promo_share"})
+
+
+def _format(template: str, **params: str | pd.Series) -> pd.Series | str:
+    """``template.format(**params)`` where a parameter may be a Series (element-wise)."""
+    out: pd.Series | str = ""
+    for literal, field, _, _ in Formatter().parse(template):
+        out = out + literal
+        if field is not None:
+            out = out + params[field]
+    return out
+
+
+def _mapped(values: pd.Series, fmt) -> pd.Series:  # noqa: ANN001 - a formatting filter
+    unique = pd.unique(values.dropna())
+    return values.map({v: fmt(float(v)) for v in unique})
+
+
+def actions_csv_frame(table: pd.DataFrame, *, lang: str, money_unit: str, risk_threshold: float) -> pd.DataFrame:
+    """The rows of ``actions.csv``: ``table`` (the analysis' action rows) with a worded ``reason``."""
+    messages = catalogue(lang)
+
+    def t(key: str) -> str:  # the raw message: its placeholders are filled per row below
+        return str(messages[key])
+
+    f = make_filters(lang, money_unit=money_unit)
+    reason = pd.Series("", index=table.index, dtype=object)
+    for rule in ACTION_RULES:
+        rows = table["action"] == rule.key
+        if not rows.any():
+            continue
+        part = table[rows]
+        numeric = [c for c in rule.conditions if c.level is None]
+        if numeric:
+            pieces = []
+            for i, cond in enumerate(numeric[:2], start=1):
+                fmt = f["pct"] if cond.feature in _SHARE_FEATURES else f["auto"]
+                pieces.append(_format(t("reason.feature"), label=f["feature_label"](cond.feature),
+                                      value=_mapped(part[f"value_{i}"], fmt),
+                                      reference=_mapped(part[f"reference_{i}"], fmt)))
+            text = pieces[0]
+            for piece in pieces[1:]:
+                text = text + t("reason.join") + piece
+        elif rule.conditions:  # a category (premium service)
+            text = _format(t("reason.premium"), p=_mapped(part["probability"], f["pct"]))
+        else:
+            text = _format(t("reason.low_risk"), p=_mapped(part["probability"], f["pct"]),
+                           threshold=f["pct"](risk_threshold))
+        reason[rows] = text
+    out = table.loc[:, ["id", "segment", "action", "channel", "group", "expected_value"]].copy()
+    out["reason"] = reason
+    return out
+
+
+def write_actions_csv(table: pd.DataFrame, path: Path, *, lang: str, money_unit: str, risk_threshold: float) -> None:
+    """Write ``actions.csv`` (UTF-8, LF, a header row)."""
+    frame = actions_csv_frame(table, lang=lang, money_unit=money_unit, risk_threshold=risk_threshold)
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")

@@ -1,0 +1,163 @@
+"""The action list ties out: actions.csv, results.json, the HTML and the PDF say the same numbers;
+and next month's report measures last month's actions (a simulated month with known effects)."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.config import Config
+from analysis.results import Results
+from report.build import build_report
+from report.env import make_filters
+from report.i18n import translator
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u00ad", ""))
+
+
+@pytest.fixture(scope="module")
+def real_build(tmp_path_factory: pytest.TempPathFactory, real_dir: Path):  # noqa: ANN201
+    out = tmp_path_factory.mktemp("real") / "out"
+    return build_report(data_dir=real_dir, out_dir=out, period="2026-10", lang="ru", config=Config())
+
+
+def test_actions_csv_ties_out_with_results_html_and_pdf(real_build) -> None:  # noqa: ANN001
+    results = Results.load(real_build.results)
+    actions = pd.read_csv(real_build.actions)
+    scores = pd.read_csv(real_build.scores, keep_default_na=False)
+    assert list(actions.columns) == ["id", "segment", "action", "channel", "group", "expected_value", "reason"]
+    ac = results.actions
+    assert len(actions) == ac.n_rows and actions["id"].nunique() == ac.n_customers
+    assert (actions["group"] == "treatment").sum() == ac.n_treatment
+    assert (actions["group"] == "control").sum() == ac.n_control
+    assert not actions.duplicated(["id", "action"]).any()
+    f = make_filters("ru")
+    page = flat(html_lib.unescape(re.sub(r"<[^>]+>", " ", real_build.html.read_text(encoding="utf-8"))))
+    pdf = flat(subprocess.run([PDFTOTEXT, "-layout", str(real_build.pdf), "-"], check=True,
+                              capture_output=True).stdout.decode("utf-8")) if PDFTOTEXT else None
+    t = translator("ru")
+    for plan in ac.plans:
+        rows = actions[actions["action"] == plan.action]
+        assert len(rows) == plan.audience
+        assert (rows["group"] == "treatment").sum() == plan.treatment
+        assert (rows["group"] == "control").sum() == plan.control
+        assert (rows["channel"] == "contact").sum() == plan.audience_contact
+        assert rows[rows["group"] == "treatment"]["expected_value"].sum() == pytest.approx(plan.expected_value, abs=0.05)
+        assert rows["segment"].value_counts().to_dict() == plan.segments
+        # the table row of the action in the HTML and in the PDF: title, audience, treatment, control, value
+        cells = [flat(f["num"](v)) for v in (plan.audience, plan.treatment, plan.control)]
+        row = flat(t(f"action.{plan.action}.title"))
+        numbers = r"(?<![\d,]) ?" + r"\s+".join(map(re.escape, cells)) + r"(?![\d,])"
+        assert re.search(re.escape(row) + r"\s+" + numbers, page), (plan.action, cells)
+        assert flat(f["money"](plan.expected_value, 1)) in page
+        if pdf is not None:  # the title may wrap in the PDF's layout: the row's numbers in order
+            assert re.search(numbers, pdf), (plan.action, cells)
+            assert flat(f["money"](plan.expected_value, 1)) in pdf
+    # scores.csv: one row per customer, its offer the best treatment action
+    assert scores["id"].is_unique and len(scores) == results.data.n_customers_analysed
+    treated = actions[actions["group"] == "treatment"]
+    best = treated.sort_values(["id", "expected_value"], ascending=[True, False]).drop_duplicates("id")
+    offers = scores.set_index("id")["offer"]
+    assert (offers.loc[best["id"]].to_numpy() == best["action"].to_numpy()).all()
+    assert (offers.drop(best["id"]) == "").all() and (offers != "").sum() == ac.offers
+    # the counts note of the HTML names the same numbers
+    assert flat(t("actions.rows_note", rows=f["num"](ac.n_rows), customers=f["num"](ac.n_customers),
+                  treatment=f["num"](ac.n_treatment), control=f["num"](ac.n_control),
+                  offers=f["num"](ac.offers))) in page
+
+
+def test_no_contact_without_consent_on_the_real_data(real_build, real_dir: Path) -> None:  # noqa: ANN001
+    actions = pd.read_csv(real_build.actions)
+    market = pd.read_csv(real_dir / "market_file.csv")
+    consent = market.set_index("id")["Разрешить сообщать"] == "да"
+    contact = actions[actions["channel"] == "contact"]
+    assert len(contact) > 0 and consent.loc[contact["id"]].all()
+    assert set(actions["channel"]) <= {"contact", "site"}
+    # more_communication has no on-site variant: no one without consent gets it
+    more = actions[actions["action"] == "more_communication"]
+    assert consent.loc[more["id"]].all()
+
+
+def test_every_fired_rule_shows_its_effect_size_and_shap_direction(real_build) -> None:  # noqa: ANN001
+    results = Results.load(real_build.results)
+    minimum = results.meta.config.actions.effect_size_min
+    fired = [(r.segment, o) for r in results.actions.rules for o in r.fired]
+    assert fired
+    for _, outcome in fired:
+        for ev in outcome.evidence:
+            assert ev.effect_size >= minimum and ev.separates
+            assert ev.mean_shap > 0 and ev.model_agrees
+    # on this data service errors are fewer among those who declined: «fix and apologise» never fires
+    assert all(o.action != "fix_service" for _, o in fired)
+    page = flat(html_lib.unescape(real_build.html.read_text(encoding="utf-8")))
+    assert flat(translator("ru")("rule.measure.cohens_d")) in page and "SHAP" in page
+
+
+def test_reasons_carry_the_customers_own_numbers(real_build, real_dir: Path) -> None:  # noqa: ANN001
+    actions = pd.read_csv(real_build.actions)
+    market = pd.read_csv(real_dir / "market_file.csv").set_index("id")
+    home = actions[actions["action"] == "personalised_home"]
+    assert len(home)
+    for row in home.head(20).itertuples():
+        assert row.reason.startswith(f"Страниц за визит: {market.loc[row.id, 'Страниц_за_визит']} против ")
+    assert actions["reason"].str.len().gt(10).all()
+
+
+def test_next_month_measures_last_months_actions(tmp_path: Path, sample_dir: Path) -> None:
+    """A month simulated with a known effect for one action and none for another: the report
+    recovers the first within its interval, and its interval for the second covers 0."""
+    config = Config()
+    first = build_report(data_dir=sample_dir, out_dir=tmp_path / "m1", period="2026-10", lang="ru", config=config)
+    plans = sorted(Results.load(first.results).actions.plans, key=lambda a: -a.audience)
+    effect_action, null_action = plans[0].action, plans[1].action
+    # every customer's next-month decline probability is 0.8 or 0.12 (analysis.sample.next_month):
+    # −0.12 shifts both without clipping, so the true difference is exactly −0.12
+    effect = -0.12
+    nxt = tmp_path / "next"
+    subprocess.run([sys.executable, "-m", "report.cli", "sample", "--out", str(nxt), "--next-from", str(sample_dir),
+                    "--actions", str(first.actions), "--effect", f"{effect_action}={effect}", "--seed", "11"],
+                   check=True, capture_output=True)
+    second = build_report(data_dir=nxt, out_dir=tmp_path / "m2", period="2026-11", lang="ru", config=config,
+                          previous=first.results)
+    comparison = Results.load(second.results).comparison
+    assert comparison is not None and comparison.previous_actions
+    effects = {e.action: e for e in comparison.action_effects}
+    assert set(effects) == {p.action for p in plans}
+    hit, null = effects[effect_action], effects[null_action]
+    assert hit.difference_ci95[0] <= effect <= hit.difference_ci95[1]
+    assert null.difference_ci95[0] <= 0 <= null.difference_ci95[1]
+    for e in (hit, null):  # intervals of the size the groups allow, not anything-goes
+        assert e.difference_ci95[1] - e.difference_ci95[0] < 0.45
+    assert hit.n_treatment + hit.n_control + hit.n_gone == plans[0].audience
+    doc = json.loads(second.results.read_text(encoding="utf-8"))["comparison"]["action_effects"][0]
+    assert set(doc) >= {"action", "n_treatment", "n_control", "decline_rate_treatment", "decline_rate_control",
+                        "difference", "difference_ci95", "p_value"}
+    page = flat(html_lib.unescape(second.html.read_text(encoding="utf-8")))
+    t = translator("ru")
+    assert flat(t("actions.effects")) in page and flat(t("actions.effects_intro")) in page
+    assert flat(t("summary.effects", text="")).rstrip() in page
+
+
+def test_a_changed_previous_actions_csv_is_refused(tmp_path: Path, sample_dir: Path) -> None:
+    from analysis.errors import DataError
+
+    config = Config()
+    first = build_report(data_dir=sample_dir, out_dir=tmp_path / "m1", period="2026-10", lang="en", config=config)
+    with first.actions.open("a", encoding="utf-8") as fh:
+        fh.write("1,x,promo_cart,site,control,0.1,forged\n")
+    with pytest.raises(DataError, match="actions.csv"):
+        build_report(data_dir=sample_dir, out_dir=tmp_path / "m2", period="2026-11", lang="en", config=config,
+                     previous=first.results)
+    assert not (tmp_path / "m2").exists()
