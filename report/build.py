@@ -159,7 +159,7 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
             from analysis.comparison import compare
 
             with clock.stage("comparison"):
-                previous_results = Results.load(previous)
+                previous_results = _load_previous(previous)
                 previous_scores, previous_actions = _previous_tables(previous)
                 comparison = compare(previous=previous_results, previous_scores=previous_scores,
                                      current=results, current_scores=analysed.scores,
@@ -201,6 +201,27 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         return _publish(work, out_dir, stem)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _load_previous(path: Path) -> Results:
+    """The previous month's results, or a clear error when they are of another schema or broken."""
+    import pydantic
+
+    from analysis.errors import DataError
+
+    try:
+        return Results.load(path)
+    except (pydantic.ValidationError, UnicodeDecodeError, ValueError) as exc:
+        version = None
+        try:
+            version = json.loads(path.read_text(encoding="utf-8")).get("schema_version")
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            pass
+        current = Results.model_fields["schema_version"].default
+        problem = (f"it has results schema version {version}; this build reads version {current}"
+                   if version != current else f"it is not a valid results file ({str(exc).splitlines()[0]})")
+        raise DataError(file=str(path), problem=problem,
+                        expected=f"a results.json of schema version {current} (rebuild that month with this version)")
 
 
 def _previous_tables(previous: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
