@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 CONSENT = "да"
+_Z = NormalDist()
 
 #: Columns of the per-customer action table (``actions.csv`` adds the worded ``reason``).
 ACTION_COLUMNS: tuple[str, ...] = (
@@ -98,44 +100,50 @@ class ActionsOutput:
         treated = self.table[self.table["group"] == "treatment"]
         best = treated.sort_values(["id", "expected_value", "action"], ascending=[True, False, True],
                                    kind="stable").drop_duplicates("id")
-        return pd.Series(best["action"].to_numpy(), index=best["id"].to_numpy(), name="offer")
+        return pd.Series(best["action"].astype(str).to_numpy(), index=best["id"].to_numpy(), name="offer")
 
 
 # ------------------------------------------------------------------------------ rule evidence
-def _evidence(cond: Condition, frame: pd.DataFrame, in_segment: np.ndarray, shap: pd.DataFrame,
-              config: ActionsConfig) -> RuleEvidence:
-    sign = 1.0 if cond.direction == "high" else -1.0
-    if cond.level is not None:
-        has = (frame[cond.feature] == cond.level).to_numpy()
-        seg_v = float(has[in_segment].mean()) if in_segment.any() else 0.0
-        oth_v = float(has[~in_segment].mean()) if (~in_segment).any() else 0.0
-        effect, measure, cut = sign * cohens_h(seg_v, oth_v), "cohens_h", None
-        rows = in_segment & has
-    else:
+@dataclass(frozen=True, slots=True)
+class _Feature:
+    """A condition's columns, computed once for all segments: values (or the level's indicator),
+    SHAP values and the per-customer cut."""
+
+    values: np.ndarray
+    shap: np.ndarray
+    cut: float | None
+    meets: np.ndarray
+
+    @classmethod
+    def of(cls, cond: Condition, frame: pd.DataFrame, shap: pd.DataFrame, config: ActionsConfig) -> _Feature:
+        column = shap[cond.feature].to_numpy(dtype=float)
+        if cond.level is not None:
+            has = (frame[cond.feature] == cond.level).to_numpy()
+            return cls(values=has.astype(float), shap=column, cut=None, meets=has)
         values = frame[cond.feature].to_numpy(dtype=float)
-        seg_v = float(values[in_segment].mean()) if in_segment.any() else 0.0
-        oth_v = float(values[~in_segment].mean()) if (~in_segment).any() else 0.0
-        effect, measure = sign * cohens_d(values[in_segment], values[~in_segment]), "cohens_d"
         cut = relative_threshold(frame[cond.feature], direction=cond.direction, quantile=config.customer_quantile)
+        return cls(values=values, shap=column, cut=cut, meets=values >= cut if cond.direction == "high" else values <= cut)
+
+
+def _evidence(cond: Condition, feature: _Feature, in_segment: np.ndarray, config: ActionsConfig) -> RuleEvidence:
+    sign = 1.0 if cond.direction == "high" else -1.0
+    inside, outside = feature.values[in_segment], feature.values[~in_segment]
+    seg_v = float(inside.mean()) if inside.size else 0.0
+    oth_v = float(outside.mean()) if outside.size else 0.0
+    if cond.level is not None:
+        effect, measure = sign * cohens_h(seg_v, oth_v), "cohens_h"
+        rows = in_segment & feature.meets  # the SHAP of having the level, among those who have it
+    else:
+        effect, measure = sign * cohens_d(inside, outside), "cohens_d"
         rows = in_segment
-    column = shap[cond.feature].to_numpy(dtype=float)
-    mean_shap = float(column[rows].mean()) if rows.any() else 0.0
+    mean_shap = float(feature.shap[rows].mean()) if rows.any() else 0.0
     return RuleEvidence(
         feature=cond.feature, level=cond.level, direction=cond.direction,
         segment_value=round(seg_v, 4), others_value=round(oth_v, 4), effect_measure=measure,  # type: ignore[arg-type]
         effect_size=round(effect, 3), effect_size_min=config.effect_size_min, mean_shap=round(mean_shap, 5),
-        customer_threshold=None if cut is None else round(cut, 4),
+        customer_threshold=None if feature.cut is None else round(feature.cut, 4),
         separates=effect >= config.effect_size_min, model_agrees=mean_shap > 0,
     )
-
-
-def _meets(cond: Condition, frame: pd.DataFrame, evidence: RuleEvidence) -> np.ndarray:
-    """Customers who meet the condition themselves."""
-    if cond.level is not None:
-        return (frame[cond.feature] == cond.level).to_numpy()
-    values = frame[cond.feature].to_numpy(dtype=float)
-    cut = evidence.customer_threshold
-    return values >= cut if cond.direction == "high" else values <= cut
 
 
 # ------------------------------------------------------------------------------ control groups
@@ -149,11 +157,10 @@ def control_size(audience: int, mean_probability: float, config: ActionsConfig) 
     (the effect then cannot be measured: ``testable`` is ``False`` and ``audience_needed`` is the
     smallest audience whose capped control would suffice).
     """
-    from scipy.stats import norm
 
     if audience < 2:
         return 0, 0, False, None
-    z = norm.ppf(1 - config.alpha / 2) + norm.ppf(config.power)
+    z = _Z.inv_cdf(1 - config.alpha / 2) + _Z.inv_cdf(config.power)
     p0 = min(max(mean_probability, 1e-6), 1 - 1e-6)
     p1 = min(max(p0 - config.min_effect, 1e-6), 1 - 1e-6)
     v0, v1 = p0 * (1 - p0), p1 * (1 - p1)
@@ -174,11 +181,10 @@ def control_size(audience: int, mean_probability: float, config: ActionsConfig) 
 def minimal_detectable_effect(treatment: int, control: int, mean_probability: float,
                               config: ActionsConfig) -> float | None:
     """The smallest difference in decline rate the groups detect (at ``alpha`` with ``power``)."""
-    from scipy.stats import norm
 
     if treatment < 1 or control < 1:
         return None
-    z = norm.ppf(1 - config.alpha / 2) + norm.ppf(config.power)
+    z = _Z.inv_cdf(1 - config.alpha / 2) + _Z.inv_cdf(config.power)
     v = mean_probability * (1 - mean_probability)
     return float(z * np.sqrt(v / treatment + v / control))
 
@@ -200,22 +206,28 @@ def _draw_control(segments: np.ndarray, control: int, rng: np.random.Generator) 
 
 
 # ------------------------------------------------------------------------------------- run
-def _channel_values(rule: ActionRule, p: np.ndarray, profit: np.ndarray, consent: np.ndarray,
-                    config: ActionsConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Per customer: the best channel (``""`` if none) and its expected value."""
+#: Channel codes of the per-customer arrays (``CHANNELS[code]``; 0: the customer cannot be reached).
+CHANNELS: tuple[str, ...] = ("", "contact", "site")
+GROUPS: tuple[str, ...] = ("treatment", "control")
+
+
+def _channel_values(rule: ActionRule, stake: np.ndarray, consent: np.ndarray,
+                    config: ActionsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per customer: the best channel's code, its expected value, cost and save rate."""
     econ = config.economics(rule.key)
-    stake = p * profit
-    best = np.full(p.size, -np.inf)
-    channel = np.full(p.size, "", dtype=object)
+    n = stake.size
+    code = np.zeros(n, dtype=np.int8)
+    value, cost, save = np.full(n, -np.inf), np.zeros(n), np.zeros(n)
     if econ.site_cost is not None:
+        code[:] = 2
         value = stake * econ.site_save_rate - econ.site_cost
-        best, channel = value, np.full(p.size, "site", dtype=object)
+        cost[:], save[:] = econ.site_cost, econ.site_save_rate
     if econ.contact_cost is not None:
-        value = np.where(consent, stake * econ.contact_save_rate - econ.contact_cost, -np.inf)
-        better = value > best
-        best = np.where(better, value, best)
-        channel = np.where(better, "contact", channel)
-    return channel, best
+        contact = np.where(consent, stake * econ.contact_save_rate - econ.contact_cost, -np.inf)
+        better = contact > value
+        code[better], value = 1, np.where(better, contact, value)
+        cost[better], save[better] = econ.contact_cost, econ.contact_save_rate
+    return code, value, cost, save
 
 
 def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Series, shap: pd.DataFrame, *,
@@ -242,24 +254,30 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
     ids = frame.index.to_numpy()
     p = probability.reindex(frame.index).to_numpy(dtype=float)
     profit = frame["profit"].to_numpy(dtype=float)
+    stake = p * profit
     consent = (frame["allow_messages"] == CONSENT).to_numpy()
-    seg = segment_of.to_numpy().astype(str)
+    keys = tuple(key for key, *_ in SEGMENTS)
+    seg = pd.Categorical(segment_of.to_numpy(), categories=keys).codes.astype(np.int8)
     shap = shap.reindex(frame.index)
     risk_of = {key: risk for key, risk, _, _, _ in SEGMENTS}
+    in_segments = [seg == k for k in range(len(keys))]
 
-    outcomes: dict[str, list[RuleOutcome]] = {key: [] for key, *_ in SEGMENTS}
+    outcomes: dict[str, list[RuleOutcome]] = {key: [] for key in keys}
     tables: list[pd.DataFrame] = []
     plans: list[ActionPlan] = []
-    pending: dict[str, list[tuple[str, RuleOutcome]]] = {}
     for rule in ACTION_RULES:
-        channel, value = _channel_values(rule, p, profit, consent, config)
+        code, value, cost_of, save_of = _channel_values(rule, stake, consent, config)
+        features = [_Feature.of(c, frame, shap, config) for c in rule.conditions]
+        reachable = (value > config.min_expected_value) & (code > 0)
+        for f in features:
+            reachable &= f.meets
         assigned = np.zeros(ids.size, dtype=bool)
-        rows_refs: list[tuple[np.ndarray, np.ndarray]] = []
-        for key, *_ in SEGMENTS:
-            in_segment = seg == key
-            evidence = tuple(_evidence(c, frame, in_segment, shap, config) for c in rule.conditions)
+        pending: list[RuleOutcome] = []
+        for k, key in enumerate(keys):
+            in_segment = in_segments[k]
+            evidence = tuple(_evidence(c, f, in_segment, config) for c, f in zip(rule.conditions, features, strict=True))
             blocked: str | None = None
-            chosen = np.zeros(ids.size, dtype=bool)
+            chosen = np.zeros(0, dtype=bool)
             if risk_of[key] != rule.risk or not in_segment.any():
                 blocked = "risk"
             elif not all(e.separates for e in evidence):
@@ -267,71 +285,70 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
             elif not all(e.model_agrees for e in evidence):
                 blocked = "model"
             else:
-                chosen = in_segment & (value > config.min_expected_value) & (channel != "")
-                for cond, ev in zip(rule.conditions, evidence, strict=True):
-                    chosen &= _meets(cond, frame, ev)
+                chosen = in_segment & reachable
+                assigned |= chosen
                 if not chosen.any():
                     blocked = "value"
-            assigned |= chosen
-            pending.setdefault(rule.key, []).append((key, RuleOutcome(
+            pending.append(RuleOutcome(
                 action=rule.key, fired=blocked is None, blocked_by=blocked, evidence=evidence,  # type: ignore[arg-type]
-                audience=int(chosen.sum()), treatment=0, control=0, expected_value=0.0)))
-        if not assigned.any():
-            for key, outcome in pending[rule.key]:
+                audience=int(chosen.sum()), treatment=0, control=0, expected_value=0.0))
+        rows = np.flatnonzero(assigned)
+        if not rows.size:
+            for key, outcome in zip(keys, pending, strict=True):
                 outcomes[key].append(outcome)
             continue
-        rows = np.flatnonzero(assigned)
         n = rows.size
         mean_p = float(p[rows].mean())
         control, needed, testable, audience_needed = control_size(n, mean_p, config)
         rng = np.random.default_rng([random_state, zlib.crc32(rule.key.encode())])
         in_control = _draw_control(seg[rows], control, rng)
-        group = np.where(in_control, "control", "treatment")
-        treat = rows[~in_control]
-        econ = config.economics(rule.key)
-        cost_of = np.where(channel[rows] == "contact", econ.contact_cost or 0.0, econ.site_cost or 0.0)
-        save_of = np.where(channel[rows] == "contact", econ.contact_save_rate, econ.site_save_rate)
-        stake = p[rows] * profit[rows]
-        t_mask = ~in_control
-        cost, stake_t = float(cost_of[t_mask].sum()), float(stake[t_mask].sum())
-        expected = float(value[treat].sum())
-        for cond_i, cond in enumerate(rule.conditions[:2]):
-            ref = float(frame[cond.feature].to_numpy(dtype=float).mean()) if cond.level is None else float("nan")
-            vals = frame[cond.feature].to_numpy()[rows] if cond.level is None else np.full(n, np.nan)
-            rows_refs.append((np.asarray(vals, dtype=float), np.full(n, ref)))
-        while len(rows_refs) < 2:
-            rows_refs.append((np.full(n, np.nan), np.full(n, np.nan)))
-        tables.append(pd.DataFrame({
-            "id": ids[rows], "segment": seg[rows], "action": rule.key, "channel": channel[rows].astype(str),
-            "group": group, "expected_value": np.round(value[rows], 4), "probability": np.round(p[rows], 4),
-            "profit": profit[rows],
-            "value_1": rows_refs[0][0], "reference_1": np.round(rows_refs[0][1], 4),
-            "value_2": rows_refs[1][0], "reference_2": np.round(rows_refs[1][1], 4),
-        }))
-        for key, outcome in pending[rule.key]:
-            members = seg[rows] == key
+        treated = ~in_control
+        value_r, seg_r, code_r = value[rows], seg[rows], code[rows]
+        for k, (key, outcome) in enumerate(zip(keys, pending, strict=True)):
+            members = seg_r == k
             outcomes[key].append(outcome.model_copy(update={
-                "treatment": int((members & t_mask).sum()), "control": int((members & in_control).sum()),
-                "expected_value": round(float(value[rows][members & t_mask].sum()), 2)}))
-        counts = pd.Series(seg[rows]).value_counts()
+                "treatment": int((members & treated).sum()), "control": int((members & in_control).sum()),
+                "expected_value": round(float(value_r[members & treated].sum()), 2)}))
+        numeric = [(c, f) for c, f in zip(rule.conditions, features, strict=True) if c.level is None][:2]
+        refs = {}
+        for i in (1, 2):
+            if i <= len(numeric):
+                cond, f = numeric[i - 1]
+                refs[f"value_{i}"], refs[f"reference_{i}"] = f.values[rows], np.full(n, round(float(f.values.mean()), 4))
+            else:
+                refs[f"value_{i}"] = refs[f"reference_{i}"] = np.full(n, np.nan)
+        tables.append(pd.DataFrame({
+            "id": ids[rows], "segment": pd.Categorical.from_codes(seg_r, categories=keys),
+            "action": rule.key, "channel": pd.Categorical.from_codes(code_r, categories=CHANNELS),
+            "group": pd.Categorical.from_codes(in_control.astype(np.int8), categories=GROUPS),
+            "expected_value": np.round(value_r, 4), "probability": np.round(p[rows], 4), "profit": profit[rows],
+            **refs,
+        }))
+        stake_t, cost = float(stake[rows][treated].sum()), float(cost_of[rows][treated].sum())
+        by_segment = np.bincount(seg_r, minlength=len(keys))
+        n_treated = int(treated.sum())
         plans.append(ActionPlan(
             action=rule.key, discount=rule.discount,
-            channels=tuple(c for c in ("contact", "site") if (channel[rows] == c).any()),  # type: ignore[arg-type]
-            segments={k: int(counts.get(k, 0)) for k, *_ in SEGMENTS if counts.get(k, 0)},
-            audience=n, audience_contact=int((channel[rows] == "contact").sum()),
-            audience_site=int((channel[rows] == "site").sum()),
-            treatment=int(t_mask.sum()), control=int(in_control.sum()), mean_probability=round(mean_p, 4),
-            cost=round(cost, 2), expected_value=round(expected, 2), value_at_stake=round(stake_t, 2),
+            channels=tuple(CHANNELS[c] for c in (1, 2) if (code_r == c).any()),  # type: ignore[misc]
+            segments={key: int(by_segment[k]) for k, key in enumerate(keys) if by_segment[k]},
+            audience=n, audience_contact=int((code_r == 1).sum()), audience_site=int((code_r == 2).sum()),
+            treatment=n_treated, control=int(in_control.sum()), mean_probability=round(mean_p, 4),
+            cost=round(cost, 2), expected_value=round(float(value_r[treated].sum()), 2),
+            value_at_stake=round(stake_t, 2),
             break_even_save_rate=round(cost / stake_t, 4) if stake_t > 0 else None,
-            save_rate=round(float((save_of[t_mask] * stake[t_mask]).sum() / stake_t), 4) if stake_t > 0 else 0.0,
+            save_rate=round(float((save_of[rows][treated] * stake[rows][treated]).sum() / stake_t), 4)
+            if stake_t > 0 else 0.0,
             control_needed=needed, testable=testable, audience_needed=audience_needed,
-            mde=(None if (m := minimal_detectable_effect(int(t_mask.sum()), control, mean_p, config)) is None
+            mde=(None if (m := minimal_detectable_effect(n_treated, control, mean_p, config)) is None
                  else round(m, 4)),
         ))
 
-    table = (pd.concat(tables, ignore_index=True) if tables
-             else pd.DataFrame({c: pd.Series(dtype=float) for c in ACTION_COLUMNS}))
-    table = table.sort_values(["id", "action"], kind="stable").reset_index(drop=True)
+    if tables:
+        table = pd.concat(tables, ignore_index=True)
+        table["action"] = pd.Categorical(table["action"], categories=[r.key for r in ACTION_RULES])
+        table = table.sort_values(["id", "action"], kind="stable").reset_index(drop=True)
+    else:
+        table = pd.DataFrame({c: pd.Series(dtype=float) for c in ACTION_COLUMNS})
     _check_consistent(table, consent_ids=set(ids[consent].tolist()))
     plans.sort(key=lambda a: (-a.expected_value, a.action))
     treated = table[table["group"] == "treatment"]
@@ -369,9 +386,8 @@ def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
 
 def newcombe_interval(x1: int, n1: int, x2: int, n2: int, *, alpha: float = 0.05) -> tuple[float, float]:
     """Newcombe's hybrid score interval (method 10) for ``x1/n1 − x2/n2``."""
-    from scipy.stats import norm
 
-    z = float(norm.ppf(1 - alpha / 2))
+    z = float(_Z.inv_cdf(1 - alpha / 2))
     p1, p2 = x1 / n1, x2 / n2
     l1, u1 = _wilson(x1, n1, z)
     l2, u2 = _wilson(x2, n2, z)
@@ -381,13 +397,12 @@ def newcombe_interval(x1: int, n1: int, x2: int, n2: int, *, alpha: float = 0.05
 
 def two_proportion_p_value(x1: int, n1: int, x2: int, n2: int) -> float:
     """Two-sided p-value of the pooled two-proportion z-test (1 when the pooled rate is 0 or 1)."""
-    from scipy.stats import norm
 
     pooled = (x1 + x2) / (n1 + n2)
     se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     if se == 0:
         return 1.0
-    return float(2 * norm.sf(abs((x1 / n1 - x2 / n2) / se)))
+    return float(2 * _Z.cdf(-abs((x1 / n1 - x2 / n2) / se)))
 
 
 def measure_effects(previous_actions: pd.DataFrame, declined: pd.Series, *, alpha: float) -> tuple[ActionEffect, ...]:
