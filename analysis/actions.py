@@ -48,22 +48,31 @@ __all__ = [
 ]
 
 CONSENT = "да"
+#: The condition "feature" that is the model's predicted probability of a decline.
+PROBABILITY = "probability"
 _Z = NormalDist()
 
 #: Columns of the per-customer action table (``actions.csv`` adds the worded ``reason``).
 ACTION_COLUMNS: tuple[str, ...] = (
-    "id", "segment", "action", "channel", "group", "expected_value", "probability", "profit",
+    "id", "segment", "action", "channel", "group", "expected_value", "probability", "profit", "cost", "save_rate",
     "value_1", "reference_1", "value_2", "reference_2",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """A feature of a rule and the direction in which it raises the risk (``level``: a category)."""
+    """A feature of a rule and the direction of the rule's customers on it.
+
+    ``level``: the feature is a category and the condition is having that level. ``share``: the
+    feature's values are shares (printed as percentages). ``feature="probability"``: the model's
+    own prediction (its SHAP value is the sum over the features), the customer's cut being the
+    segments' risk threshold.
+    """
 
     feature: str
     direction: Literal["high", "low"]
     level: str | None = None
+    share: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +87,14 @@ class ActionRule:
 
 #: The actions, in the order they are evaluated.
 ACTION_RULES: tuple[ActionRule, ...] = (
-    ActionRule("promo_cart", (Condition("promo_share", "high"), Condition("unpaid_items", "high")),
+    ActionRule("promo_cart", (Condition("promo_share", "high", share=True), Condition("unpaid_items", "high")),
                risk="high", discount=True),
     ActionRule("personalised_home", (Condition("pages_per_visit", "low"),), risk="high", discount=False),
-    ActionRule("premium_trial", (Condition("service_type", "high", level="премиум"),), risk="high", discount=True),
+    ActionRule("premium_trial", (Condition("service_type", "high", level="премиум", share=True),), risk="high",
+               discount=True),
     ActionRule("more_communication", (Condition("marketing_6m", "low"),), risk="high", discount=False),
     ActionRule("fix_service", (Condition("service_errors", "high"),), risk="high", discount=True),
-    ActionRule("keep_and_grow", (), risk="low", discount=False),
+    ActionRule("keep_and_grow", (Condition(PROBABILITY, "low", share=True),), risk="low", discount=False),
 )
 
 
@@ -115,7 +125,12 @@ class _Feature:
     meets: np.ndarray
 
     @classmethod
-    def of(cls, cond: Condition, frame: pd.DataFrame, shap: pd.DataFrame, config: ActionsConfig) -> _Feature:
+    def of(cls, cond: Condition, frame: pd.DataFrame, shap: pd.DataFrame, probability: np.ndarray,
+           config: ActionsConfig, risk_threshold: float) -> _Feature:
+        if cond.feature == PROBABILITY:
+            total = shap.to_numpy(dtype=float).sum(axis=1)  # NaN where a customer has no SHAP values
+            meets = probability < risk_threshold if cond.direction == "low" else probability >= risk_threshold
+            return cls(values=probability, shap=total, cut=risk_threshold, meets=meets)
         column = shap[cond.feature].to_numpy(dtype=float)
         if cond.level is not None:
             has = (frame[cond.feature] == cond.level).to_numpy()
@@ -125,7 +140,14 @@ class _Feature:
         return cls(values=values, shap=column, cut=cut, meets=values >= cut if cond.direction == "high" else values <= cut)
 
 
-def _evidence(cond: Condition, feature: _Feature, in_segment: np.ndarray, config: ActionsConfig) -> RuleEvidence:
+def _evidence(cond: Condition, feature: _Feature, in_segment: np.ndarray, *, risk: str,
+              config: ActionsConfig) -> RuleEvidence:
+    """The segment against the other customers on one condition, and the model's direction.
+
+    The mean SHAP value is taken over the segment's customers who have SHAP values (every customer
+    for tree models; an explained sample otherwise); for a high-risk rule the model agrees when it
+    is positive (the feature raises the predicted risk there), for the low-risk rule when negative.
+    """
     sign = 1.0 if cond.direction == "high" else -1.0
     inside, outside = feature.values[in_segment], feature.values[~in_segment]
     seg_v = float(inside.mean()) if inside.size else 0.0
@@ -136,13 +158,17 @@ def _evidence(cond: Condition, feature: _Feature, in_segment: np.ndarray, config
     else:
         effect, measure = sign * cohens_d(inside, outside), "cohens_d"
         rows = in_segment
-    mean_shap = float(feature.shap[rows].mean()) if rows.any() else 0.0
+    explained = feature.shap[rows]
+    explained = explained[np.isfinite(explained)]
+    mean_shap = float(explained.mean()) if explained.size else None
+    agrees = mean_shap is not None and (mean_shap > 0 if risk == "high" else mean_shap < 0)
     return RuleEvidence(
-        feature=cond.feature, level=cond.level, direction=cond.direction,
+        feature=cond.feature, level=cond.level, direction=cond.direction, share=cond.share,
         segment_value=round(seg_v, 4), others_value=round(oth_v, 4), effect_measure=measure,  # type: ignore[arg-type]
-        effect_size=round(effect, 3), effect_size_min=config.effect_size_min, mean_shap=round(mean_shap, 5),
+        effect_size=round(effect, 3), effect_size_min=config.effect_size_min,
+        mean_shap=None if mean_shap is None else round(mean_shap, 5), n_shap=int(explained.size),
         customer_threshold=None if feature.cut is None else round(feature.cut, 4),
-        separates=effect >= config.effect_size_min, model_agrees=mean_shap > 0,
+        separates=effect >= config.effect_size_min, model_agrees=agrees,
     )
 
 
@@ -158,20 +184,20 @@ def control_size(audience: int, mean_probability: float, config: ActionsConfig) 
     smallest audience whose capped control would suffice).
     """
 
-    if audience < 2:
-        return 0, 0, False, None
     z = _Z.inv_cdf(1 - config.alpha / 2) + _Z.inv_cdf(config.power)
     p0 = min(max(mean_probability, 1e-6), 1 - 1e-6)
     p1 = min(max(p0 - config.min_effect, 1e-6), 1 - 1e-6)
     v0, v1 = p0 * (1 - p0), p1 * (1 - p1)
-    cap = max(1, int(np.floor(config.control_share_max * audience)))
+    share = config.control_share_max
+    audience_needed = int(np.ceil(z**2 * (v0 / share + v1 / (1 - share)) / config.min_effect**2))
+    if audience < 2:  # one customer cannot be split into two groups
+        return 0, int(np.ceil(audience_needed * share)), False, max(audience_needed, 2)
+    cap = max(1, int(np.floor(share * audience)))
     c = np.arange(1, audience, dtype=float)
     ok = config.min_effect / np.sqrt(v0 / c + v1 / (audience - c)) >= z
     # the smallest control the audience allows, if any (the condition is not monotone near the end)
     feasible = np.flatnonzero(ok)
     needed_here = int(c[feasible[0]]) if feasible.size else None
-    share = config.control_share_max
-    audience_needed = int(np.ceil(z**2 * (v0 / share + v1 / (1 - share)) / config.min_effect**2))
     if needed_here is not None and needed_here <= cap:
         return needed_here, needed_here, True, None
     needed = needed_here if needed_here is not None else int(np.ceil(z**2 * (v0 + v1) / config.min_effect**2))
@@ -180,13 +206,29 @@ def control_size(audience: int, mean_probability: float, config: ActionsConfig) 
 
 def minimal_detectable_effect(treatment: int, control: int, mean_probability: float,
                               config: ActionsConfig) -> float | None:
-    """The smallest difference in decline rate the groups detect (at ``alpha`` with ``power``)."""
+    """The smallest drop in the decline rate the groups detect (at ``alpha`` with ``power``).
 
+    The same test as :func:`control_size`: the control's rate is the audience's mean probability
+    ``p0``, the treatment's ``p0 − δ``; ``δ`` solves ``δ = z · √(p0(1−p0)/control + (p0−δ)(1−p0+δ)/treatment)``
+    (by bisection; the right side changes slowly with ``δ``). ``None`` when even ``δ = p0`` is not
+    detectable, or a group is empty. So ``mde ≤ min_effect`` exactly when the groups are testable.
+    """
     if treatment < 1 or control < 1:
         return None
     z = _Z.inv_cdf(1 - config.alpha / 2) + _Z.inv_cdf(config.power)
-    v = mean_probability * (1 - mean_probability)
-    return float(z * np.sqrt(v / treatment + v / control))
+    p0 = min(max(mean_probability, 1e-6), 1 - 1e-6)
+
+    def gap(delta: float) -> float:
+        p1 = min(max(p0 - delta, 1e-6), 1 - 1e-6)
+        return delta - z * float(np.sqrt(p0 * (1 - p0) / control + p1 * (1 - p1) / treatment))
+
+    if gap(p0) < 0:
+        return None
+    lo, hi = 0.0, p0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if gap(mid) < 0 else (lo, mid)
+    return hi
 
 
 def _draw_control(segments: np.ndarray, control: int, rng: np.random.Generator) -> np.ndarray:
@@ -267,23 +309,31 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
     plans: list[ActionPlan] = []
     for rule in ACTION_RULES:
         code, value, cost_of, save_of = _channel_values(rule, stake, consent, config)
-        features = [_Feature.of(c, frame, shap, config) for c in rule.conditions]
-        reachable = (value > config.min_expected_value) & (code > 0)
+        features = [_Feature.of(c, frame, shap, p, config, risk_threshold) for c in rule.conditions]
+        meets = np.ones(ids.size, dtype=bool)
         for f in features:
-            reachable &= f.meets
+            meets &= f.meets
+        reachable = meets & (value > config.min_expected_value) & (code > 0)
         assigned = np.zeros(ids.size, dtype=bool)
         pending: list[RuleOutcome] = []
         for k, key in enumerate(keys):
             in_segment = in_segments[k]
-            evidence = tuple(_evidence(c, f, in_segment, config) for c, f in zip(rule.conditions, features, strict=True))
+            evidence = tuple(_evidence(c, f, in_segment, risk=rule.risk, config=config)
+                             for c, f in zip(rule.conditions, features, strict=True))
             blocked: str | None = None
             chosen = np.zeros(0, dtype=bool)
-            if risk_of[key] != rule.risk or not in_segment.any():
+            if not in_segment.any():
+                blocked = "empty"
+            elif risk_of[key] != rule.risk:
                 blocked = "risk"
             elif not all(e.separates for e in evidence):
                 blocked = "separation"
+            elif any(e.mean_shap is None for e in evidence):
+                blocked = "shap_unknown"
             elif not all(e.model_agrees for e in evidence):
                 blocked = "model"
+            elif not (in_segment & meets).any():
+                blocked = "customers"
             else:
                 chosen = in_segment & reachable
                 assigned |= chosen
@@ -309,7 +359,8 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
             outcomes[key].append(outcome.model_copy(update={
                 "treatment": int((members & treated).sum()), "control": int((members & in_control).sum()),
                 "expected_value": round(float(value_r[members & treated].sum()), 2)}))
-        numeric = [(c, f) for c, f in zip(rule.conditions, features, strict=True) if c.level is None][:2]
+        numeric = [(c, f) for c, f in zip(rule.conditions, features, strict=True)
+                   if c.level is None and c.feature != PROBABILITY][:2]
         refs = {}
         for i in (1, 2):
             if i <= len(numeric):
@@ -322,7 +373,7 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
             "action": rule.key, "channel": pd.Categorical.from_codes(code_r, categories=CHANNELS),
             "group": pd.Categorical.from_codes(in_control.astype(np.int8), categories=GROUPS),
             "expected_value": np.round(value_r, 4), "probability": np.round(p[rows], 4), "profit": profit[rows],
-            **refs,
+            "cost": cost_of[rows], "save_rate": save_of[rows], **refs,
         }))
         stake_t, cost = float(stake[rows][treated].sum()), float(cost_of[rows][treated].sum())
         by_segment = np.bincount(seg_r, minlength=len(keys))
@@ -332,6 +383,7 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
             channels=tuple(CHANNELS[c] for c in (1, 2) if (code_r == c).any()),  # type: ignore[misc]
             segments={key: int(by_segment[k]) for k, key in enumerate(keys) if by_segment[k]},
             audience=n, audience_contact=int((code_r == 1).sum()), audience_site=int((code_r == 2).sum()),
+            treatment_contact=int(((code_r == 1) & treated).sum()), treatment_site=int(((code_r == 2) & treated).sum()),
             treatment=n_treated, control=int(in_control.sum()), mean_probability=round(mean_p, 4),
             cost=round(cost, 2), expected_value=round(float(value_r[treated].sum()), 2),
             value_at_stake=round(stake_t, 2),
@@ -352,13 +404,23 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
     _check_consistent(table, consent_ids=set(ids[consent].tolist()))
     plans.sort(key=lambda a: (-a.expected_value, a.action))
     treated = table[table["group"] == "treatment"]
+    # a customer with several treatment actions: their save rates combine as 1 − Π(1 − s), never add up
+    kept = (1.0 - treated["save_rate"]).groupby(treated["id"], sort=False).prod()
+    per_customer = treated.groupby("id", sort=False).agg(stake=("probability", "first"), profit=("profit", "first"),
+                                                         cost=("cost", "sum"), rows=("action", "size"))
+    combined = float((per_customer["stake"] * per_customer["profit"] * (1.0 - kept.loc[per_customer.index])
+                      - per_customer["cost"]).sum())
     output = ActionsOutput(result=ActionsResult(
         plans=tuple(plans),
         rules=tuple(SegmentRules(segment=k, outcomes=tuple(v)) for k, v in outcomes.items()),
         top=tuple(a.action for a in plans if a.expected_value > 0 and a.treatment > 0)[: config.top_actions],
         n_rows=len(table), n_customers=int(table["id"].nunique()), n_treatment=len(treated),
         n_control=int((table["group"] == "control").sum()), offers=int(treated["id"].nunique()),
-        cost=round(sum(a.cost for a in plans), 2), expected_value=round(sum(a.expected_value for a in plans), 2),
+        treatment_contact=int((treated["channel"] == "contact").sum()),
+        treatment_site=int((treated["channel"] == "site").sum()),
+        customers_several=int((per_customer["rows"] > 1).sum()),
+        cost=round(sum(a.cost for a in plans), 2), expected_value=round(combined, 2),
+        expected_value_separate=round(sum(a.expected_value for a in plans), 2),
         contact_without_consent=int(((table["channel"] == "contact") & ~table["id"].isin(ids[consent])).sum()),
     ), table=table)
     return output

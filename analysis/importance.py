@@ -5,7 +5,7 @@ families — for scikit-learn trees and forests shap's compiled kernel, called w
 the ``shap`` package (:mod:`analysis.treeshap`, the same values) — LinearExplainer for logistic
 regression, a bounded PermutationExplainer with a small background otherwise. SHAP values of
 one-hot columns are summed back to their original feature. Exact SHAP covers every customer up to ``ImportanceConfig.shap_max_rows``; above it a stated
-stratified sample is explained for the global views, and the remaining customers' reasons use
+random sample is explained for the global views, and the remaining customers' reasons use
 TreeSHAP's fast path approximation (or none for non-tree models).
 """
 
@@ -159,11 +159,9 @@ def explain(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *,
     n = len(X)
     rng = np.random.default_rng(random_state)
     if n > config.shap_max_rows:
-        y = data.y
-        pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-        k_pos = int(round(config.shap_max_rows * len(pos) / n))
-        exact_rows = np.sort(np.concatenate([rng.choice(pos, k_pos, replace=False),
-                                             rng.choice(neg, config.shap_max_rows - k_pos, replace=False)]))
+        # a plain random sample: the rows explained exactly must not depend on this month's target,
+        # since the action rules read their SHAP values (analysis.actions)
+        exact_rows = np.sort(rng.choice(n, config.shap_max_rows, replace=False))
     else:
         exact_rows = np.arange(n)
     exact = np.zeros(n, dtype=bool)

@@ -480,20 +480,26 @@ class RuleEvidence(_Frozen):
     """One feature of a rule, for one segment: does it separate the segment, and does the model agree?
 
     ``effect_size`` is the segment against the other customers (Cohen's d of the feature, or Cohen's
-    h of the share with ``level``), signed so that a positive value lies in the rule's risk
-    ``direction``. ``mean_shap`` is the feature's mean SHAP value in the segment (for a ``level``,
-    among the segment's customers with it); positive raises the predicted risk.
+    h of the share with ``level``), signed so that a positive value lies in the rule's ``direction``.
+    ``mean_shap`` is the feature's mean SHAP value in the segment (for a ``level``, among the
+    segment's customers with it; for ``feature="probability"``, the sum over the features);
+    positive raises the predicted risk.
     """
 
     feature: str
     level: str | None
     direction: Literal["high", "low"]
+    #: The values are shares (a level's share, the probability, a share feature).
+    share: bool
     segment_value: float
     others_value: float
     effect_measure: Literal["cohens_d", "cohens_h"]
     effect_size: float
     effect_size_min: float
-    mean_shap: float
+    #: ``None`` when no customer of the segment has a SHAP value (a non-tree model's unexplained rows).
+    mean_shap: float | None
+    #: Customers whose SHAP values the mean is over.
+    n_shap: int
     #: The per-customer cut: a population quantile (``None`` for a level: having it is the condition).
     customer_threshold: float | None
     separates: bool
@@ -505,9 +511,11 @@ class RuleOutcome(_Frozen):
 
     action: str
     fired: bool
-    #: Why it did not fire: ``risk`` (not a segment it is for), ``separation``, ``model``, ``value``
-    #: (no customer with a positive expected value); ``None`` when it fired.
-    blocked_by: Literal["risk", "separation", "model", "value"] | None
+    #: Why it did not fire: ``empty`` (no customers), ``risk`` (not a segment it is for),
+    #: ``separation``, ``shap_unknown`` (no SHAP values in the segment), ``model`` (the model
+    #: disagrees), ``customers`` (no customer meets the conditions), ``value`` (no customer with a
+    #: positive expected value on a channel that reaches them); ``None`` when it fired.
+    blocked_by: Literal["empty", "risk", "separation", "shap_unknown", "model", "customers", "value"] | None
     evidence: tuple[RuleEvidence, ...]
     audience: int
     treatment: int
@@ -541,6 +549,8 @@ class ActionPlan(_Frozen):
     audience: int
     audience_contact: int
     audience_site: int
+    treatment_contact: int
+    treatment_site: int
     treatment: int
     control: int
     mean_probability: float
@@ -565,8 +575,12 @@ class ActionsResult(_Frozen):
     """Per-customer actions summarised: what ``actions.csv`` lists, action by action.
 
     ``n_rows`` is the number of rows of ``actions.csv`` (one per customer and action),
-    ``n_customers`` the customers with at least one action, ``offers`` the customers whose
-    ``scores.csv`` ``offer`` is set (their best action in treatment).
+    ``n_customers`` the customers with at least one action (control groups included), ``offers``
+    the customers with at least one action to carry out (a treatment row; their ``scores.csv``
+    ``offer`` is the best of them). Every treatment row is to be carried out; a control row means
+    «not this action». ``expected_value`` counts a customer with several actions once, their save
+    rates combined as 1 − Π(1 − s); ``expected_value_separate`` is the plans' sum, each action as if
+    alone.
     """
 
     plans: tuple[ActionPlan, ...]
@@ -577,8 +591,13 @@ class ActionsResult(_Frozen):
     n_treatment: int
     n_control: int
     offers: int
+    treatment_contact: int
+    treatment_site: int
+    #: Customers with more than one action to carry out.
+    customers_several: int
     cost: float
     expected_value: float
+    expected_value_separate: float
     #: Contact actions reaching a customer without consent (0 by construction; checked).
     contact_without_consent: int
 

@@ -160,7 +160,8 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
 
             with clock.stage("comparison"):
                 previous_results = _load_previous(previous)
-                previous_scores, previous_actions = _previous_tables(previous)
+                previous_scores, previous_actions = _previous_tables(
+                    previous, previous_rows=previous_results.actions.n_rows)
                 comparison = compare(previous=previous_results, previous_scores=previous_scores,
                                      current=results, current_scores=analysed.scores,
                                      current_frame=analysed.features, config=config.comparison,
@@ -224,7 +225,7 @@ def _load_previous(path: Path) -> Results:
                         expected=f"a results.json of schema version {current} (rebuild that month with this version)")
 
 
-def _previous_tables(previous: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+def _previous_tables(previous: Path, *, previous_rows: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The previous month's ``scores.csv`` and ``actions.csv`` beside its ``results.json`` (``None``
     where absent); ``actions.csv`` must match the hash its month's ``manifest.json`` recorded.
 
@@ -242,6 +243,11 @@ def _previous_tables(previous: Path) -> tuple[pd.DataFrame | None, pd.DataFrame 
     scores_path, actions_path, manifest_path = folder / "scores.csv", folder / ACTIONS_CSV, folder / "manifest.json"
     scores = pd.read_csv(scores_path) if scores_path.is_file() else None
     if not actions_path.is_file():
+        if previous_rows:
+            raise DataError(file=str(actions_path), problem=(
+                f"not found beside {previous.name}, whose month assigned {previous_rows} action rows"),
+                expected="that month's actions.csv (restore it from the archive): its control groups are what "
+                         "this month's report measures against")
         return scores, None
     expected = None
     try:
@@ -256,8 +262,45 @@ def _previous_tables(previous: Path) -> tuple[pd.DataFrame | None, pd.DataFrame 
             f"its sha256 {actual[:16]}… is not the one recorded in {manifest_path}"
             + (f" ({str(expected)[:16]}…)" if isinstance(expected, str) else " (none recorded)")),
             expected="last month's actions.csv exactly as its build wrote it")
-    actions = pd.read_csv(actions_path, usecols=["id", "action", "group"])
-    return scores, actions
+    return scores, _checked_actions(actions_path)
+
+
+def _checked_actions(path: Path) -> pd.DataFrame:
+    """The ``id``, ``action`` and ``group`` of a previous ``actions.csv``, checked row by row.
+
+    Raises
+    ------
+    analysis.errors.DataError
+        When a column is missing, an id is not a whole number, an action is not one this version
+        knows (a renamed or removed rule cannot be measured), a group is neither ``treatment`` nor
+        ``control``, or a customer has the same action twice.
+    """
+    import pandas as pd
+
+    from analysis.actions import ACTION_RULES
+    from analysis.errors import BadRow, DataError
+
+    try:
+        frame = pd.read_csv(path, usecols=["id", "action", "group"], dtype=str, keep_default_na=False)
+    except ValueError as exc:
+        raise DataError(file=str(path), problem=f"cannot be read as an action list ({exc})",
+                        expected="the columns id, action, group") from None
+    known = {rule.key for rule in ACTION_RULES}
+    ids = pd.to_numeric(frame["id"], errors="coerce")
+    checks = (
+        ("id", ~ids.notna() | (ids != ids.round()), "a whole-number customer id"),
+        ("action", ~frame["action"].isin(known), "one of the actions " + ", ".join(sorted(known))),
+        ("group", ~frame["group"].isin(["treatment", "control"]), "«treatment» or «control»"),
+        ("action", frame.assign(id=ids).duplicated(["id", "action"], keep=False), "each action once per customer"),
+    )
+    for column, bad, expected in checks:
+        if bad.any():
+            positions = bad.to_numpy().nonzero()[0]
+            rows = [BadRow(line=int(i) + 2, id=str(frame["id"].iat[i]), value=str(frame[column].iat[i]))
+                    for i in positions[:5]]
+            raise DataError(file=str(path), column=column, problem=f"{positions.size} row(s) with an unexpected value",
+                            expected=expected, rows=rows, n_rows=int(positions.size))
+    return frame.assign(id=ids.astype("int64"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from string import Formatter
 
 import pandas as pd
 
-from analysis.actions import ACTION_RULES
+from analysis.actions import ACTION_RULES, PROBABILITY
 from report.env import make_filters
 from report.i18n import catalogue
 
@@ -24,10 +24,6 @@ __all__ = ["CRM_COLUMNS", "actions_csv_frame", "write_actions_csv"]
 
 #: Columns of ``actions.csv``, in order.
 CRM_COLUMNS: tuple[str, ...] = ("id", "segment", "action", "channel", "group", "expected_value", "reason")
-
-#: Features whose values are shares, printed as percentages.
-_SHARE_FEATURES = frozenset({"promo_share"})
-
 
 def _format(template: str, **params: str | pd.Series) -> pd.Series | str:
     """``template.format(**params)`` where a parameter may be a Series (element-wise)."""
@@ -58,18 +54,19 @@ def actions_csv_frame(table: pd.DataFrame, *, lang: str, money_unit: str, risk_t
         if not rows.any():
             continue
         part = table[rows]
-        numeric = [c for c in rule.conditions if c.level is None]
+        numeric = [c for c in rule.conditions if c.level is None and c.feature != PROBABILITY]
         if numeric:
             pieces = []
             for i, cond in enumerate(numeric[:2], start=1):
-                fmt = f["pct"] if cond.feature in _SHARE_FEATURES else f["auto"]
-                pieces.append(_format(t("reason.feature"), label=f["feature_label"](cond.feature),
+                fmt = f["pct"] if cond.share else f["auto"]
+                label = f["feature_label"](cond.feature)
+                pieces.append(_format(t("reason.feature"), label=label if i == 1 else label[:1].lower() + label[1:],
                                       value=_mapped(part[f"value_{i}"], fmt),
                                       reference=_mapped(part[f"reference_{i}"], fmt)))
             text = pieces[0]
             for piece in pieces[1:]:
                 text = text + t("reason.join") + piece
-        elif rule.conditions:  # a category (premium service)
+        elif any(c.level is not None for c in rule.conditions):  # a category (premium service)
             text = _format(t("reason.premium"), p=_mapped(part["probability"], f["pct"]))
         else:
             text = _format(t("reason.low_risk"), p=_mapped(part["probability"], f["pct"]),

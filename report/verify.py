@@ -25,7 +25,7 @@ from report.build import sha256_bytes
 __all__ = ["ATTACHED_OUTPUTS", "Check", "VerifyResult", "verify_report", "main"]
 
 #: Outputs that a build attaches to the PDF (besides the embedded ``manifest.json``).
-ATTACHED_OUTPUTS: tuple[str, ...] = ("results.json", "scores.csv")
+ATTACHED_OUTPUTS: tuple[str, ...] = ("results.json", "scores.csv", "actions.csv")
 MANIFEST = "manifest.json"
 
 

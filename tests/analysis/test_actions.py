@@ -44,9 +44,11 @@ def _customers(*, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
 
 
 def _shap(frame: pd.DataFrame, *, pages_sign: float) -> pd.DataFrame:
-    """SHAP values: ``pages_sign`` for pages per visit in the high-risk half, 0 elsewhere."""
+    """SHAP values: ``pages_sign`` for pages per visit in the high-risk half; in the low-risk half
+    the features lower the risk (their sum is negative)."""
     values = pd.DataFrame(0.0, index=frame.index, columns=list(FEATURES))
     values.loc[frame.index[: N // 2], "pages_per_visit"] = pages_sign * 0.05
+    values.loc[frame.index[N // 2:], "minutes_prev"] = -0.2
     return values
 
 
@@ -227,3 +229,67 @@ def test_a_known_effect_is_recovered_and_no_effect_covers_zero() -> None:
     x_t = declined.drop(gone)[actions[(actions.action == "promo_cart") & (actions.group == "treatment")]["id"]
                               .loc[lambda s: ~s.isin(gone)]].mean()
     assert promo.decline_rate_treatment == pytest.approx(x_t, abs=1e-4)
+
+
+def test_unexplained_customers_do_not_block_or_decide_the_rule() -> None:
+    frame, p, seg = _customers()
+    shap = _shap(frame, pages_sign=1.0)
+    sampled = shap.copy()
+    sampled.iloc[::3] = np.nan  # a non-tree model explains a sample only
+    fired = _outcome(_run(frame, p, seg, sampled), "retain_profitable", "personalised_home")
+    assert fired.fired and fired.evidence[0].n_shap == len(range(0, N // 2)) - len(range(0, N // 2, 3))
+    unexplained = shap.copy()
+    unexplained.iloc[: N // 2] = np.nan
+    blocked = _outcome(_run(frame, p, seg, unexplained), "retain_profitable", "personalised_home")
+    assert blocked.blocked_by == "shap_unknown" and blocked.evidence[0].mean_shap is None
+
+
+def test_keep_and_grow_carries_the_models_evidence() -> None:
+    frame, p, seg = _customers()
+    out = _run(frame, p, seg, _shap(frame, pages_sign=1.0))
+    keep = _outcome(out, "loyal_profitable", "keep_and_grow")
+    (ev,) = keep.evidence
+    assert keep.fired and ev.feature == "probability" and ev.direction == "low"
+    assert ev.segment_value == pytest.approx(0.15) and ev.others_value == pytest.approx(0.85)
+    assert ev.effect_size >= ActionsConfig().effect_size_min and ev.mean_shap < 0 and ev.model_agrees
+    # the same segment where the model's SHAP values raise the risk: no «keep without discounts»
+    raised = _shap(frame, pages_sign=1.0)
+    raised["minutes_prev"] = 0.2
+    assert _outcome(_run(frame, p, seg, raised), "loyal_profitable", "keep_and_grow").blocked_by == "model"
+
+
+def test_no_customer_meeting_the_condition_is_said_so() -> None:
+    frame, p, seg = _customers()
+    # the segment views fewer pages on average (5–6 against 1 or 15), but none of its customers is in
+    # the lowest quarter of all customers (1 page)
+    i = np.arange(N)
+    pages = np.where(i < N // 2, 5 + i % 2, np.where(i < N // 2 + 120, 1, 15))
+    frame = frame.assign(pages_per_visit=pages)
+    outcome = _outcome(_run(frame, p, seg, _shap(frame, pages_sign=1.0)), "retain_profitable", "personalised_home")
+    assert outcome.evidence[0].separates and outcome.evidence[0].customer_threshold == 1
+    assert outcome.blocked_by == "customers" and outcome.audience == 0
+
+
+def test_minimal_detectable_effect_agrees_with_the_power_verdict() -> None:
+    config = ActionsConfig()
+    for audience in (40, 150, 297, 400, 900, 5000):
+        for p0 in (0.15, 0.5, 0.93):
+            control, _, testable, _ = control_size(audience, p0, config)
+            mde = minimal_detectable_effect(audience - control, control, p0, config)
+            assert (mde is not None and mde <= config.min_effect + 1e-9) == testable, (audience, p0, mde)
+
+
+def test_several_actions_of_one_customer_are_not_added_up() -> None:
+    frame, p, seg = _customers()
+    out = _run(frame, p, seg, _shap(frame, pages_sign=1.0))
+    treated = out.table[out.table["group"] == "treatment"]
+    expected = 0.0
+    for _, rows in treated.groupby("id"):
+        stake = rows["probability"].iloc[0] * rows["profit"].iloc[0]
+        expected += stake * (1 - np.prod(1 - rows["save_rate"].to_numpy())) - rows["cost"].sum()
+    assert out.result.expected_value == pytest.approx(expected, abs=0.05)
+    assert out.result.expected_value_separate == pytest.approx(sum(a.expected_value for a in out.result.plans), abs=0.05)
+    several = (treated.groupby("id").size() > 1).sum()
+    assert out.result.customers_several == several
+    if several:
+        assert out.result.expected_value < out.result.expected_value_separate

@@ -23,6 +23,8 @@ PERIOD, LANG = "2026-10", "ru"
 STEM = report_stem(PERIOD, LANG)
 RESULTS = b'{"schema_version": 1, "meta": {"period": "2026-10"}}\n'
 SCORES = b"id,probability,segment\n215348,0.91,retain_profitable\n215349,0.12,loyal_profitable\n"
+ACTIONS = (b"id,segment,action,channel,group,expected_value,reason\n"
+           b"215348,retain_profitable,promo_cart,site,treatment,0.12,reason\n")
 HTML = "<!doctype html><html><body><h1>Отчёт</h1></body></html>".encode()
 
 
@@ -66,9 +68,10 @@ def build_like_report(folder: Path, data_dir: Path, *, writer=pikepdf_writer,  #
             "code_version": "0.1.0+test", "seed": 42}
     (folder / "results.json").write_bytes(RESULTS)
     (folder / "scores.csv").write_bytes(SCORES)
+    (folder / "actions.csv").write_bytes(ACTIONS)
     (folder / f"{STEM}.html").write_bytes(HTML)
     inner_outputs = {"results.json": sha256_bytes(RESULTS), "scores.csv": sha256_bytes(SCORES),
-                     f"{STEM}.html": sha256_bytes(HTML)}
+                     "actions.csv": sha256_bytes(ACTIONS), f"{STEM}.html": sha256_bytes(HTML)}
     inner = _manifest(results_meta=meta, outputs=inner_outputs)
     pdf = folder / f"{STEM}.pdf"
     # WeasyPrint's Attachment(string=…) takes text; every attachment here is UTF-8.
@@ -76,6 +79,7 @@ def build_like_report(folder: Path, data_dir: Path, *, writer=pikepdf_writer,  #
     writer(pdf, [(name, data.decode() if text else data, desc) for name, data, desc in (
         ("results.json", attached_results, "Results of the analysis (JSON)"),
         ("scores.csv", SCORES, "Per-customer probability, segment and offer"),
+        ("actions.csv", ACTIONS, "Per-customer actions"),
         ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance"))])
     outer = _manifest(results_meta=meta, outputs={**inner_outputs, pdf.name: sha256_bytes(pdf.read_bytes())},
                       wall_clock="2026-11-01T00:00:00+00:00", timings=[])
