@@ -268,7 +268,7 @@ class ActionsConfig(_Frozen):
     customer_quantile: float = Field(0.75, gt=0.5, lt=1)
     min_expected_value: float = 0.0
     #: Actions shown on page 1 (the highest total expected value first).
-    top_actions: int = Field(3, ge=1)
+    top_actions: int = Field(3, ge=1, le=6)
     promo_cart: ActionEconomics = _economics((0.20, 0.15), (0.05, 0.06))
     personalised_home: ActionEconomics = _economics(None, (0.02, 0.05))
     premium_trial: ActionEconomics = _economics((0.40, 0.20), (0.30, 0.12))
