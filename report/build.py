@@ -1,21 +1,21 @@
 """Build a report: analysis → results.json, scores.csv → figures → HTML → PDF/A-3b → manifest.
 
-Everything is written into a temporary folder beside ``--out`` and moved into place only when
-the whole build succeeded, so a failed run never overwrites a previous good report.
+Everything is written into a work folder inside ``--out`` (locked for the whole build) and
+published only when the whole build succeeded, as one set of renames (:mod:`report.publish`), so a
+failed run never changes a previous good report and the build never touches files it did not write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import hashlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from analysis.config import Config
 from analysis.pipeline import StageClock, package_versions
 from analysis.results import Results, StageTiming
+from report.publish import check_targets, discard, lock_output, prepare_work, publish
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -150,9 +151,7 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
     from analysis.pipeline import run_analysis
 
     clock = StageClock(on_stage=progress)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with _locked_work(out_dir, output_names(period, lang)) as work:
         analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
         results = analysed.results
         if previous is not None:
@@ -200,8 +199,28 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
         (work / "manifest.json").write_bytes(_json_bytes(outer))
         return _publish(work, out_dir, stem)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+
+
+def output_names(period: str, lang: str) -> list[str]:
+    """The names a build writes (and replaces) in ``--out``; it touches no other file there."""
+    stem = report_stem(period, lang)
+    return [f"{stem}.html", f"{stem}.pdf", "results.json", "scores.csv", ACTIONS_CSV, "manifest.json"]
+
+
+@contextlib.contextmanager
+def _locked_work(out_dir: Path, names: list[str]) -> Iterator[Path]:
+    """A work folder inside ``out_dir``, which stays locked until the build has published or failed."""
+    with lock_output(out_dir):
+        check_targets(out_dir, names)
+        work = prepare_work(out_dir)
+        try:
+            yield work
+        except OSError as exc:
+            if exc.filename is None:  # a failed write (a full disk) names the folder it was writing into
+                raise OSError(exc.errno, f"{exc.strerror} (writing the report into {out_dir})", str(work)) from exc
+            raise
+        finally:
+            discard(work)
 
 
 def _load_previous(path: Path) -> Results:
@@ -390,13 +409,8 @@ def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None
 
 
 def _publish(work: Path, out_dir: Path, stem: str) -> BuildOutputs:
-    """Move the finished outputs into ``out_dir``; remove reports of other names left there."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Publish the finished outputs into ``out_dir`` as one set (:func:`report.publish.publish`)."""
     names = [f"{stem}.html", f"{stem}.pdf", "results.json", "scores.csv", ACTIONS_CSV, "manifest.json"]
-    for name in names:
-        os.replace(work / name, out_dir / name)
-    for stale in (*out_dir.glob(f"{REPORT_PREFIX}_*.html"), *out_dir.glob(f"{REPORT_PREFIX}_*.pdf")):
-        if stale.name not in names:
-            stale.unlink()
+    publish(work, out_dir, names)
     return BuildOutputs(html=out_dir / names[0], pdf=out_dir / names[1], results=out_dir / names[2],
                         scores=out_dir / names[3], actions=out_dir / names[4], manifest=out_dir / names[5])

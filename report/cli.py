@@ -16,13 +16,13 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import NoReturn
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"[1-9]\d{3}-(0[1-9]|1[0-2])")  # whole string only (fullmatch): no trailing newline
 #: Environment a build runs under: fixed hash seed (WeasyPrint's font subsets depend on it) and
 #: pinned BLAS/OpenMP pools (oversubscription made a HistGradientBoosting fit 30× slower here).
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -33,6 +33,11 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _BUILD_GC_THRESHOLDS = (50_000, 20, 10)
 #: Seconds an interrupted build is given to clean up before it is interrupted again, then killed.
 _INTERRUPT_GRACE = 10.0
+#: The largest synthetic sample (a million customers take a few seconds and ~2 GB to analyse).
+_MAX_SAMPLE_CUSTOMERS = 10_000_000
+#: Signals that end a build: it cleans up (its work folder, its workers) and publishes nothing.
+_TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,9 +47,38 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _period(value: str) -> str:
-    if not _PERIOD.match(value):
-        raise argparse.ArgumentTypeError(f"period must be YYYY-MM (e.g. 2026-10), got {value!r}")
+    if not _PERIOD.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"period must be YYYY-MM with a year from 1000 and a month 01–12 "
+                                         f"(e.g. 2026-10), got {value!r}")
     return value
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+        if not lo <= number <= hi:
+            raise argparse.ArgumentTypeError(f"expected a whole number at least {lo} and at most {hi}, got {value}")
+        return number
+    return parse
+
+
+def _check_output_folder(path: Path, option: str) -> None:
+    """Before any work: ``path`` must be a folder or creatable as one."""
+    if path.exists() and not path.is_dir():
+        raise _Invalid(f"{option} {path} exists and is not a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise _Invalid(f"{option} {path}: {parent} is not a folder")
+            break
+
+
+def _check_input_folder(path: Path, option: str) -> None:
+    if not path.is_dir():
+        raise _Invalid(f"{option} {path}: " + ("not a folder" if path.exists() else "no such folder"))
 
 
 def _current_period() -> str:
@@ -64,8 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="write a seeded synthetic data set in the raw formats")
     p.add_argument("--out", type=Path, required=True, help="folder to write the four CSV files into")
-    p.add_argument("--customers", type=int, default=1300, help="number of customers (default 1300)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--customers", type=_int_in(2, _MAX_SAMPLE_CUSTOMERS), default=1300,
+                   help="number of customers (default 1300)")
+    p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=42, help="random seed (default 42)")
     p.add_argument("--next-from", type=Path, dest="next_from",
                    help="write next month's tables for the customers of this data folder instead of a new sample")
     p.add_argument("--actions", type=Path, help="with --next-from: that month's actions.csv")
@@ -105,10 +140,14 @@ def _load_config(path: Path | None):  # noqa: ANN202 - analysis.config.Config, i
 
     from analysis.config import load_config
 
+    if path is not None and path.exists() and not path.is_file():
+        raise _Invalid(f"--config {path} is not a file")
     try:
         return load_config(path)
     except FileNotFoundError:
         raise _Invalid(f"configuration file not found: {path}") from None
+    except OSError as exc:
+        raise _Invalid(f"cannot read the configuration file {path}: {exc.strerror}") from None
     except (ValidationError, ValueError) as exc:
         raise _Invalid(f"{path}: invalid configuration: {exc}") from None
 
@@ -120,6 +159,7 @@ class _Invalid(Exception):
 def _cmd_validate(args: argparse.Namespace) -> int:
     from analysis.features import prepare_data
 
+    _check_input_folder(args.data, "--data")
     config = _load_config(args.config)
     data = prepare_data(args.data, config)
     r = data.result
@@ -183,12 +223,11 @@ def _cmd_sample_next(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     from analysis.sample import write_sample
 
+    _check_output_folder(args.out, "--out")
     if args.next_from is not None:
         return _cmd_sample_next(args)
     if args.actions is not None or args.effect:
         raise _Invalid("--actions and --effect go with --next-from")
-    if args.customers < 2:
-        raise _Invalid("--customers must be at least 2")
     for path in write_sample(args.out, n_customers=args.customers, seed=args.seed):
         print(path)
     return EXIT_OK
@@ -198,10 +237,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from report.build import Progress, build_report, warm_up_rendering
     from report.renderer import Renderer
 
+    _check_input_folder(args.data, "--data")
     config = _load_config(args.config)
     period = args.period or _current_period()
     lang = args.lang or config.report.lang
     out = args.out or Path("out") / period
+    _check_output_folder(out, "--out")
+    if args.archive is not None:
+        _check_output_folder(args.archive, "--archive")
     previous = args.previous
     if previous is None and args.archive is not None:
         from report.archive import find_previous_results
@@ -232,6 +275,8 @@ def _cmd_send(args: argparse.Namespace) -> int:
     from report.delivery import ReportFolderError, compose_report_email
     from report.email import DeliveryError, credentials_from_env, parse_smtp_address, send_message, write_eml
 
+    if args.dry_run is not None and args.dry_run.is_dir():
+        raise _Invalid(f"--dry-run {args.dry_run} is a folder; expected a file name (FILE.eml)")
     try:
         host, port = parse_smtp_address(args.smtp)
         username, password = credentials_from_env(os.environ)
@@ -271,7 +316,9 @@ def _reexec(argv: Sequence[str]) -> int:
     env = dict(os.environ, PYTHONHASHSEED="0")
     for name in _THREAD_VARS:
         env.setdefault(name, "2")
-    child = subprocess.Popen([sys.executable, "-m", "report.cli", *argv], env=env)
+    parent = os.getpid()
+    child = subprocess.Popen([sys.executable, "-m", "report.cli", *argv], env=env,
+                             preexec_fn=partial(_end_with_parent, parent))
     try:
         return child.wait()
     except KeyboardInterrupt:
@@ -288,6 +335,32 @@ def _reexec(argv: Sequence[str]) -> int:
                 return child.wait()
 
 
+def _end_with_parent(parent: int) -> None:
+    """In the re-executed child, before ``exec``: be sent SIGTERM when the parent dies (Linux), so a
+    build whose command was killed (by any signal) cleans up and publishes nothing; a child whose
+    parent is already gone does not start."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux
+        pass
+    if os.getppid() != parent:
+        os._exit(EXIT_FAILURE)
+
+
+class _Terminated(BaseException):
+    """A termination signal: the build unwinds (its work folder is removed) and publishes nothing."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: object) -> None:  # noqa: ARG001 - a signal handler
+    raise _Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``oneclick-report``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -297,7 +370,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reexec(argv)
     if args.command == "build":
         gc.set_threshold(*_BUILD_GC_THRESHOLDS)
+        for signum in _TERMINATING:
+            signal.signal(signum, _raise_terminated)
     from analysis.errors import DataError
+    from report.publish import OutputFolderError, PublishInterrupted, describe_os_error
 
     commands = {"validate": _cmd_validate, "sample": _cmd_sample, "build": _cmd_build, "send": _cmd_send,
                 "verify": _cmd_verify}
@@ -306,11 +382,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as exc:
         print(f"oneclick-report: invalid input: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    except _Invalid as exc:
+    except (_Invalid, OutputFolderError) as exc:
         print(f"oneclick-report: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    except KeyboardInterrupt:
-        print("oneclick-report: interrupted", file=sys.stderr)
+    except (KeyboardInterrupt, PublishInterrupted):
+        print("oneclick-report: interrupted; nothing was published", file=sys.stderr)
+        return EXIT_FAILURE
+    except _Terminated as exc:
+        print(f"oneclick-report: stopped by {signal.Signals(exc.signum).name}; nothing was published",
+              file=sys.stderr)
+        return 128 + exc.signum
+    except OSError as exc:  # a full disk, a protected file: the message names the path
+        print(f"oneclick-report: {describe_os_error(exc)}", file=sys.stderr)
+        if os.environ.get("ONECLICK_DEBUG"):
+            raise
         return EXIT_FAILURE
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a traceback
         print(f"oneclick-report: unexpected failure: {type(exc).__name__}: {exc}", file=sys.stderr)
