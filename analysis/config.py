@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Frozen(BaseModel):
@@ -52,6 +52,12 @@ class CleaningConfig(_Frozen):
     outlier_policy: Literal["drop", "cap"] = "drop"
     #: Maximum number of offending rows quoted in an error message.
     max_rows_in_error: int = Field(5, ge=1)
+    #: A cell longer than this many characters is refused (the longest category name has 36; a
+    #: hostile 5 MB cell made the typo search take minutes and the PDF never finish).
+    max_cell_chars: int = Field(200, ge=10, le=100_000)
+    #: Numbers beyond ±this are refused: 1e308 passes every sign check and overflows the model's
+    #: sums of squares; the largest published revenue is ~1e5.
+    max_abs_number: float = Field(1e12, gt=0, le=1e15)
 
 
 class FeatureGroupsConfig(_Frozen):
@@ -61,6 +67,24 @@ class FeatureGroupsConfig(_Frozen):
     product: tuple[str, ...] = ("popular_category", "promo_share", "categories_per_visit", "unpaid_items")
     purchasing: tuple[str, ...] = ("revenue_prev2", "revenue_prev", "revenue_current")
     site: tuple[str, ...] = ("pages_per_visit", "minutes_prev", "minutes_current", "service_errors", "tenure_days")
+
+    @model_validator(mode="after")
+    def _every_feature_once(self) -> FeatureGroupsConfig:
+        from analysis.schema import FEATURES
+
+        seen: dict[str, str] = {}
+        for key, members in self.as_dict().items():
+            for feature in members:
+                if feature not in FEATURES:
+                    raise ValueError(f"groups.{key}: unknown feature {feature!r}; the features are "
+                                     + ", ".join(FEATURES))
+                if feature in seen:
+                    raise ValueError(f"groups.{key}: {feature!r} is already in groups.{seen[feature]}")
+                seen[feature] = key
+        missing = [f for f in FEATURES if f not in seen]
+        if missing:
+            raise ValueError(f"groups: every feature needs a group; missing {', '.join(missing)}")
+        return self
 
     def as_dict(self) -> dict[str, tuple[str, ...]]:
         """Group key → members, in diagram order."""
@@ -82,7 +106,7 @@ class FeatureGroupsConfig(_Frozen):
 class EdaConfig(_Frozen):
     """Exploratory analysis."""
 
-    histogram_bins: int = Field(20, ge=5)
+    histogram_bins: int = Field(20, ge=5, le=200)
     #: Significance level of the per-feature tests.
     alpha: float = Field(0.05, gt=0, lt=1)
     #: |rank-biserial| / Cramér's V thresholds for «small», «medium», «large» effects.
@@ -106,7 +130,7 @@ class CorrelationConfig(_Frozen):
     significance: bool = True
     #: Above this many rows the significance matrix is skipped and the report says so.
     significance_max_rows: int = Field(5_000, ge=100)
-    bins: int = Field(10, ge=2)
+    bins: int = Field(10, ge=2, le=100)
 
 
 class CandidateConfig(_Frozen):
@@ -165,13 +189,13 @@ class ModelConfig(_Frozen):
     """Model selection protocol and budgets."""
 
     test_size: float = Field(0.25, gt=0, lt=1)
-    cv_folds: int = Field(5, ge=2)
-    cv_repeats: int = Field(1, ge=1)
+    cv_folds: int = Field(5, ge=2, le=50)
+    cv_repeats: int = Field(1, ge=1, le=100)
     candidates: tuple[CandidateConfig, ...] = Field(default_factory=_default_candidates)
     #: The «thorough» search adds these families and repeats the CV ``thorough_repeats`` times.
     thorough: bool = False
     extra_candidates: tuple[CandidateConfig, ...] = Field(default_factory=_extra_candidates)
-    thorough_repeats: int = Field(5, ge=1)
+    thorough_repeats: int = Field(5, ge=1, le=100)
     #: Above this many training rows, model selection runs on a stratified sample of this size.
     selection_max_rows: int = Field(50_000, ge=500)
     #: Above this many training rows, the selected model is fitted on a stratified sample of this
@@ -183,16 +207,16 @@ class ModelConfig(_Frozen):
     #: (plus five more such fits for the out-of-fold probabilities).
     refit_max_rows: int = Field(50_000, ge=500)
     #: Bootstrap resamples for the test ROC-AUC interval.
-    bootstrap: int = Field(1000, ge=100)
+    bootstrap: int = Field(1000, ge=100, le=100_000)
     #: Decision threshold for the confusion matrix.
     threshold: float = Field(0.5, gt=0, lt=1)
-    calibration_bins: int = Field(10, ge=3)
+    calibration_bins: int = Field(10, ge=3, le=100)
     #: Calibrate (sigmoid, on out-of-fold scores) when it lowers the CV Brier score.
     calibrate: bool = True
     #: Rows scored per batch when predicting every customer.
     batch_size: int = Field(100_000, ge=1000)
     #: Points kept for the ROC and PR curves.
-    curve_points: int = Field(200, ge=20)
+    curve_points: int = Field(200, ge=20, le=10_000)
 
 
 class ImportanceConfig(_Frozen):
@@ -206,12 +230,12 @@ class ImportanceConfig(_Frozen):
     beeswarm_rows: int = Field(600, ge=50)
     #: Background rows for the model-agnostic (permutation) explainer.
     background_rows: int = Field(50, ge=10)
-    permutation_repeats: int = Field(5, ge=1)
+    permutation_repeats: int = Field(5, ge=1, le=100)
     permutation_max_rows: int = Field(5_000, ge=100)
     #: Reasons per customer in scores.csv.
-    top_reasons: int = Field(3, ge=1)
+    top_reasons: int = Field(3, ge=1, le=10)
     #: Individual customers explained in the report.
-    examples: int = Field(3, ge=1)
+    examples: int = Field(3, ge=1, le=20)
 
 
 class SegmentConfig(_Frozen):
@@ -295,7 +319,7 @@ class ReportConfig(_Frozen):
     """Rendering."""
 
     lang: Literal["ru", "en"] = "ru"
-    dpi: int = Field(110, ge=50)
+    dpi: int = Field(110, ge=50, le=600)
     #: Above this many points a plot's data layer is rasterised.
     rasterize_above: int = Field(200, ge=1)
     #: The money unit of profit and costs, a key of the catalogues' ``money.unit.*`` (the data
@@ -317,11 +341,12 @@ class ComparisonConfig(_Frozen):
 class Config(_Frozen):
     """The project's whole configuration."""
 
-    seed: int = 42
+    #: numpy's and scikit-learn's seeds are unsigned 32-bit integers.
+    seed: int = Field(42, ge=0, le=2**32 - 1)
     #: joblib threads for tree ensembles (and LightGBM).
-    n_jobs: int = Field(2, ge=1)
+    n_jobs: int = Field(2, ge=1, le=256)
     #: BLAS/OpenMP threads for the whole run (HistGradientBoosting, numpy linear algebra).
-    openmp_threads: int = Field(1, ge=1)
+    openmp_threads: int = Field(1, ge=1, le=256)
     cleaning: CleaningConfig = CleaningConfig()
     groups: FeatureGroupsConfig = FeatureGroupsConfig()
     eda: EdaConfig = EdaConfig()
@@ -349,6 +374,8 @@ def load_config(path: Path | None = None) -> Config:
     """
     if path is None:
         return Config()
+    if path.is_dir():
+        raise IsADirectoryError(21, "a folder, not a configuration file", str(path))
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     return Config.model_validate(data)

@@ -6,6 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
+#: Characters of an offending value quoted in a message (a 5 MB cell is not echoed back).
+_MAX_QUOTED = 60
+
+
+def _quoted(value: str) -> str:
+    if len(value) <= _MAX_QUOTED:
+        return repr(value)
+    return f"{value[:_MAX_QUOTED]!r}… ({len(value)} characters)"
+
+
 @dataclass(frozen=True, slots=True)
 class BadRow:
     """One offending row: its line in the file (1 = header), the customer id and the value."""
@@ -61,7 +71,7 @@ class DataError(Exception):
                     for part in (
                         f"line {r.line}" if r.line is not None else "",
                         f"(id {r.id})" if r.id is not None else "",
-                        f"value {r.value!r}" if r.value != "" else "",
+                        f"value {_quoted(r.value)}" if r.value != "" else "",
                     )
                     if part
                 )

@@ -7,6 +7,7 @@ segmentation only; it is never a model feature.
 
 from __future__ import annotations
 
+import math
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from analysis.results import CleaningEntry, DataResult, FeatureInfo, LocalizedTe
 from analysis.textfmt import fmt_number
 from analysis.schema import (
     BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY,
-    NUMERIC_FEATURES, PERIOD_FEATURES, POSITIVE_LABEL, TARGET, Kind, feature_label,
+    NEGATIVE_LABEL, NUMERIC_FEATURES, PERIOD_FEATURES, POSITIVE_LABEL, TARGET, Kind, feature_label,
 )
 
 
@@ -70,7 +71,7 @@ def _clean_table(raw: RawTable, config: Config) -> tuple[pd.DataFrame, list[Clea
             log += entries
     from analysis.validate import validate_table  # local: keeps pandera off the CLI's start-up path
 
-    typed = validate_table(raw, frame, voc, max_rows=cfg.max_rows_in_error)
+    typed = validate_table(raw, frame, voc, max_rows=cfg.max_rows_in_error, max_abs=cfg.max_abs_number)
     key = ["id"] if table.one_row_per_customer else ["id", "period"]
     typed, entries = drop_duplicates(raw, typed, raw.frame, key=key, max_rows=cfg.max_rows_in_error)
     log += entries
@@ -122,6 +123,28 @@ def _pivot(frame: pd.DataFrame, value: str, periods: tuple[str, ...], raw: RawTa
     return wide
 
 
+def min_customers_per_class(config: Config) -> int:
+    """Analysed customers each class needs: ``cv_folds`` of them in the training part and two in the
+    held-out part (for its ROC-AUC), after the stratified split of ``test_size``."""
+    model = config.model
+    return max(math.ceil(model.cv_folds / (1 - model.test_size)) + 1, math.ceil(2 / model.test_size))
+
+
+def _check_classes(n_declined: int, n_stable: int, config: Config) -> None:
+    """Refuse data the model cannot be fitted and evaluated on (one class, too few customers)."""
+    needed = min_customers_per_class(config)
+    counts = {POSITIVE_LABEL: n_declined, NEGATIVE_LABEL: n_stable}
+    short = {label: n for label, n in counts.items() if n < needed}
+    if short:
+        found = ", ".join(f"«{label}» {n}" for label, n in counts.items())
+        problem = ("only one class among the analysed customers" if min(counts.values()) == 0
+                   else "too few analysed customers of a class") + f" ({found})"
+        raise DataError(file=MARKET_FILE.file, column=MARKET_FILE.column(TARGET).source, problem=problem,
+                        expected=f"at least {needed} analysed customers of each class, «{POSITIVE_LABEL}» and "
+                                 f"«{NEGATIVE_LABEL}» (model.cv_folds = {config.model.cv_folds} folds on the "
+                                 f"training part, model.test_size = {config.model.test_size:g} held out)")
+
+
 def _stage(clock: object | None, name: str) -> AbstractContextManager:
     return nullcontext() if clock is None else clock.stage(name)  # type: ignore[attr-defined]
 
@@ -142,7 +165,8 @@ def prepare_data(data_dir: Path, config: Config, *, clock: object | None = None)
         On any invalid input, naming the file, column, rows and what was expected.
     """
     with _stage(clock, "load"):
-        raws = read_all(data_dir)
+        raws = read_all(data_dir, max_cell_chars=config.cleaning.max_cell_chars,
+                        max_rows=config.cleaning.max_rows_in_error)
     log: list[CleaningEntry] = []
     tables: dict[str, pd.DataFrame] = {}
     with _stage(clock, "validate"):
@@ -230,6 +254,7 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pd.DataFrame], log: list
         for raw in raws.values()
     )
     n_declined = int(frame["target"].sum())
+    _check_classes(n_declined, len(frame) - n_declined, config)
     result = DataResult(
         tables=summaries, cleaning_log=tuple(log), outliers=tuple(outliers), n_customers_raw=n_raw,
         n_customers_active=n_active, n_dropped_inactive=n_inactive, n_dropped_outlier=n_dropped_outlier,

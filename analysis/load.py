@@ -26,6 +26,12 @@ from analysis.schema import TABLES, Kind, Table
 _SEPARATORS = (",", ";", "\t")
 _DECIMAL_COMMA = re.compile(r"(?:^|[;\t])\s*-?\d+,\d+\s*(?:$|[;\t])", re.MULTILINE)
 _SNIFF_LINES = 200
+#: A header may carry this many columns besides the declared ones (they are ignored); more is not
+#: one of the four tables (a file of millions of separators is refused before it is parsed).
+_MAX_EXTRA_COLUMNS = 100
+#: Bytes that never occur in a text table: NUL and the C0 controls other than tab, LF and CR.
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_PARSER_LINE = re.compile(r"line (\d+)")
 #: The dtype pandas gives ``read_csv(dtype=str)``: pyarrow-backed strings, NaN as missing value.
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
@@ -100,11 +106,14 @@ def detect_format(text: str, *, encoding: str) -> RawFormat:
     return RawFormat(encoding=encoding, separator=separator, decimal=decimal, line_ending=line_ending)
 
 
-def _line_numbers(text: str | bytes, n_rows: int) -> np.ndarray:
+def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np.ndarray:
     """File line (1-based) of each data row, skipping blank lines as the parser does.
 
-    ``text`` may be the raw bytes of a UTF-8 file (decoded only when it has blank lines).
+    ``text`` may be the raw bytes of a UTF-8 file (decoded only when it has blank lines or quoted
+    fields spanning lines). A row whose quoted field holds line breaks starts on the line given.
     """
+    if _spans_lines(text, n_rows):
+        return _quoted_line_numbers(text if isinstance(text, str) else decode(text)[0], n_rows, separator)
     if isinstance(text, bytes):
         start, end = 0, len(text)
         while start < end and text[start] in b"\r\n":
@@ -119,6 +128,51 @@ def _line_numbers(text: str | bytes, n_rows: int) -> np.ndarray:
     lines = text.splitlines()
     numbers = [i + 1 for i, line in enumerate(lines[1:], start=1) if line.strip()]
     return np.asarray(numbers[:n_rows], dtype=np.int64)
+
+
+def _spans_lines(text: str | bytes, n_rows: int) -> bool:
+    """Whether some quoted field holds a line break: more non-blank lines than header + rows."""
+    quote, newline = ('"', "\n") if isinstance(text, str) else (b'"', b"\n")
+    if quote not in text:
+        return False
+    body = text.replace("\r\n" if isinstance(text, str) else b"\r\n", newline).strip()
+    lines = body.count(newline) + 1 - body.count(newline * 2)
+    return lines > n_rows + 1
+
+
+def _quoted_line_numbers(text: str, n_rows: int, separator: str) -> np.ndarray:
+    """Line numbers from the CSV grammar itself (quoted line breaks), skipping blank lines."""
+    import csv
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    numbers, end = [], 0
+    for index, row in enumerate(reader):
+        start, end = end + 1, reader.line_num
+        if index == 0 or (len(row) <= 1 and not "".join(row).strip()):
+            continue  # the header; a blank line
+        numbers.append(start)
+        if len(numbers) == n_rows:
+            break
+    numbers += [numbers[-1] if numbers else 2] * (n_rows - len(numbers))
+    return np.asarray(numbers, dtype=np.int64)
+
+
+def _refuse_non_text(data: bytes, file: str) -> None:
+    """UTF-16/32 and binary files are named as such (not read as mojibake with «missing columns»)."""
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) >= 64 and head.count(0) > len(head) // 4):
+        raise DataError(file=file, problem="the file is UTF-16 (or UTF-32) encoded, which is not supported",
+                        expected="a text file in UTF-8 or cp1251: save it again as «CSV UTF-8» or as CSV (cp1251)")
+    match = _BINARY.search(data)
+    if match is not None:
+        offset = match.start()
+        line = data.count(b"\n", 0, offset) + 1
+        raise DataError(file=file, problem=f"binary data (byte 0x{data[offset]:02x} at offset {offset}, line {line})",
+                        expected="a CSV text file in UTF-8 or cp1251")
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 def _decode_lazily(data: bytes) -> tuple[str | None, str]:
@@ -172,42 +226,81 @@ def _read_arrow(data: bytes, text: str | None, fmt: RawFormat) -> pd.DataFrame |
     return table.to_pandas(types_mapper={pa.string(): _STR}.get)
 
 
-def read_table(path: Path, table: Table) -> RawTable:
+def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, max_rows: int = 5) -> RawTable:
     """Read one raw table into strings with English column names.
+
+    Parameters
+    ----------
+    max_cell_chars : int, optional
+        Refuse a declared column's cell longer than this many characters (``None``: no limit).
+    max_rows : int
+        How many offending rows an error quotes.
 
     Raises
     ------
     DataError
-        When the file is missing, empty, has no data rows or lacks a column.
+        When the file is missing, empty, not text in UTF-8 or cp1251, cannot be parsed, has no
+        data rows, lacks a column or has a cell longer than ``max_cell_chars``.
     """
     if not path.is_file():
         raise DataError(file=table.file, problem=f"file not found in {path.parent}",
                         expected=f"the file {table.file}")
     data = path.read_bytes()
-    text, encoding = _decode_lazily(data)
+    _refuse_non_text(data, table.file)
+    try:
+        text, encoding = _decode_lazily(data)
+    except UnicodeDecodeError as exc:  # neither UTF-8 nor cp1251 (cp1251 leaves one byte, 0x98, undefined)
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(file=table.file, problem=f"bytes that are neither UTF-8 nor cp1251 (byte "
+                                                 f"0x{exc.object[exc.start]:02x} at offset {exc.start}, line {line})",
+                        expected="a text file in UTF-8 or cp1251") from None
     head = text if text is not None else _text_head(data, encoding)
     if not head.strip() and (text is not None or not decode(data)[0].strip()):
         raise DataError(file=table.file, problem="the file is empty",
                         expected="a header row and at least one data row")
     fmt = detect_format(head, encoding=encoding)
+    header_fields = (head.splitlines()[0] if head.strip() else "").count(fmt.separator) + 1
+    if header_fields > len(table.columns) + _MAX_EXTRA_COLUMNS:
+        raise DataError(file=table.file, problem=f"the header has {header_fields} fields",
+                        expected=f"the {len(table.columns)} columns " + ", ".join(repr(c.source) for c in table.columns))
     frame = _read_arrow(data, text, fmt)
     if frame is None:  # anything pyarrow refuses (or might read differently) goes through pandas as before
         text = text if text is not None else decode(data)[0]
-        frame = pd.read_csv(
-            io.StringIO(text), sep=fmt.separator, dtype=str, keep_default_na=False,
-            engine="c",
-        )
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text), sep=fmt.separator, dtype=str, keep_default_na=False,
+                engine="c",
+            )
+        except (pd.errors.ParserError, ValueError, OverflowError) as exc:
+            message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            found = _PARSER_LINE.search(message)
+            raise DataError(file=table.file, problem=f"cannot be read as a table ({_shorten(message, 200)})",
+                            expected=f"{header_fields} fields separated by {fmt.separator!r} on every row, "
+                                     "as in the header",
+                            rows=[BadRow(line=int(found.group(1)), id=None, value="")] if found else ()) from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     missing = [c.source for c in table.columns if c.source not in frame.columns]
     if missing:
+        shown = ", ".join(repr(_shorten(str(c))) for c in list(frame.columns)[:30])
+        more = f" and {len(frame.columns) - 30} more" if len(frame.columns) > 30 else ""
         raise DataError(file=table.file, column=missing[0],
-                        problem=f"missing column(s) {', '.join(repr(m) for m in missing)}; found "
-                                f"{', '.join(repr(c) for c in frame.columns)}",
+                        problem=f"missing column(s) {', '.join(repr(m) for m in missing)}; found {shown}{more}",
                         expected="the columns " + ", ".join(repr(c.source) for c in table.columns))
     if frame.empty:
         raise DataError(file=table.file, problem="the header has no data rows",
                         expected="at least one data row")
     frame = frame[[c.source for c in table.columns]].rename(columns=table.rename_map)
+    lines = None
+    if max_cell_chars is not None:
+        for col in table.columns:
+            too_long = np.flatnonzero((frame[col.name].str.len() > max_cell_chars).to_numpy())
+            if too_long.size:
+                lines = _line_numbers(text if text is not None else data, len(frame), separator=fmt.separator)
+                raw = RawTable(table=table, frame=frame, lines=lines, format=fmt, sha256="", size_bytes=len(data))
+                raise DataError(file=table.file, column=col.source,
+                                problem=f"values longer than {max_cell_chars} characters",
+                                expected=f"at most {max_cell_chars} characters in a cell",
+                                rows=bad_rows(raw, too_long, col.name, limit=max_rows), n_rows=int(too_long.size))
     for col in table.columns:
         if col.kind not in (Kind.NUMERIC, Kind.INTEGER):
             continue
@@ -216,14 +309,16 @@ def read_table(path: Path, table: Table) -> RawTable:
         if fmt.decimal == "," or (values.str.contains(",", regex=False).any()
                                   and not values.str.contains(".", regex=False).any()):
             frame[col.name] = values.str.replace(",", ".", regex=False)
-    lines = _line_numbers(text if text is not None else data, len(frame))
+    if lines is None:
+        lines = _line_numbers(text if text is not None else data, len(frame), separator=fmt.separator)
     return RawTable(table=table, frame=frame, lines=lines, format=fmt,
                     sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
 
 
-def read_all(data_dir: Path) -> dict[str, RawTable]:
+def read_all(data_dir: Path, *, max_cell_chars: int | None = None, max_rows: int = 5) -> dict[str, RawTable]:
     """Read the four tables from ``data_dir`` (table name → :class:`RawTable`)."""
-    return {table.name: read_table(data_dir / table.file, table) for table in TABLES}
+    return {table.name: read_table(data_dir / table.file, table, max_cell_chars=max_cell_chars, max_rows=max_rows)
+            for table in TABLES}
 
 
 def bad_rows(raw: RawTable, positions: np.ndarray, column: str | None, *, limit: int) -> list[BadRow]:

@@ -361,6 +361,11 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
                     note = "lightgbm is not installed"
             if note is None and cand.max_rows is not None and len(y_sel) > cand.max_rows:
                 note = f"skipped above {cand.max_rows} training rows"
+            fold_rows = min(len(train) for train, _ in splits)
+            neighbours = max((int(v) for v in (*cand.grid.get("n_neighbors", ()), cand.params.get("n_neighbors", 0))
+                              if v is not None), default=0) if cand.family == "knn" else 0
+            if note is None and neighbours > fold_rows:
+                note = f"skipped: {neighbours} neighbours but {fold_rows} rows in a CV fold"
             notes.append(note)
         runnable = [cand for cand, note in zip(families, notes, strict=True) if note is None]
         # Fork-parallel CV, except with LightGBM: its OpenMP pool is not fork-safe.

@@ -36,7 +36,16 @@ def _allowed(table: Table, column: Column, vocabulary: VocabularyConfig) -> tupl
     return None
 
 
-def _expectation(table: Table, column: Column, vocabulary: VocabularyConfig) -> str:
+def _bounds(column: Column, max_abs: float | None) -> tuple[float | None, float | None]:
+    """The closed range a numeric column's values must lie in: the declared one, within ±``max_abs``."""
+    lo, hi = column.minimum, column.maximum
+    if max_abs is not None and column.kind is not Kind.ID:
+        lo = -max_abs if lo is None else max(lo, -max_abs)
+        hi = max_abs if hi is None else min(hi, max_abs)
+    return lo, hi
+
+
+def _expectation(table: Table, column: Column, vocabulary: VocabularyConfig, max_abs: float | None = None) -> str:
     allowed = _allowed(table, column, vocabulary)
     if allowed is not None:
         return "one of " + ", ".join(f"«{v}»" for v in allowed) + " (or a near-typo of one)"
@@ -44,7 +53,7 @@ def _expectation(table: Table, column: Column, vocabulary: VocabularyConfig) -> 
         return "a whole, non-negative customer id"
     if column.kind in (Kind.NUMERIC, Kind.INTEGER):
         what = "a whole number" if column.kind is Kind.INTEGER else "a number"
-        lo, hi = column.minimum, column.maximum
+        lo, hi = _bounds(column, max_abs)
         if lo is not None and hi is not None:
             return f"{what} in [{lo:g}, {hi:g}]"
         if lo is not None:
@@ -53,16 +62,21 @@ def _expectation(table: Table, column: Column, vocabulary: VocabularyConfig) -> 
     return "a non-empty text value"
 
 
-def build_schema(table: Table, vocabulary: VocabularyConfig) -> pa.DataFrameSchema:
-    """The pandera schema of one table (English column names)."""
+def build_schema(table: Table, vocabulary: VocabularyConfig, *, max_abs: float | None = None) -> pa.DataFrameSchema:
+    """The pandera schema of one table (English column names); numbers must be finite and, with
+    ``max_abs``, within ±``max_abs``."""
     columns: dict[str, pa.Column] = {}
     for col in table.columns:
         checks: list[pa.Check] = []
         if col.kind in (Kind.NUMERIC, Kind.INTEGER, Kind.ID):
-            if col.minimum is not None:
-                checks.append(pa.Check.ge(col.minimum))
-            if col.maximum is not None:
-                checks.append(pa.Check.le(col.maximum))
+            if col.kind is not Kind.ID:
+                checks.append(pa.Check(lambda s: pd.Series(np.isfinite(s.to_numpy(dtype=float)), index=s.index),
+                                       name="finite"))
+            lo, hi = _bounds(col, max_abs)
+            if lo is not None:
+                checks.append(pa.Check.ge(lo))
+            if hi is not None:
+                checks.append(pa.Check.le(hi))
             if col.kind in (Kind.INTEGER, Kind.ID):
                 checks.append(pa.Check(lambda s: (s - s.round()).abs() < 1e-9, name="whole_number"))
         else:
@@ -75,7 +89,7 @@ def build_schema(table: Table, vocabulary: VocabularyConfig) -> pa.DataFrameSche
 
 
 def validate_table(raw: RawTable, frame: pd.DataFrame, vocabulary: VocabularyConfig,
-                   *, max_rows: int) -> pd.DataFrame:
+                   *, max_rows: int, max_abs: float | None = None) -> pd.DataFrame:
     """Coerce ``frame`` (string values, English names) to typed columns and check ranges/labels.
 
     Parameters
@@ -88,6 +102,8 @@ def validate_table(raw: RawTable, frame: pd.DataFrame, vocabulary: VocabularyCon
         Allowed target and period labels.
     max_rows : int
         How many offending rows to quote.
+    max_abs : float, optional
+        Numbers beyond ±``max_abs`` are refused (besides NaN and infinities, always refused).
 
     Raises
     ------
@@ -108,9 +124,9 @@ def validate_table(raw: RawTable, frame: pd.DataFrame, vocabulary: VocabularyCon
         kind = table.column(name).kind
         precast[name] = _precast(frame[name], np.int64 if kind is Kind.ID else np.float64)
     try:
-        return build_schema(table, vocabulary).validate(precast, lazy=True)
+        return build_schema(table, vocabulary, max_abs=max_abs).validate(precast, lazy=True)
     except SchemaErrors as exc:
-        raise _to_data_error(raw, frame, exc.failure_cases, vocabulary, max_rows=max_rows) from None
+        raise _to_data_error(raw, frame, exc.failure_cases, vocabulary, max_rows=max_rows, max_abs=max_abs) from None
 
 
 _INTEGER_LITERAL = r"^[+-]?[0-9]+$"
@@ -141,7 +157,7 @@ def _precast(series: pd.Series, dtype: type) -> pd.Series:
 
 
 def _to_data_error(raw: RawTable, frame: pd.DataFrame, cases: pd.DataFrame,
-                   vocabulary: VocabularyConfig, *, max_rows: int) -> DataError:
+                   vocabulary: VocabularyConfig, *, max_rows: int, max_abs: float | None = None) -> DataError:
     table = raw.table
     row_cases = cases[cases["index"].notna()]
     if row_cases.empty:
@@ -149,7 +165,7 @@ def _to_data_error(raw: RawTable, frame: pd.DataFrame, cases: pd.DataFrame,
         column = table.column(str(first["column"]))
         return DataError(file=table.file, column=column.source,
                          problem=f"the check {first['check']} could not run ({first['failure_case']})",
-                         expected=_expectation(table, column, vocabulary))
+                         expected=_expectation(table, column, vocabulary, max_abs))
     cases = row_cases
     order = {c.name: i for i, c in enumerate(table.columns)}
     cases = cases.assign(_order=cases["column"].map(order)).sort_values(["_order", "index"], kind="stable")
@@ -163,6 +179,8 @@ def _to_data_error(raw: RawTable, frame: pd.DataFrame, cases: pd.DataFrame,
             problem = "empty values"
     elif "isin" in check:
         problem = "unknown labels"
+    elif "finite" in check or "not_nullable" in check:
+        problem = "values that are not finite numbers (NaN or infinity)"
     elif "whole_number" in check:
         problem = "values that are not whole numbers"
     elif "str_length" in check:
@@ -170,5 +188,5 @@ def _to_data_error(raw: RawTable, frame: pd.DataFrame, cases: pd.DataFrame,
     else:
         problem = "values out of range"
     return DataError(file=table.file, column=column.source, problem=problem,
-                     expected=_expectation(table, column, vocabulary),
+                     expected=_expectation(table, column, vocabulary, max_abs),
                      rows=bad_rows(raw, positions, name, limit=max_rows), n_rows=len(positions))
