@@ -24,6 +24,7 @@ from analysis.config import Config
 from analysis.pipeline import StageClock, package_versions
 from analysis.results import Results, StageTiming
 from report.publish import check_targets, discard, lock_output, prepare_work, publish
+from report.signing import sign_manifest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,7 +121,7 @@ def _json_bytes(obj: dict) -> bytes:
 
 def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, config: Config,
                  previous: Path | None = None, progress: Callable[[str], None] | None = None,
-                 renderer: Renderer | None = None) -> BuildOutputs:
+                 renderer: Renderer | None = None, signing_key: bytes | None = None) -> BuildOutputs:
     """Run the analysis and render the report into ``out_dir``.
 
     Parameters
@@ -142,6 +143,8 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
     renderer : Renderer, optional
         A renderer process forked at start-up (:mod:`report.renderer`) that draws the figures
         and writes the HTML and the PDF; without it they are rendered in this process.
+    signing_key : bytes, optional
+        Sign ``manifest.json`` with this HMAC key (:mod:`report.signing`).
 
     Raises
     ------
@@ -197,6 +200,8 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
                           timings=[t.model_dump() for t in clock.timings])
         outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
         outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
+        if signing_key is not None:
+            outer = sign_manifest(outer, signing_key)
         (work / "manifest.json").write_bytes(_json_bytes(outer))
         return _publish(work, out_dir, stem)
 

@@ -252,13 +252,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
         previous = find_previous_results(args.archive, period)
     if previous is not None and not previous.is_file():
         raise _Invalid(f"previous results not found: {previous}")
+    signing_key = _signing_key()
     progress = Progress()
     # Forked now, before the analysis imports anything heavy: it imports the rendering libraries
     # on the core the analysis' imports leave idle, then renders what the analysis produced.
     renderer = Renderer(partial(warm_up_rendering, lang), enabled=config.n_jobs > 1)
     try:
         outputs = build_report(data_dir=args.data, out_dir=out, period=period, lang=lang, config=config,
-                               previous=previous, progress=progress, renderer=renderer)
+                               previous=previous, progress=progress, renderer=renderer, signing_key=signing_key)
     finally:
         renderer.close()
         progress.done()
@@ -271,6 +272,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _signing_key() -> bytes | None:
+    from report.signing import key_from_env
+
+    try:
+        return key_from_env(os.environ)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+
+
 def _cmd_send(args: argparse.Namespace) -> int:
     from report.delivery import ReportFolderError, compose_report_email
     from report.email import DeliveryError, credentials_from_env, parse_smtp_address, send_message, write_eml
@@ -281,7 +291,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
         host, port = parse_smtp_address(args.smtp)
         username, password = credentials_from_env(os.environ)
         recipients = [a.strip() for a in args.to.split(",") if a.strip()]
-        message = compose_report_email(args.report, sender=args.sender, recipients=recipients)
+        message = compose_report_email(args.report, sender=args.sender, recipients=recipients, key=_signing_key())
     except (ValueError, ReportFolderError) as exc:
         raise _Invalid(str(exc)) from None
     if args.dry_run is not None:
@@ -300,7 +310,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from report.verify import verify_report
 
-    result = verify_report(args.pdf, data_dir=args.data)
+    result = verify_report(args.pdf, data_dir=args.data, key=_signing_key())
     for check in result.checks:
         print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     print("verified" if result.ok else "NOT verified")

@@ -7,7 +7,6 @@ does not match the manifest is not sent.
 
 from __future__ import annotations
 
-import json
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -21,23 +20,35 @@ class ReportFolderError(Exception):
     """The folder does not hold a complete, untampered build."""
 
 
-def _read_build(out_dir: Path) -> tuple[Results, Path]:
+def _read_build(out_dir: Path, *, key: bytes | None = None) -> tuple[Results, Path]:
     """The results and the PDF of a finished build, refused unless :func:`verify_report` accepts it."""
-    from report.verify import verify_report
+    from pydantic import ValidationError
+
+    from report.verify import load_manifest_file, verify_report
 
     manifest_path = out_dir / "manifest.json"
     if not manifest_path.is_file():
         raise ReportFolderError(f"{out_dir}: no manifest.json — is this the output folder of `oneclick-report build`?")
-    pdfs = [name for name in json.loads(manifest_path.read_text(encoding="utf-8")).get("outputs", {})
-            if name.endswith(".pdf")]
-    if len(pdfs) != 1:
+    try:
+        manifest = load_manifest_file(manifest_path)
+    except ValueError as exc:
+        raise ReportFolderError(f"{exc}; refusing to send") from None
+    pdfs = [name for name in manifest["outputs"] if name.endswith(".pdf")]
+    if len(pdfs) != 1 or "/" in pdfs[0] or "\\" in pdfs[0]:
         raise ReportFolderError(f"{manifest_path}: expected exactly one PDF among the outputs, found {len(pdfs)}")
     pdf = out_dir / pdfs[0]
-    verified = verify_report(pdf)
+    verified = verify_report(pdf, key=key)
     if not verified.ok:
         failed = "; ".join(f"{c.name}: {c.detail}" for c in verified.failures)
         raise ReportFolderError(f"{pdf}: does not match its manifest, refusing to send it ({failed})")
-    return Results.load(out_dir / "results.json"), pdf
+    if "results.json" not in manifest["outputs"] or not (out_dir / "results.json").is_file():
+        raise ReportFolderError(f"{out_dir}: results.json is missing or not in the manifest; the summary is "
+                                "written from it")
+    try:
+        return Results.load(out_dir / "results.json"), pdf
+    except (OSError, ValueError, ValidationError) as exc:
+        raise ReportFolderError(f"{out_dir / 'results.json'}: cannot be read as the results of a build "
+                                f"({type(exc).__name__}); refusing to send") from None
 
 
 def report_language(pdf: Path) -> str:
@@ -77,18 +88,20 @@ def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
     return subject, "\n".join(lines) + "\n", html
 
 
-def compose_report_email(out_dir: Path, *, sender: str, recipients: list[str]) -> EmailMessage:
+def compose_report_email(out_dir: Path, *, sender: str, recipients: list[str],
+                         key: bytes | None = None) -> EmailMessage:
     """The message for the build in ``out_dir``.
 
     Raises
     ------
     ReportFolderError
-        When the folder is not a complete build or its PDF does not match the manifest.
+        When the folder is not a complete build, its PDF does not match the manifest (or, with
+        ``key``, the manifest is not signed with it).
     """
     from report.figures.charts import segments_scatter
     from report.figures.style import to_png
 
-    results, pdf = _read_build(out_dir)
+    results, pdf = _read_build(out_dir, key=key)
     lang = report_language(pdf)
     subject, text, html = email_texts(results, lang=lang)
     figure = segments_scatter(results.segments, lang=lang, rasterize_above=results.meta.config.report.rasterize_above)

@@ -17,16 +17,21 @@ import hashlib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from report.build import sha256_bytes
+from report.signing import check_signature
 
-__all__ = ["ATTACHED_OUTPUTS", "Check", "VerifyResult", "verify_report", "main"]
+__all__ = ["ATTACHED_OUTPUTS", "Check", "VerifyResult", "load_manifest_file", "verify_report", "main"]
 
 #: Outputs that a build attaches to the PDF (besides the embedded ``manifest.json``).
 ATTACHED_OUTPUTS: tuple[str, ...] = ("results.json", "scores.csv", "actions.csv")
 MANIFEST = "manifest.json"
+#: An attachment that decompresses to more than this is not hashed (a flate bomb of a few MB can
+#: expand to gigabytes); the largest real one, scores.csv at a million customers, is ~60 MB.
+MAX_ATTACHMENT_BYTES = 1 << 30
+#: The attached manifest is read into memory; a real one is ~10 KB.
+MAX_MANIFEST_BYTES = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,43 +108,204 @@ def _plain_name(name: str) -> bool:
     return bool(name) and name not in {".", ".."} and "/" not in name and "\\" not in name
 
 
+def _is_sha256(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
 def _load_manifest(data: bytes, *, where: str) -> tuple[dict | None, str]:
+    """The manifest when it has the shape a build writes; else ``None`` and what is wrong."""
     try:
         manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return None, f"{where} is not valid JSON: {exc}"
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
         return None, f"{where} has no 'outputs' table"
-    if not isinstance(manifest.get("inputs", {}), dict):
-        return None, f"{where} has a malformed 'inputs' table"
+    for table in ("outputs", "inputs", "attached"):
+        value = manifest.get(table, {})
+        if not isinstance(value, dict):
+            return None, f"{where} has a malformed {table!r} table (a {type(value).__name__}, not a table)"
+        bad = [name for name, sha in value.items() if not _is_sha256(sha)]
+        if bad:
+            return None, f"{where}: {table!r} records no SHA-256 for {', '.join(map(repr, bad[:5]))}"
+    embedded = manifest.get("embedded_manifest_sha256")
+    if embedded is not None and not _is_sha256(embedded):
+        return None, f"{where} has a malformed 'embedded_manifest_sha256'"
     return manifest, f"{where} parsed ({len(manifest['outputs'])} outputs recorded)"
 
 
-def _read_attachments(pdf: Path) -> tuple[dict[str, bytes] | None, str]:
-    """Attachment name → bytes, or ``None`` and the reason when the PDF cannot be read.
+def load_manifest_file(path: Path) -> dict:
+    """``manifest.json`` of a report folder, checked for its shape.
+
+    Raises
+    ------
+    ValueError
+        When it is missing, unreadable or malformed (naming the file and what is wrong).
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror})") from None
+    manifest, detail = _load_manifest(data, where=str(path))
+    if manifest is None:
+        raise ValueError(detail)
+    return manifest
+
+
+@dataclass(frozen=True, slots=True)
+class _Attached:
+    """One embedded file: its SHA-256 (hashed as a stream) or why it could not be read."""
+
+    sha256: str | None
+    size: int
+    error: str | None = None
+    data: bytes | None = None  # kept for the embedded manifest only
+    alias_of: str | None = None  # found under its file specification's file name, listed under this key
+
+
+def _stream_digest(stream: object, *, limit: int, keep: bool) -> _Attached:
+    """SHA-256 of a PDF stream's decoded bytes, decompressed chunk by chunk: memory stays bounded
+    whatever the stream expands to, and decoding stops past ``limit`` bytes."""
+    import zlib
+
+    import pikepdf
+
+    filters = stream.get("/Filter")  # type: ignore[attr-defined]
+    names = [] if filters is None else [str(f) for f in (filters if isinstance(filters, pikepdf.Array) else [filters])]
+    params = stream.get("/DecodeParms")  # type: ignore[attr-defined]
+    if names not in ([], ["/FlateDecode"]) or (params is not None and not (
+            isinstance(params, pikepdf.Dictionary) and int(params.get("/Predictor", 1)) == 1)):
+        return _Attached(None, 0, f"encoded with {names} {params!r}, which this check does not decode")
+    raw = stream.read_raw_bytes()  # type: ignore[attr-defined] # compressed: no larger than the PDF itself
+    digest, size, kept = hashlib.sha256(), 0, []
+    chunk = 1 << 20
+    if not names:
+        pieces = (raw[i:i + chunk] for i in range(0, len(raw), chunk))
+    else:
+        def inflate():  # noqa: ANN202 - a generator of decoded chunks
+            decoder = zlib.decompressobj()
+            data = raw
+            while data:
+                out = decoder.decompress(data, chunk)
+                yield out
+                data = decoder.unconsumed_tail
+                if decoder.eof:
+                    return
+            yield decoder.flush()
+        pieces = inflate()
+    try:
+        for piece in pieces:
+            size += len(piece)
+            if size > limit:
+                return _Attached(None, size, f"expands beyond {limit} bytes; not hashed")
+            digest.update(piece)
+            if keep:
+                kept.append(piece)
+    except zlib.error as exc:
+        return _Attached(None, size, f"cannot be decompressed ({exc})")
+    return _Attached(digest.hexdigest(), size, data=b"".join(kept) if keep else None)
+
+
+def _read_attachments(pdf: Path, *, limit: int) -> tuple[dict[str, _Attached] | None, str, list[str]]:
+    """Attachment name → hash, or ``None`` and the reason when the PDF cannot be read; and the
+    active content found (JavaScript, launch actions, embedded files outside the attachment list).
 
     Names are the keys of the PDF's ``/EmbeddedFiles`` name tree (WeasyPrint uses the file name);
-    when a file specification's own file name differs from its key, the bytes are found under
+    when a file specification's own file name differs from its key, the file is found under
     the file name too, unless another attachment has that name.
     """
     import pikepdf
 
     try:
         with pikepdf.Pdf.open(pdf) as doc:
-            found: dict[str, bytes] = {}
-            aliases: dict[str, bytes] = {}
+            found: dict[str, _Attached] = {}
+            aliases: dict[str, _Attached] = {}
+            listed_streams: set[tuple[int, int]] = set()
             for key, spec in doc.attachments.items():
-                data = spec.get_file().read_bytes()
-                found[str(key)] = data
+                stream = spec.obj.get("/EF", {}).get("/F") if isinstance(spec.obj, pikepdf.Dictionary) else None
+                if not isinstance(stream, pikepdf.Stream):
+                    found[str(key)] = _Attached(None, 0, "has no embedded file stream")
+                    continue
+                listed_streams.add(stream.objgen)
+                attached = _stream_digest(stream, limit=MAX_MANIFEST_BYTES if str(key) == MANIFEST else limit,
+                                          keep=str(key) == MANIFEST)
+                found[str(key)] = attached
                 if spec.filename and str(spec.filename) != str(key):
-                    aliases[str(spec.filename)] = data
+                    aliases[str(spec.filename)] = replace(attached, alias_of=str(key))
+            active = _active_content(doc, listed_streams)
             listed = ", ".join(sorted(found)) or "none"
-            return {**aliases, **found}, f"{len(doc.pages)} page(s), attachments: {listed}"
+            return {**aliases, **found}, f"{len(doc.pages)} page(s), attachments: {listed}", active
     except Exception as exc:  # noqa: BLE001 - any parser failure is a failed check, never a crash
-        return None, f"cannot read the PDF ({type(exc).__name__}: {exc})"
+        return None, f"cannot read the PDF ({type(exc).__name__}: {exc})", []
 
 
-def verify_report(pdf: Path, *, data_dir: Path | None = None) -> VerifyResult:
+#: Actions PDF/A forbids (ISO 19005-3, 6.6.1): they run code, launch programs or fetch and change things.
+_FORBIDDEN_ACTIONS = frozenset({"/JavaScript", "/Launch", "/Sound", "/Movie", "/ResetForm", "/ImportData",
+                                "/SubmitForm", "/Hide", "/Rendition", "/SetOCGState", "/Trans", "/GoTo3DView",
+                                "/RichMediaExecute", "/GoToE"})
+_ALLOWED_NAMED = frozenset({"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"})
+_FORBIDDEN_ANNOTATIONS = frozenset({"/FileAttachment", "/Sound", "/Movie", "/Screen", "/3D", "/RichMedia", "/Widget"})
+
+
+def _active_content(doc: object, listed_streams: set[tuple[int, int]]) -> list[str]:
+    """What a report must not carry: JavaScript, actions that run or launch anything, additional
+    actions, forms, and embedded files besides the attachments listed in ``/EmbeddedFiles``."""
+    import pikepdf
+
+    found: list[str] = []
+    seen: set[int] = set()
+
+    def visit(obj: object, where: str) -> None:
+        if isinstance(obj, pikepdf.Array):
+            for item in obj:
+                if isinstance(item, (pikepdf.Dictionary, pikepdf.Array)) and not item.is_indirect:
+                    visit(item, where)
+            return
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)) or id(obj) in seen:
+            return
+        action = obj.get("/S")
+        if isinstance(action, pikepdf.Name):
+            if str(action) in _FORBIDDEN_ACTIONS:
+                found.append(f"a {str(action)[1:]} action ({where})")
+            elif str(action) == "/Named" and str(obj.get("/N", "")) not in _ALLOWED_NAMED:
+                found.append(f"a named action {obj.get('/N')} ({where})")
+        for key in ("/JS", "/AA", "/XFA"):
+            if key in obj:
+                found.append(f"{ {'/JS': 'JavaScript', '/AA': 'additional (event) actions', '/XFA': 'an XFA form'}[key]} "
+                             f"({where})")
+        subtype = obj.get("/Subtype")
+        if str(obj.get("/Type", "")) == "/Annot" or "/Rect" in obj and isinstance(subtype, pikepdf.Name):
+            if str(subtype) in _FORBIDDEN_ANNOTATIONS:
+                found.append(f"a {str(subtype)[1:]} annotation ({where})")
+        if str(obj.get("/Type", "")) == "/EmbeddedFile" and isinstance(obj, pikepdf.Stream) \
+                and obj.objgen not in listed_streams:
+            found.append(f"an embedded file that is not among the attachments ({where})")
+        for key, value in obj.items():
+            if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect:
+                visit(value, where)
+
+    for obj in doc.objects:  # type: ignore[attr-defined] # every indirect object once; direct ones inside it
+        if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+            visit(obj, f"object {obj.objgen[0]}")
+    names = doc.Root.get("/Names")  # type: ignore[attr-defined]
+    if isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names:
+        found.append("a document-level JavaScript name tree")
+    if "/OpenAction" in doc.Root and not _is_goto(doc.Root.OpenAction):  # type: ignore[attr-defined]
+        found.append("an OpenAction other than going to a page")
+    if "/AcroForm" in doc.Root:  # type: ignore[attr-defined]
+        found.append("an interactive form (AcroForm)")
+    return list(dict.fromkeys(found))
+
+
+def _is_goto(action: object) -> bool:
+    import pikepdf
+
+    if isinstance(action, pikepdf.Array):  # a destination: [page /XYZ …]
+        return True
+    return isinstance(action, pikepdf.Dictionary) and str(action.get("/S", "")) == "/GoTo" and "/Next" not in action
+
+
+def verify_report(pdf: Path, *, data_dir: Path | None = None, key: bytes | None = None,
+                  max_attachment_bytes: int = MAX_ATTACHMENT_BYTES) -> VerifyResult:
     """Check a built report against the manifest beside it and the one embedded in it.
 
     Parameters
@@ -149,6 +315,10 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None) -> VerifyResult:
     data_dir : Path, optional
         The input tables: when given, each input recorded in the manifest must be there with the
         recorded SHA-256.
+    key : bytes, optional
+        The signing key (:mod:`report.signing`): the manifest must then be signed with it.
+    max_attachment_bytes : int
+        An attachment that decompresses to more bytes fails its check (it is hashed as a stream).
 
     Returns
     -------
@@ -156,7 +326,9 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None) -> VerifyResult:
         ``ok`` only when every check passed. Checks: ``manifest`` (beside the PDF, parses),
         ``pdf_sha256``, ``pdf_readable``, ``embedded_manifest`` (attached, parses),
         ``embedded_manifest_sha256``, ``embedded_outputs_agree`` (the embedded outputs are the
-        outer ones minus the PDF), ``attachment:<name>`` for ``results.json`` and ``scores.csv``,
+        outer ones minus the PDF), ``signature``, ``pdf_active_content`` (no JavaScript, launch or
+        other forbidden actions, forms or unlisted embedded files), ``attachment:<name>`` for
+        ``results.json`` and ``scores.csv`` and for any other file attached,
         ``output:<name>`` for every other recorded output present beside the PDF (absent ones are
         reported and not counted as failures), and with ``data_dir`` ``input:<name>`` per input.
     """
@@ -175,6 +347,7 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None) -> VerifyResult:
     if outer is None:
         return done()
     outputs: dict = outer["outputs"]
+    checks.append(Check("signature", *check_signature(outer, key)))
 
     if not pdf.is_file():
         checks.append(Check("pdf_sha256", False, f"{pdf} not found"))
@@ -184,9 +357,13 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None) -> VerifyResult:
     else:
         checks.append(Check("pdf_sha256", False, f"{pdf.name} is not among the manifest's outputs"))
 
-    attachments, detail = _read_attachments(pdf)
+    attachments, detail, active = _read_attachments(pdf, limit=max_attachment_bytes)
     checks.append(Check("pdf_readable", attachments is not None, detail))
     if attachments is not None:
+        checks.append(Check("pdf_active_content", not active,
+                            "none (no JavaScript, launch actions, forms or unlisted embedded files)" if not active
+                            else "the PDF carries " + "; ".join(active[:10])
+                            + (f" and {len(active) - 10} more" if len(active) > 10 else "")))
         checks.extend(_embedded_checks(attachments, outer, pdf_name=pdf.name))
 
     for name, expected in outputs.items():
@@ -220,19 +397,21 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None) -> VerifyResult:
     return done()
 
 
-def _embedded_checks(attachments: dict[str, bytes], outer: dict, *, pdf_name: str) -> list[Check]:
+def _embedded_checks(attachments: dict[str, _Attached], outer: dict, *, pdf_name: str) -> list[Check]:
     """Checks of the embedded manifest and of the attached outputs."""
     checks: list[Check] = []
     outputs: dict = outer["outputs"]
-    embedded_bytes = attachments.get(MANIFEST)
+    embedded = attachments.get(MANIFEST)
     inner: dict | None = None
-    if embedded_bytes is None:
+    if embedded is None:
         checks.append(Check("embedded_manifest", False, f"{MANIFEST} is not attached to the PDF"))
+    elif embedded.data is None:
+        checks.append(Check("embedded_manifest", False, f"the attached {MANIFEST} {embedded.error}"))
     else:
-        inner, detail = _load_manifest(embedded_bytes, where=f"the attached {MANIFEST}")
+        inner, detail = _load_manifest(embedded.data, where=f"the attached {MANIFEST}")
         checks.append(Check("embedded_manifest", inner is not None, detail))
         checks.append(_hash_check("embedded_manifest_sha256", expected=outer.get("embedded_manifest_sha256"),
-                                  actual=sha256_bytes(embedded_bytes)))
+                                  actual=embedded.sha256 or ""))
     if inner is not None:
         # The PDF carries the results without the run's timings; the outer manifest records its hash.
         expected_inner = {k: v for k, v in outputs.items() if k != pdf_name} | dict(outer.get("attached", {}))
@@ -246,16 +425,19 @@ def _embedded_checks(attachments: dict[str, bytes], outer: dict, *, pdf_name: st
             checks.append(Check("embedded_outputs_agree", False, f"embedded and outer manifests differ on {differ}"))
     recorded = inner["outputs"] if inner is not None else outputs
     source = "embedded" if inner is not None else "outer"
-    for name in dict.fromkeys((*ATTACHED_OUTPUTS, *(n for n in recorded if n in attachments))):
+    aliased = {a.alias_of for n, a in attachments.items() if a.alias_of is not None and n in recorded}
+    unlisted = [n for n, a in attachments.items() if a.alias_of is None and n not in recorded and n not in aliased]
+    for name in dict.fromkeys((*ATTACHED_OUTPUTS, *(n for n in recorded if n in attachments), *unlisted)):
         if name == MANIFEST:
             continue
         if name not in recorded:
-            checks.append(Check(f"attachment:{name}", False, f"not recorded in the {source} manifest"))
+            checks.append(Check(f"attachment:{name}", False, f"attached but not recorded in the {source} manifest"))
         elif name not in attachments:
             checks.append(Check(f"attachment:{name}", False, "recorded but not attached to the PDF"))
+        elif attachments[name].sha256 is None:
+            checks.append(Check(f"attachment:{name}", False, f"the attached file {attachments[name].error}"))
         else:
-            checks.append(_hash_check(f"attachment:{name}", expected=recorded[name],
-                                      actual=sha256_bytes(attachments[name])))
+            checks.append(_hash_check(f"attachment:{name}", expected=recorded[name], actual=attachments[name].sha256))
     return checks
 
 
@@ -265,7 +447,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("pdf", type=Path, help="the report PDF (manifest.json beside it)")
     parser.add_argument("--data", type=Path, default=None, help="the input tables, to check their hashes too")
     args = parser.parse_args(argv)
-    result = verify_report(args.pdf, data_dir=args.data)
+    import os
+
+    from report.signing import key_from_env
+
+    result = verify_report(args.pdf, data_dir=args.data, key=key_from_env(os.environ))
     print(result.summary())
     print("verified" if result.ok else f"NOT verified: {len(result.failures)} check(s) failed")
     return 0 if result.ok else 1
