@@ -259,7 +259,8 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
         raise DataError(file=table.file, problem="the file is empty",
                         expected="a header row and at least one data row")
     fmt = detect_format(head, encoding=encoding)
-    header_fields = (head.splitlines()[0] if head.strip() else "").count(fmt.separator) + 1
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    header_fields = data[: min(ends, default=len(data))].count(fmt.separator.encode("ascii")) + 1
     if header_fields > len(table.columns) + _MAX_EXTRA_COLUMNS:
         raise DataError(file=table.file, problem=f"the header has {header_fields} fields",
                         expected=f"the {len(table.columns)} columns " + ", ".join(repr(c.source) for c in table.columns))

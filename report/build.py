@@ -121,7 +121,8 @@ def _json_bytes(obj: dict) -> bytes:
 
 def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, config: Config,
                  previous: Path | None = None, progress: Callable[[str], None] | None = None,
-                 renderer: Renderer | None = None, signing_key: bytes | None = None) -> BuildOutputs:
+                 renderer: Renderer | None = None, signing_key: bytes | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> BuildOutputs:
     """Run the analysis and render the report into ``out_dir``.
 
     Parameters
@@ -145,6 +146,8 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         and writes the HTML and the PDF; without it they are rendered in this process.
     signing_key : bytes, optional
         Sign ``manifest.json`` with this HMAC key (:mod:`report.signing`).
+    cancelled : callable, optional
+        Asked just before publishing: ``True`` (the build was told to stop) publishes nothing.
 
     Raises
     ------
@@ -203,7 +206,7 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         if signing_key is not None:
             outer = sign_manifest(outer, signing_key)
         (work / "manifest.json").write_bytes(_json_bytes(outer))
-        return _publish(work, out_dir, stem)
+        return _publish(work, out_dir, stem, cancelled=cancelled)
 
 
 def output_names(period: str, lang: str) -> list[str]:
@@ -413,9 +416,9 @@ def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None
     return RenderedOutputs(outputs=outputs, inner_manifest=inner, timings=tuple(clock.timings))
 
 
-def _publish(work: Path, out_dir: Path, stem: str) -> BuildOutputs:
+def _publish(work: Path, out_dir: Path, stem: str, *, cancelled: Callable[[], bool] | None = None) -> BuildOutputs:
     """Publish the finished outputs into ``out_dir`` as one set (:func:`report.publish.publish`)."""
     names = [f"{stem}.html", f"{stem}.pdf", "results.json", "scores.csv", ACTIONS_CSV, "manifest.json"]
-    publish(work, out_dir, names)
+    publish(work, out_dir, names, cancelled=cancelled)
     return BuildOutputs(html=out_dir / names[0], pdf=out_dir / names[1], results=out_dir / names[2],
                         scores=out_dir / names[3], actions=out_dir / names[4], manifest=out_dir / names[5])

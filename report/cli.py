@@ -253,13 +253,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if previous is not None and not previous.is_file():
         raise _Invalid(f"previous results not found: {previous}")
     signing_key = _signing_key()
+    stop = _StopOnSignal()
     progress = Progress()
     # Forked now, before the analysis imports anything heavy: it imports the rendering libraries
     # on the core the analysis' imports leave idle, then renders what the analysis produced.
     renderer = Renderer(partial(warm_up_rendering, lang), enabled=config.n_jobs > 1)
     try:
         outputs = build_report(data_dir=args.data, out_dir=out, period=period, lang=lang, config=config,
-                               previous=previous, progress=progress, renderer=renderer, signing_key=signing_key)
+                               previous=previous, progress=progress, renderer=renderer, signing_key=signing_key,
+                               cancelled=stop.requested)
     finally:
         renderer.close()
         progress.done()
@@ -367,8 +369,26 @@ class _Terminated(BaseException):
         self.signum = signum
 
 
-def _raise_terminated(signum: int, frame: object) -> None:  # noqa: ARG001 - a signal handler
-    raise _Terminated(signum)
+class _StopOnSignal:
+    """SIGTERM/SIGHUP handlers for a build: raise :class:`_Terminated` and remember the signal.
+
+    The exception unwinds the build; the record is what the publisher asks (``requested``) just
+    before it renames anything, because an exception raised by a handler that runs inside an
+    at-fork or finaliser callback is printed and dropped by the interpreter.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        for signum in _TERMINATING:
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:  # noqa: ARG002 - a signal handler
+        self.signum = signum
+        raise _Terminated(signum)
+
+    def requested(self) -> bool:
+        """Whether a termination signal arrived."""
+        return self.signum is not None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -380,8 +400,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reexec(argv)
     if args.command == "build":
         gc.set_threshold(*_BUILD_GC_THRESHOLDS)
-        for signum in _TERMINATING:
-            signal.signal(signum, _raise_terminated)
     from analysis.errors import DataError
     from report.publish import OutputFolderError, PublishInterrupted, describe_os_error
 
@@ -395,8 +413,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_Invalid, OutputFolderError) as exc:
         print(f"oneclick-report: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    except (KeyboardInterrupt, PublishInterrupted):
+    except KeyboardInterrupt:
         print("oneclick-report: interrupted; nothing was published", file=sys.stderr)
+        return EXIT_FAILURE
+    except PublishInterrupted as exc:
+        print(f"oneclick-report: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except _Terminated as exc:
         print(f"oneclick-report: stopped by {signal.Signals(exc.signum).name}; nothing was published",

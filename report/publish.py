@@ -35,7 +35,7 @@ import re
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 __all__ = ["OutputFolderError", "PublishInterrupted", "WORK_PREFIX", "discard", "lock_output", "prepare_work", "publish"]
@@ -173,20 +173,21 @@ def _finish_interrupted(out_dir: Path, work: Path, plan: dict) -> None:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold back SIGINT/SIGTERM/SIGHUP; refuse to start when one is already waiting."""
+def _signals_held(cancelled: Callable[[], bool] | None) -> Iterator[None]:
+    """Hold back SIGINT/SIGTERM/SIGHUP; refuse to start when one is waiting or was received."""
     held = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
     try:
         pending = signal.sigpending() & _DEFERRED
-        if pending:
-            raise PublishInterrupted(f"stopped by {', '.join(signal.Signals(s).name for s in pending)} "
-                                   "before publishing; nothing was replaced")
+        if pending or (cancelled is not None and cancelled()):
+            names = ", ".join(signal.Signals(s).name for s in pending) or "a termination signal"
+            raise PublishInterrupted(f"stopped by {names} before publishing; nothing was published")
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def publish(work: Path, out_dir: Path, names: Sequence[str], *, retire: bool = True) -> None:
+def publish(work: Path, out_dir: Path, names: Sequence[str], *, retire: bool = True,
+            cancelled: Callable[[], bool] | None = None) -> None:
     """Move ``names`` from ``work`` into ``out_dir`` as one set (``manifest.json`` last).
 
     Parameters
@@ -201,6 +202,8 @@ def publish(work: Path, out_dir: Path, names: Sequence[str], *, retire: bool = T
         Remove the outputs of the previous build that the new set does not replace (another
         period's or language's HTML and PDF), but only those recorded in the manifest being
         replaced and unchanged since (same SHA-256): files the build did not write are never touched.
+    cancelled : callable, optional
+        Asked once the termination signals are held back: ``True`` publishes nothing.
 
     Raises
     ------
@@ -222,13 +225,13 @@ def publish(work: Path, out_dir: Path, names: Sequence[str], *, retire: bool = T
     previous = work / PREVIOUS
     previous.mkdir()
     journal = work / JOURNAL
-    with journal.open("w", encoding="utf-8") as handle:
-        json.dump(plan, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    _fsync_dir(work)
     done: list[str] = []
-    with _signals_held():
+    with _signals_held(cancelled):
+        with journal.open("w", encoding="utf-8") as handle:
+            json.dump(plan, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _fsync_dir(work)
         try:
             for name in names:
                 target = out_dir / name

@@ -105,9 +105,92 @@ def _breakers():  # noqa: ANN202 - (name, mutate(data_dir) -> list of expected f
         path.write_text("\n".join(lines[:5] + lines[6:]) + "\n", encoding="utf-8")
         return ["money.csv", "missing from this file", f"id {cid}"]
 
+    # --- issue 15: non-finite and huge numbers in any numeric column (item 5)
+    def infinite_revenue(d: Path) -> list[str]:
+        cid = _set_field(d / "market_money.csv", 3, 2, "inf")
+        return ["market_money.csv", "«Выручка»", "not finite numbers", "line 3", f"id {cid}", "'inf'"]
+
+    def nan_minutes(d: Path) -> list[str]:
+        cid = _set_field(d / "market_time.csv", 4, 2, "NaN")
+        return ["market_time.csv", "«минут»", "not finite numbers", "line 4", f"id {cid}"]
+
+    def huge_profit(d: Path) -> list[str]:
+        cid = _set_field(d / "money.csv", 5, 1, "1e308", sep=";")
+        return ["money.csv", "«Прибыль»", "out of range", "[-1e+12, 1e+12]", "line 5", f"id {cid}"]
+
+    def infinite_whole_number(d: Path) -> list[str]:
+        cid = _set_field(d / "market_file.csv", 6, 6, "-inf")
+        return ["market_file.csv", "«Длительность»", "not finite numbers", "line 6", f"id {cid}"]
+
+    # --- a target the model cannot learn from; files that are not text tables (item 6)
+    def one_class(d: Path) -> list[str]:
+        path = d / "market_file.csv"
+        path.write_text(path.read_text(encoding="utf-8").replace(",Прежний уровень,", ",Снизилась,"), encoding="utf-8")
+        return ["market_file.csv", "«Покупательская активность»", "only one class", "at least 8", "model.cv_folds"]
+
+    def too_few_customers(d: Path) -> list[str]:
+        from analysis.sample import write_sample
+
+        write_sample(d, n_customers=12, seed=1)
+        return ["market_file.csv", "«Покупательская активность»", "too few analysed customers", "model.cv_folds = 5"]
+
+    def binary_garbage(d: Path) -> list[str]:
+        (d / "market_time.csv").write_bytes(bytes(range(256)) * 40)
+        return ["market_time.csv", "binary data", "offset", "line 1", "a CSV text file"]
+
+    def millions_of_separators(d: Path) -> list[str]:
+        path = d / "money.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        lines[6] = lines[6] + ";" * 2_000_000
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return ["money.csv", "cannot be read as a table", "line 7", "2 fields separated by ';'"]
+
+    def separators_in_the_header(d: Path) -> list[str]:
+        path = d / "market_time.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join([lines[0] + "," * 1_000_000, *lines[1:]]) + "\n", encoding="utf-8")
+        return ["market_time.csv", "the header has 1000003 fields", "'минут'"]
+
+    def utf16(d: Path) -> list[str]:
+        path = d / "market_file.csv"
+        path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+        return ["market_file.csv", "UTF-16", "not supported", "UTF-8 or cp1251"]
+
+    def utf16_without_bom(d: Path) -> list[str]:
+        path = d / "money.csv"
+        path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16-le"))
+        return ["money.csv", "UTF-16"]
+
+    def neither_utf8_nor_cp1251(d: Path) -> list[str]:
+        path = d / "market_money.csv"
+        lines = path.read_text(encoding="utf-8").encode("cp1251").split(b"\n")
+        lines[4] = lines[4].replace(b",", b",\x98", 1)  # a byte cp1251 leaves undefined
+        path.write_bytes(b"\n".join(lines))
+        return ["market_money.csv", "neither UTF-8 nor cp1251", "byte 0x98", "line 5"]
+
+    # --- line numbers after a quoted field holding line breaks (item 10)
+    def line_after_quoted_newline(d: Path) -> list[str]:
+        path = d / "market_file.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        fields = lines[2].split(",")
+        fields[8] = '"' + fields[8].replace(" ", "\n", 2) + '"'  # the category spread over three lines
+        lines[2] = ",".join(fields)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        cid = _set_field(path, 21, 7, "1.5")  # file line 21 (data row 18)
+        return ["market_file.csv", "«Акционные_покупки»", "out of range", "line 21", f"id {cid}"]
+
+    # --- a cell longer than the configured limit: refused before any near-typo search (item 11)
+    def megabyte_category(d: Path) -> list[str]:
+        cid = _set_field(d / "market_file.csv", 9, 8, "Товары для детей" + "ы" * 1_000_000)
+        return ["market_file.csv", "«Популярная_категория»", "longer than 200 characters", "line 9", f"id {cid}",
+                "(1000016 characters)"]
+
     return [missing_file, empty_file, header_only, missing_column, non_numeric, share_out_of_range, negative_days,
             negative_revenue, negative_minutes, negative_count, duplicate_id, unknown_target, unknown_period,
-            id_only_in_one_table, id_missing_from_a_table]
+            id_only_in_one_table, id_missing_from_a_table,
+            infinite_revenue, nan_minutes, huge_profit, infinite_whole_number, one_class, too_few_customers,
+            binary_garbage, millions_of_separators, separators_in_the_header, utf16, utf16_without_bom,
+            neither_utf8_nor_cp1251, line_after_quoted_newline, megabyte_category]
 
 
 @pytest.mark.parametrize("breaker", _breakers(), ids=lambda f: f.__name__)
@@ -119,6 +202,7 @@ def test_validate_refuses_bad_input(breaker, data_copy: Path, capsys: pytest.Cap
     assert "Traceback" not in err
     for fragment in expected:
         assert fragment in err, f"{fragment!r} not in {err!r}"
+    assert len(err) < 5000  # a hostile value is not echoed back whole
 
 
 def test_failed_build_leaves_previous_report_untouched(data_copy: Path, tmp_path: Path,
