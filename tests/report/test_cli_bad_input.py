@@ -238,3 +238,117 @@ def test_validate_summary_on_sample(sample_dir: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "market_file.csv" in out and "fix_typo 'стандартт' → 'стандарт'" in out
     assert "raw →" in out and "analysed" in out and "Outlier: market_money.revenue" in out
+
+
+# --- issue 15, item 7: configuration values that passed the schema and crashed later -----------------------
+
+@pytest.mark.parametrize(("config", "fragments"), [
+    ("seed = -1\n", ["seed", "greater than or equal to 0"]),
+    ("seed = 4294967296\n", ["seed", "less than or equal to 4294967295"]),
+    ('[groups]\nsite = ["pages_per_visit", "minutes_prev", "minutes_current", "service_errors", "shoe_size"]\n',
+     ["groups.site: unknown feature 'shoe_size'"]),
+    ('[groups]\nsite = ["pages_per_visit", "minutes_prev", "minutes_current", "service_errors", "tenure_days", '
+     '"promo_share"]\n', ["'promo_share' is already in groups.product"]),
+    ('[groups]\nsite = ["pages_per_visit", "minutes_prev", "minutes_current", "service_errors"]\n',
+     ["every feature needs a group; missing tenure_days"]),
+    ("[report]\ndpi = 100000\n", ["report.dpi", "less than or equal to 600"]),
+    ("[model]\ncv_folds = 1000\n", ["model.cv_folds", "less than or equal to 50"]),
+])
+def test_config_values_that_would_crash_later_are_refused(config: str, fragments: list[str], tmp_path: Path,
+                                                           sample_dir: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(config, encoding="utf-8")
+    assert main(["validate", "--data", str(sample_dir), "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+
+
+def test_more_folds_than_customers_is_refused_naming_the_setting(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from analysis.sample import write_sample
+
+    data = tmp_path / "data"
+    write_sample(data, n_customers=60, seed=3)
+    config = tmp_path / "config.toml"
+    config.write_text("[model]\ncv_folds = 40\n", encoding="utf-8")
+    assert main(["validate", "--data", str(data), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "market_file.csv" in err and "too few analysed customers" in err and "model.cv_folds = 40" in err
+
+
+def test_a_folder_as_config_is_refused(tmp_path: Path, sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--data", str(sample_dir), "--config", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--config {tmp_path} is not a file" in err and "Traceback" not in err
+
+
+# --- item 8: arguments checked before any work --------------------------------------------------------------
+
+@pytest.mark.parametrize(("extra", "fragment"), [
+    (["--period", "2026-10\n"], "period must be YYYY-MM"),
+    (["--period", "0000-01"], "period must be YYYY-MM"),
+    (["--period", "2026-1"], "period must be YYYY-MM"),
+    (["--period", " 2026-10"], "period must be YYYY-MM"),
+])
+def test_malformed_periods_are_refused(extra: list[str], fragment: str, sample_dir: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["build", "--data", str(sample_dir), "--out", str(tmp_path / "out"), *extra])
+    assert exc.value.code == 2
+    assert fragment in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("case", ["out_is_a_file", "out_under_a_file", "archive_is_a_file", "data_missing",
+                                  "output_name_is_a_folder"])
+def test_bad_build_arguments_are_refused_before_any_work(case: str, sample_dir: Path, tmp_path: Path,
+                                                         capfd: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "report.pdf"
+    a_file.write_bytes(b"%PDF keep me")
+    out, data, extra = tmp_path / "out", sample_dir, []
+    if case == "out_is_a_file":
+        out, fragment = a_file, f"--out {a_file} exists and is not a folder"
+    elif case == "out_under_a_file":
+        out, fragment = a_file / "sub", f"{a_file} is not a folder"
+    elif case == "archive_is_a_file":
+        extra, fragment = ["--archive", str(a_file)], f"--archive {a_file} exists and is not a folder"
+    elif case == "data_missing":
+        data, fragment = tmp_path / "nowhere", "no such folder"
+    else:
+        (out / "results.json").mkdir(parents=True)
+        fragment = f"{out / 'results.json'} is a folder"
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    code = main(["build", "--data", str(data), "--out", str(out), "--period", "2026-10", *extra])
+    err = capfd.readouterr().err
+    assert code == 2, err
+    assert fragment in err and "Traceback" not in err
+    assert "[" not in err  # no stage started
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+    assert a_file.read_bytes() == b"%PDF keep me"
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["sample", "--out", "x", "--customers", "100000000000"], "at most 10000000"),
+    (["sample", "--out", "x", "--seed", "-5"], "at least 0"),
+    (["sample", "--out", "x", "--customers", "many"], "expected a whole number"),
+])
+def test_sample_arguments_are_bounded(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_a_megabyte_cell_is_not_matched_in_full() -> None:
+    """Item 11: the near-typo search is bounded by the distance cut-off, whatever a value's length."""
+    from analysis.clean import canonical_match, levenshtein
+
+    vocabulary = ("Товары для детей", "Домашний текстиль")
+    assert canonical_match("Товары для детей" + "ы" * 5_000_000, vocabulary, max_distance=2,
+                           max_relative=0.25) == (None, "unknown")
+    assert levenshtein("a" * 1_000_000, "b" * 1_000_000, cutoff=2) == 3
+    assert canonical_match("Товары для детйе", vocabulary, max_distance=2, max_relative=0.25) == \
+        ("Товары для детей", "fix_typo")

@@ -225,3 +225,206 @@ def test_command_line_exit_codes(built: Built, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "FAIL output:results.json" in out
     assert "NOT verified" in out
+
+
+# --- issue 15, item 9: malformed manifests are failed checks, never crashes (verify, send, archive) ---------
+
+def _rewrite_manifest(built: Built, change) -> None:  # noqa: ANN001 - change(dict) -> dict
+    outer = json.loads((built.folder / "manifest.json").read_text(encoding="utf-8"))
+    (built.folder / "manifest.json").write_bytes(_json_bytes(change(outer)))
+
+
+def _rehash_pdf(built: Built) -> None:
+    """An attacker who changed the PDF also rewrites its hash in the (unsigned) manifest."""
+    _rewrite_manifest(built, lambda m: {**m, "outputs": {**m["outputs"], built.pdf.name: sha256_bytes(
+        built.pdf.read_bytes())}})
+
+
+MALFORMED = {
+    "a_list": b"[1, 2, 3]",
+    "attached_a_list": None,
+    "attached_a_string": None,
+    "outputs_not_hashes": None,
+    "inputs_a_list": None,
+    "nested_too_deep": b"[" * 100_000 + b"]" * 100_000,
+}
+
+
+def _malform(built: Built, case: str) -> None:
+    path = built.folder / "manifest.json"
+    if MALFORMED[case] is not None:
+        path.write_bytes(MALFORMED[case])
+        return
+    changes = {"attached_a_list": lambda m: {**m, "attached": [1]},
+               "attached_a_string": lambda m: {**m, "attached": "results.json"},
+               "outputs_not_hashes": lambda m: {**m, "outputs": {**m["outputs"], "results.json": {"sha": 1}}},
+               "inputs_a_list": lambda m: {**m, "inputs": ["money.csv"]}}
+    _rewrite_manifest(built, changes[case])
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_a_malformed_manifest_fails_verify_and_send_without_a_crash(built: Built, case: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from report.cli import main as cli
+
+    _malform(built, case)
+    result = verify_report(built.pdf, data_dir=built.data_dir)
+    assert not result.ok and "manifest" in failed(result)
+    assert cli(["verify", str(built.pdf)]) == 1
+    code = cli(["send", "--report", str(built.folder), "--to", "a@example.org", "--from", "b@example.org",
+                "--smtp", "localhost:25", "--dry-run", str(built.folder / "message.eml")])
+    err = capsys.readouterr().err
+    assert code == 2 and "manifest.json" in err and "Traceback" not in err
+    assert not (built.folder / "message.eml").exists()
+
+
+# --- item 12: attachments hashed as streams, with a size limit -----------------------------------------------
+
+def _deflated_zeros(size: int) -> bytes:
+    import zlib
+
+    encoder, chunk, parts = zlib.compressobj(9), bytes(1 << 20), []
+    for _ in range(size // len(chunk)):
+        parts.append(encoder.compress(chunk))
+    parts.append(encoder.flush())
+    return b"".join(parts)
+
+
+def _swap_attachment_stream(built: Built, name: str, raw: bytes) -> None:
+    """Replace an attachment's stream by ``raw`` (already deflated), written as it is."""
+    with pikepdf.Pdf.open(built.pdf, allow_overwriting_input=True) as pdf:
+        pdf.attachments[name].obj.EF.F.write(raw, filter=pikepdf.Name.FlateDecode)
+        pdf.save(built.pdf, stream_decode_level=pikepdf.StreamDecodeLevel.none, compress_streams=False)
+    _rehash_pdf(built)
+
+
+def test_a_flate_bomb_is_refused_in_bounded_memory(built: Built, tmp_path: Path) -> None:
+    import resource
+    import subprocess
+    import sys
+
+    _swap_attachment_stream(built, "scores.csv", _deflated_zeros(3 << 30))  # 3 GiB of zeros, ~3 MB deflated
+    assert built.pdf.stat().st_size < 8 << 20
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    run = subprocess.run([sys.executable, "-m", "report.verify", str(built.pdf)], capture_output=True, text=True,
+                         timeout=300, cwd=Path(__file__).resolve().parents[2])
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert run.returncode == 1
+    assert "FAIL attachment:scores.csv: the attached file expands beyond 1073741824 bytes" in run.stdout
+    assert before > 400 * 1024 or peak_mb < 400, f"verify peaked at {peak_mb:.0f} MB"
+
+
+def test_a_limit_smaller_than_an_attachment_fails_it(built: Built) -> None:
+    result = verify_report(built.pdf, max_attachment_bytes=10)
+    assert "expands beyond 10 bytes" in failed(result)["attachment:scores.csv"]
+
+
+def test_a_corrupt_deflate_stream_fails_its_attachment(built: Built) -> None:
+    _swap_attachment_stream(built, "results.json", b"x\x9c not deflate at all")
+    assert "cannot be decompressed" in failed(verify_report(built.pdf))["attachment:results.json"]
+
+
+# --- item 13: what PDF/A forbids, unlisted attachments, a signed manifest ------------------------------------
+
+def _inject(built: Built, how: str) -> None:
+    with pikepdf.Pdf.open(built.pdf, allow_overwriting_input=True) as pdf:
+        js = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('pwned')"))
+        if how == "open_action_javascript":
+            pdf.Root.OpenAction = pdf.make_indirect(js)
+        elif how == "document_javascript":
+            pdf.Root.Names.JavaScript = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("x"), js]))
+        elif how == "launch_link":
+            action = pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("calc.exe"))
+            link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link,
+                                      Rect=pikepdf.Array([0, 0, 100, 100]), A=action)
+            pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(link)]))
+        elif how == "page_open_action":
+            pdf.pages[0].obj.AA = pikepdf.Dictionary(O=js)
+        elif how == "named_action":
+            pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.Named, N=pikepdf.Name.Print)
+        elif how == "form":
+            pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array())
+        elif how == "file_attachment_annotation":
+            spec = pikepdf.AttachedFileSpec(pdf, b"MZ evil", filename="evil.exe")
+            annot = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment,
+                                       Rect=pikepdf.Array([0, 0, 10, 10]), FS=spec.obj)
+            pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(annot)]))
+        pdf.save(built.pdf)
+    _rehash_pdf(built)
+
+
+@pytest.mark.parametrize("how", ["open_action_javascript", "document_javascript", "launch_link", "page_open_action",
+                                 "named_action", "form", "file_attachment_annotation"])
+def test_active_content_fails_even_with_the_pdf_hash_rewritten(built: Built, how: str) -> None:
+    _inject(built, how)
+    result = verify_report(built.pdf)
+    assert not result.ok
+    assert set(failed(result)) == {"pdf_active_content"}
+    assert "the PDF carries" in failed(result)["pdf_active_content"]
+
+
+def test_an_attachment_not_in_the_manifest_fails(built: Built) -> None:
+    with pikepdf.Pdf.open(built.pdf, allow_overwriting_input=True) as pdf:
+        pdf.attachments["payload.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ", filename="payload.exe")
+        pdf.save(built.pdf)
+    _rehash_pdf(built)
+    result = verify_report(built.pdf)
+    assert failed(result) == {"attachment:payload.exe": "attached but not recorded in the embedded manifest"}
+
+
+def test_send_refuses_a_pdf_with_javascript(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    from report.cli import main as cli
+
+    _inject(built, "open_action_javascript")
+    code = cli(["send", "--report", str(built.folder), "--to", "a@example.org", "--from", "b@example.org",
+                "--smtp", "localhost:25", "--dry-run", str(built.folder / "message.eml")])
+    err = capsys.readouterr().err
+    assert code == 2 and "refusing to send" in err and "pdf_active_content" in err and "JavaScript" in err
+    assert not (built.folder / "message.eml").exists()
+
+
+KEY = b"0123456789abcdef-a-test-key"
+
+
+def _sign(built: Built, key: bytes = KEY) -> None:
+    from report.signing import sign_manifest
+
+    _rewrite_manifest(built, lambda m: sign_manifest(m, key))
+
+
+def test_a_signed_manifest_verifies_with_its_key(built: Built) -> None:
+    _sign(built)
+    result = verify_report(built.pdf, key=KEY)
+    assert result.ok, result.summary()
+    assert "signature matches" in result.check("signature").detail
+    assert "not checked" in verify_report(built.pdf).check("signature").detail  # no key: says so
+
+
+def test_a_manifest_forged_after_signing_fails(built: Built) -> None:
+    _sign(built)
+    _inject(built, "open_action_javascript")  # …and the PDF hash rewritten in the signed manifest
+    result = verify_report(built.pdf, key=KEY)
+    assert "signature mismatch" in failed(result)["signature"]
+
+
+@pytest.mark.parametrize(("signed_with", "detail"), [(None, "not signed"), (b"another-key-of-16-bytes", "another key")])
+def test_an_unsigned_or_foreign_manifest_fails_when_a_key_is_set(built: Built, signed_with: bytes | None,
+                                                                 detail: str) -> None:
+    if signed_with is not None:
+        _sign(built, signed_with)
+    assert detail in failed(verify_report(built.pdf, key=KEY))["signature"]
+
+
+def test_the_command_line_reads_the_key_from_the_environment(built: Built, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from report.cli import main as cli
+
+    monkeypatch.setenv("ONECLICK_MANIFEST_KEY", KEY.decode())
+    assert cli(["verify", str(built.pdf)]) == 1  # unsigned, but a key is configured
+    assert "FAIL signature" in capsys.readouterr().out
+    _sign(built)
+    assert cli(["verify", str(built.pdf)]) == 0
+    monkeypatch.setenv("ONECLICK_MANIFEST_KEY", "short")
+    assert cli(["verify", str(built.pdf)]) == 2
+    err = capsys.readouterr().err
+    assert "at least 16" in err and "short" not in err.split("ONECLICK_MANIFEST_KEY")[1]
