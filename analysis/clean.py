@@ -95,9 +95,22 @@ def map_vocabulary(raw: RawTable, frame: pd.DataFrame, column: str, vocabulary: 
     counts = series.value_counts()
     mapping: dict[str, str] = {}
     log: list[CleaningEntry] = []
+    unknown: list[str] = []
     for value in counts.index:
         target, action = canonical_match(str(value), vocabulary, max_distance=config.typo_max_distance,
                                          max_relative=config.typo_max_relative)
+        if action == "unknown" and open_vocabulary:
+            unknown.append(value)
+            if len(unknown) > config.max_new_categories:  # stop at once: bounded work on any number of values
+                positions = np.flatnonzero(series.isin(unknown).to_numpy())
+                raise DataError(file=table.file, column=source,
+                                problem=f"more than {config.max_new_categories} values that are neither one of "
+                                        "the known categories nor a near-typo of one",
+                                expected="one of " + ", ".join(f"«{v}»" for v in vocabulary)
+                                         + f", or at most {config.max_new_categories} new categories "
+                                           "(cleaning.max_new_categories)",
+                                rows=bad_rows(raw, positions, column, limit=config.max_rows_in_error),
+                                n_rows=len(positions))
         if action in ("normalise_case", "fix_typo") and target is not None:
             mapping[value] = target
             log.append(CleaningEntry(table=table.name, column=source, action=action, from_=value, to=target,

@@ -55,6 +55,10 @@ class CleaningConfig(_Frozen):
     #: A cell longer than this many characters is refused (the longest category name has 36; a
     #: hostile 5 MB cell made the typo search take minutes and the PDF never finish).
     max_cell_chars: int = Field(200, ge=10, le=100_000)
+    #: More distinct new values than this in a category column (no near-typo of a known one) are
+    #: refused: each becomes a category of the model, the charts and the cleaning log (1,300 distinct
+    #: values made the sample's build 20× slower).
+    max_new_categories: int = Field(20, ge=0, le=1000)
     #: Numbers beyond ±this are refused: 1e308 passes every sign check and overflows the model's
     #: sums of squares; the largest published revenue is ~1e5.
     max_abs_number: float = Field(1e12, gt=0, le=1e15)

@@ -134,7 +134,7 @@ def _read_manifest(out_dir: Path, period: str) -> dict[str, str]:
         raise ArchiveError(f"{path} not found: only a finished build can be archived")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ArchiveError(f"{path} is not valid JSON: {exc}") from exc
     outputs = manifest.get("outputs") if isinstance(manifest, dict) else None
     if not isinstance(outputs, dict) or not outputs:

@@ -36,7 +36,7 @@ _INTERRUPT_GRACE = 10.0
 #: The largest synthetic sample (a million customers take a few seconds and ~2 GB to analyse).
 _MAX_SAMPLE_CUSTOMERS = 10_000_000
 #: Signals that end a build: it cleans up (its work folder, its workers) and publishes nothing.
-_TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+_TERMINATING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -252,19 +252,27 @@ def _cmd_build(args: argparse.Namespace) -> int:
         previous = find_previous_results(args.archive, period)
     if previous is not None and not previous.is_file():
         raise _Invalid(f"previous results not found: {previous}")
+    if previous is not None:
+        from analysis.results import Results
+
+        try:
+            Results.load(previous)
+        except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            raise _Invalid(f"--previous {previous}: not the results.json of a build ({first})") from None
     signing_key = _signing_key()
-    stop = _StopOnSignal()
     progress = Progress()
-    # Forked now, before the analysis imports anything heavy: it imports the rendering libraries
-    # on the core the analysis' imports leave idle, then renders what the analysis produced.
-    renderer = Renderer(partial(warm_up_rendering, lang), enabled=config.n_jobs > 1)
-    try:
-        outputs = build_report(data_dir=args.data, out_dir=out, period=period, lang=lang, config=config,
-                               previous=previous, progress=progress, renderer=renderer, signing_key=signing_key,
-                               cancelled=stop.requested)
-    finally:
-        renderer.close()
-        progress.done()
+    with _StopOnSignal() as stop:
+        # Forked now, before the analysis imports anything heavy: it imports the rendering libraries
+        # on the core the analysis' imports leave idle, then renders what the analysis produced.
+        renderer = Renderer(partial(warm_up_rendering, lang), enabled=config.n_jobs > 1)
+        try:
+            outputs = build_report(data_dir=args.data, out_dir=out, period=period, lang=lang, config=config,
+                                   previous=previous, progress=progress, renderer=renderer,
+                                   signing_key=signing_key, cancelled=stop.requested)
+        finally:
+            renderer.close()
+            progress.done()
     for path in outputs.all():
         print(path)
     if args.archive is not None:
@@ -334,17 +342,15 @@ def _reexec(argv: Sequence[str]) -> int:
     try:
         return child.wait()
     except KeyboardInterrupt:
-        # Ctrl-C reached the child too (same process group): let it clean up (its workers, its
-        # temporary folder) rather than killing it mid-way; forward the signal if it did not.
+        # Ctrl-C, or SIGINT sent to this process only: the child is told at once (a second SIGINT
+        # from the terminal's process group is only noted by it) and given time to clean up (its
+        # workers, its work folder) rather than being killed mid-way.
+        child.send_signal(signal.SIGINT)
         try:
             return child.wait(timeout=_INTERRUPT_GRACE)
         except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGINT)
-            try:
-                return child.wait(timeout=_INTERRUPT_GRACE)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                return child.wait()
+            child.kill()
+            return child.wait()
 
 
 def _end_with_parent(parent: int) -> None:
@@ -370,7 +376,8 @@ class _Terminated(BaseException):
 
 
 class _StopOnSignal:
-    """SIGTERM/SIGHUP handlers for a build: raise :class:`_Terminated` and remember the signal.
+    """SIGINT/SIGTERM/SIGHUP handlers for a build: remember the signal and raise :class:`_Terminated`
+    (the first time only: a second signal does not interrupt the clean-up).
 
     The exception unwinds the build; the record is what the publisher asks (``requested``) just
     before it renames anything, because an exception raised by a handler that runs inside an
@@ -379,10 +386,20 @@ class _StopOnSignal:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopOnSignal:
         for signum in _TERMINATING:
-            signal.signal(signum, self._handle)
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
     def _handle(self, signum: int, frame: object) -> None:  # noqa: ARG002 - a signal handler
+        if self.signum is not None:
+            return
         self.signum = signum
         raise _Terminated(signum)
 

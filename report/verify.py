@@ -142,6 +142,8 @@ def load_manifest_file(path: Path) -> dict:
         When it is missing, unreadable or malformed (naming the file and what is wrong).
     """
     try:
+        if Path(path).stat().st_size > MAX_MANIFEST_BYTES:
+            raise ValueError(f"{path} is larger than {MAX_MANIFEST_BYTES} bytes: not a manifest of a build")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ValueError(f"{path}: cannot be read ({exc.strerror})") from None
@@ -341,6 +343,9 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None, key: bytes | None 
     manifest_path = pdf.parent / MANIFEST
     if not manifest_path.is_file():
         checks.append(Check("manifest", False, f"{manifest_path} not found"))
+        return done()
+    if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
+        checks.append(Check("manifest", False, f"{manifest_path} is larger than {MAX_MANIFEST_BYTES} bytes"))
         return done()
     outer, detail = _load_manifest(manifest_path.read_bytes(), where=str(manifest_path))
     checks.append(Check("manifest", outer is not None, detail))

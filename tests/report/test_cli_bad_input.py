@@ -185,12 +185,24 @@ def _breakers():  # noqa: ANN202 - (name, mutate(data_dir) -> list of expected f
         return ["market_file.csv", "«Популярная_категория»", "longer than 200 characters", "line 9", f"id {cid}",
                 "(1000016 characters)"]
 
+    # --- many distinct new categories: each would be a category of the model, the charts and the log
+    def thousands_of_new_categories(d: Path) -> list[str]:
+        path = d / "market_file.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i in range(1, len(lines)):
+            fields = lines[i].split(",")
+            fields[8] = f"Категория {i:05d}"
+            lines[i] = ",".join(fields)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return ["market_file.csv", "«Популярная_категория»", "more than 20 values", "cleaning.max_new_categories",
+                "line 2"]
+
     return [missing_file, empty_file, header_only, missing_column, non_numeric, share_out_of_range, negative_days,
             negative_revenue, negative_minutes, negative_count, duplicate_id, unknown_target, unknown_period,
             id_only_in_one_table, id_missing_from_a_table,
             infinite_revenue, nan_minutes, huge_profit, infinite_whole_number, one_class, too_few_customers,
             binary_garbage, millions_of_separators, separators_in_the_header, utf16, utf16_without_bom,
-            neither_utf8_nor_cp1251, line_after_quoted_newline, megabyte_category]
+            neither_utf8_nor_cp1251, line_after_quoted_newline, megabyte_category, thousands_of_new_categories]
 
 
 @pytest.mark.parametrize("breaker", _breakers(), ids=lambda f: f.__name__)

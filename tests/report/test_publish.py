@@ -214,7 +214,8 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["TERM", "KILL"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL],
+                         ids=["INT", "TERM", "HUP", "KILL"])
 def test_killing_the_command_publishes_nothing(built: Path, tmp_path: Path, sample_dir: Path,
                                                signum: signal.Signals) -> None:
     out = tmp_path / "out"
