@@ -225,7 +225,7 @@ def _locked_work(out_dir: Path, names: list[str]) -> Iterator[Path]:
             yield work
         except OSError as exc:
             if exc.filename is None:  # a failed write (a full disk) names the folder it was writing into
-                raise OSError(exc.errno, f"{exc.strerror} (writing the report into {out_dir})", str(work)) from exc
+                raise OSError(exc.errno, f"cannot write the report into {out_dir}: {exc.strerror or exc}") from exc
             raise
         finally:
             discard(work)

@@ -25,7 +25,6 @@ publishing are removed by the next build too.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import hashlib
 import json
@@ -239,9 +238,12 @@ def publish(work: Path, out_dir: Path, names: Sequence[str], *, retire: bool = T
                     _keep_copy(target, previous / name)
                 os.replace(work / name, target)
                 done.append(name)
-        except BaseException:
+        except BaseException as exc:
             _undo(out_dir, previous, done)
             journal.unlink()
+            if isinstance(exc, OSError):
+                raise OSError(exc.errno, f"cannot replace {out_dir / name}: {exc.strerror or exc}; the previous "
+                                         f"files are back in place in {out_dir}") from exc
             raise
         _fsync_dir(out_dir)
         journal.unlink()
@@ -291,8 +293,8 @@ def _previous_outputs(out_dir: Path, names: Sequence[str]) -> list[str]:
 
 
 def describe_os_error(exc: OSError) -> str:
-    """``exc`` as a sentence naming the path (a full disk, a read-only or protected file)."""
+    """``exc`` as one line naming the path (a full disk, a read-only or protected file)."""
     what = exc.strerror or str(exc)
-    if exc.filename is not None:
-        return f"cannot write {exc.filename}: {what}" + ("" if exc.filename2 is None else f" (→ {exc.filename2})")
-    return what if exc.errno not in (errno.ENOSPC, errno.EDQUOT) else f"{what} (path unknown)"
+    if exc.filename is None:
+        return what
+    return f"{exc.filename}: {what}" + ("" if exc.filename2 is None else f" (→ {exc.filename2})")
