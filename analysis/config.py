@@ -7,6 +7,7 @@ or JSON), serialises into ``results.json`` → ``meta.config`` and loads back eq
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -137,6 +138,10 @@ class CorrelationConfig(_Frozen):
     bins: int = Field(10, ge=2, le=100)
 
 
+#: Configurations in one candidate's grid (each one is cross-validated on every fold).
+MAX_GRID_POINTS = 50
+
+
 class CandidateConfig(_Frozen):
     """One candidate model family and its search grid (parameter → values)."""
 
@@ -149,6 +154,16 @@ class CandidateConfig(_Frozen):
     grid: dict[str, tuple[int | float | str | bool | None, ...]] = {}
     #: Skip this candidate above this many training rows (SVC and KNN do not scale).
     max_rows: int | None = None
+
+    @model_validator(mode="after")
+    def _bounded_grid(self) -> CandidateConfig:
+        size = math.prod(len(values) for values in self.grid.values())
+        if size > MAX_GRID_POINTS:
+            raise ValueError(f"candidate {self.name!r}: its grid has {size} configurations; at most "
+                             f"{MAX_GRID_POINTS}, each cross-validated")
+        if any(not values for values in self.grid.values()):
+            raise ValueError(f"candidate {self.name!r}: a grid parameter without values")
+        return self
 
 
 def _default_candidates() -> tuple[CandidateConfig, ...]:

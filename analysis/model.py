@@ -50,6 +50,30 @@ def build_preprocessor(*, scale: bool) -> ColumnTransformer:
     )
 
 
+def check_candidates(config: ModelConfig) -> None:
+    """Build every configuration of every candidate and check its parameters, as its ``fit`` would.
+
+    Raises
+    ------
+    ValueError
+        Naming the candidate and the parameter (an unknown name, a value out of its range), so that
+        a configuration file is refused before any work rather than failing in the model stage.
+    """
+    for where, candidates in (("model.candidates", config.candidates),
+                              ("model.extra_candidates", config.extra_candidates)):
+        for i, cand in enumerate(candidates):
+            points = [dict(zip(cand.grid, values, strict=True)) for values in itertools.product(*cand.grid.values())]
+            for point in points or [{}]:
+                try:
+                    estimator = build_estimator(cand.family, {**cand.params, **point}, random_state=0, n_jobs=1)
+                    if hasattr(estimator, "_parameter_constraints"):  # scikit-learn's own check at fit
+                        estimator._validate_params()
+                except ImportError:
+                    continue  # LightGBM missing: the candidate is skipped (and said so) anyway
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{where}[{i}] ({cand.name}, family {cand.family}): {exc}") from None
+
+
 def build_estimator(family: str, params: dict[str, Scalar], *, random_state: int, n_jobs: int) -> ClassifierMixin:
     """The bare estimator of a candidate family."""
     p = dict(params)

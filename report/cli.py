@@ -138,18 +138,27 @@ def build_parser() -> argparse.ArgumentParser:
 def _load_config(path: Path | None):  # noqa: ANN202 - analysis.config.Config, imported lazily
     from pydantic import ValidationError
 
-    from analysis.config import load_config
+    from analysis.config import ModelConfig, load_config
 
     if path is not None and path.exists() and not path.is_file():
         raise _Invalid(f"--config {path} is not a file")
+    defaults = ModelConfig()
     try:
-        return load_config(path)
+        config = load_config(path)
     except FileNotFoundError:
         raise _Invalid(f"configuration file not found: {path}") from None
     except OSError as exc:
         raise _Invalid(f"cannot read the configuration file {path}: {exc.strerror}") from None
     except (ValidationError, ValueError) as exc:
         raise _Invalid(f"{path}: invalid configuration: {exc}") from None
+    if config.model.candidates != defaults.candidates or config.model.extra_candidates != defaults.extra_candidates:
+        from analysis.model import check_candidates  # imports scikit-learn: only for candidates of one's own
+
+        try:
+            check_candidates(config.model)
+        except ValueError as exc:
+            raise _Invalid(f"{path}: invalid configuration: {exc}") from None
+    return config
 
 
 class _Invalid(Exception):

@@ -265,6 +265,13 @@ def test_validate_summary_on_sample(sample_dir: Path, capsys: pytest.CaptureFixt
      ["every feature needs a group; missing tenure_days"]),
     ("[report]\ndpi = 100000\n", ["report.dpi", "less than or equal to 600"]),
     ("[model]\ncv_folds = 1000\n", ["model.cv_folds", "less than or equal to 50"]),
+    ('[[model.candidates]]\nname = "KNN"\nfamily = "knn"\nparams = {n_neighbours = 5}\n',
+     ["model.candidates[0] (KNN, family knn)", "unexpected keyword argument 'n_neighbours'"]),
+    ('[[model.candidates]]\nname = "Tree"\nfamily = "decision_tree"\ngrid = {max_depth = [4, -3]}\n',
+     ["model.candidates[0] (Tree, family decision_tree)", "'max_depth' parameter", "Got -3"]),
+    ('[[model.candidates]]\nname = "Big"\nfamily = "decision_tree"\n'
+     'grid = {max_depth = [1, 2, 3, 4, 5, 6, 7, 8], min_samples_leaf = [1, 2, 3, 4, 5, 6, 7, 8]}\n',
+     ["candidate 'Big': its grid has 64 configurations; at most 50"]),
 ])
 def test_config_values_that_would_crash_later_are_refused(config: str, fragments: list[str], tmp_path: Path,
                                                            sample_dir: Path,
@@ -364,3 +371,10 @@ def test_a_megabyte_cell_is_not_matched_in_full() -> None:
     assert levenshtein("a" * 1_000_000, "b" * 1_000_000, cutoff=2) == 3
     assert canonical_match("Товары для детйе", vocabulary, max_distance=2, max_relative=0.25) == \
         ("Товары для детей", "fix_typo")
+
+
+def test_the_default_candidates_pass_their_own_check() -> None:
+    from analysis.config import ModelConfig
+    from analysis.model import check_candidates
+
+    check_candidates(ModelConfig())  # every default configuration, the thorough extras included
