@@ -25,7 +25,7 @@ from report.publish import OutputFolderError, lock_output, prepare_work, publish
 ROOT = Path(__file__).resolve().parents[2]
 PERIOD = "2026-10"
 STEM = f"oneclick-report_{PERIOD}_ru"
-NAMES = [f"{STEM}.html", f"{STEM}.pdf", "results.json", "scores.csv", "manifest.json"]
+NAMES = [f"{STEM}.html", f"{STEM}.pdf", "results.json", "scores.csv", "actions.csv", "manifest.json"]
 
 
 def _sha(data: bytes) -> str:
