@@ -164,7 +164,7 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
             from analysis.comparison import compare
 
             with clock.stage("comparison"):
-                previous_results = _load_previous(previous)
+                previous_results = load_previous(previous)
                 previous_scores, previous_actions = _previous_tables(
                     previous, previous_rows=previous_results.actions.n_rows)
                 comparison = compare(previous=previous_results, previous_scores=previous_scores,
@@ -231,7 +231,7 @@ def _locked_work(out_dir: Path, names: list[str]) -> Iterator[Path]:
             discard(work)
 
 
-def _load_previous(path: Path) -> Results:
+def load_previous(path: Path) -> Results:
     """The previous month's results, or a clear error when they are of another schema or broken."""
     import pydantic
 
@@ -247,7 +247,7 @@ def _load_previous(path: Path) -> Results:
             pass
         current = Results.model_fields["schema_version"].default
         problem = (f"it has results schema version {version}; this build reads version {current}"
-                   if version != current else f"it is not a valid results file ({str(exc).splitlines()[0]})")
+                   if version not in (None, current) else f"it is not a valid results file ({str(exc).splitlines()[0]})")
         raise DataError(file=str(path), problem=problem,
                         expected=f"a results.json of schema version {current} (rebuild that month with this version)")
 

@@ -261,14 +261,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         previous = find_previous_results(args.archive, period)
     if previous is not None and not previous.is_file():
         raise _Invalid(f"previous results not found: {previous}")
-    if previous is not None:
-        from analysis.results import Results
+    if previous is not None:  # checked before any work (exit 2 naming the file), read again by the build
+        from report.build import load_previous
 
-        try:
-            Results.load(previous)
-        except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-            raise _Invalid(f"--previous {previous}: not the results.json of a build ({first})") from None
+        load_previous(previous)
     signing_key = _signing_key()
     progress = Progress()
     with _StopOnSignal() as stop:

@@ -378,3 +378,16 @@ def test_the_default_candidates_pass_their_own_check() -> None:
     from analysis.model import check_candidates
 
     check_candidates(ModelConfig())  # every default configuration, the thorough extras included
+
+
+def test_broken_previous_results_are_refused_before_any_work(sample_dir: Path, tmp_path: Path,
+                                                             capfd: pytest.CaptureFixture[str]) -> None:
+    previous = tmp_path / "results.json"
+    previous.write_text('{"schema_version": 2, "meta": [', encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["build", "--data", str(sample_dir), "--out", str(out), "--period", "2026-10",
+                 "--previous", str(previous)])
+    err = capfd.readouterr().err
+    assert code == 2 and str(previous) in err and "not a valid results file" in err
+    assert "Traceback" not in err and " s] " not in err  # no stage started
+    assert not out.exists()
