@@ -1,4 +1,4 @@
-"""Build a report: analysis → results.json, scores.csv → figures → HTML → PDF/A-3b → manifest.
+"""Build a report: analysis → results.json, scores.csv → figures → HTML → PDF/A-3a → manifest.
 
 Everything is written into a work folder inside ``--out`` (locked for the whole build) and
 published only when the whole build succeeded, as one set of renames (:mod:`report.publish`), so a
