@@ -357,20 +357,12 @@ class ComparisonConfig(_Frozen):
     psi_epsilon: float = Field(1e-4, gt=0, lt=1)
 
 
-class ExecutorConfig(_Frozen):
-    """The build's worker processes (:mod:`runtime.executor`; ``n_jobs`` of them)."""
-
-    #: Seconds one worker task (a stage, a fit, a batch of figures, the PDF) may take before the
-    #: build stops its workers and fails (a hung worker).
-    task_timeout: float = Field(600.0, gt=0)
-
-
 class Config(_Frozen):
     """The project's whole configuration."""
 
     #: numpy's and scikit-learn's seeds are unsigned 32-bit integers.
     seed: int = Field(42, ge=0, le=2**32 - 1)
-    #: Worker processes of a build (runtime.executor); joblib threads of an estimator fitted here.
+    #: joblib threads for tree ensembles (and LightGBM).
     n_jobs: int = Field(2, ge=1, le=256)
     #: BLAS/OpenMP threads for the whole run (HistGradientBoosting, numpy linear algebra).
     openmp_threads: int = Field(1, ge=1, le=256)
@@ -384,7 +376,6 @@ class Config(_Frozen):
     actions: ActionsConfig = ActionsConfig()
     report: ReportConfig = ReportConfig()
     comparison: ComparisonConfig = ComparisonConfig()
-    executor: ExecutorConfig = ExecutorConfig()
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -4,21 +4,18 @@ Usage (``make bench`` runs the default)::
 
     .venv/bin/python benchmarks/run.py [--sizes real,10k,100k,1m] [--stages-only] [--no-notebook]
 
-For each data set the full ``oneclick-report build`` runs in a child process; its wall time and
-CPU time come from ``os.wait4``, its peak memory is the largest sum of the proportional set sizes
-(PSS) of the build and all its descendants (its worker processes), sampled every 0.1 s with psutil,
+For each data set the full ``oneclick-report build`` runs in a child process; its wall time, CPU
+time (user + system, the whole process tree) and peak resident memory come from ``os.wait4``,
 and the per-stage timings (wall, CPU, peak RSS) from the build's own ``manifest.json`` →
 ``stage_timings`` (analysis and render stages; ``results.json`` → ``meta.stage_timings`` holds the
 analysis ones). On the real data the analyst's notebook protocol
 (``../shared/bench/notebook_protocol.py``) runs in the same session, side by side, and the ratio
 build / notebook is printed: the goal is ≤ 0.5.
 
-Stages marked ∥ ran in a worker process beside the main process (``runtime.executor``):
-permutation importance beside the SHAP values; their wall time overlaps the stages around them.
-The row "start-up, imports, other" is what no stage covers (interpreter start-up, imports,
-waiting for the workers' forkserver, publishing the outputs). CPU time counts the build's own
-process and the processes it waited for (its forkserver's workers are the forkserver's children,
-so their CPU time is not in it; the stages' CPU times are each process' own).
+Stages marked ∥ ran in a forked worker beside the main process (``config.n_jobs > 1``): EDA and
+correlations beside the model, permutation importance beside the SHAP values; their wall time
+overlaps the stages around them. The row "start-up, imports, other" is what no stage covers
+(interpreter start-up, imports, the CLI's re-exec, publishing the outputs).
 
 ``--stages-only`` runs the analysis (no rendering) through :func:`analysis.pipeline.run_analysis`:
 in a fresh interpreter per data set (so peak memory and import time are per data set), or in this
@@ -87,43 +84,20 @@ class Measured:
     stderr: str
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Memory of process ``pid`` and all its descendants, in MB (0 when it is gone): the sum of their
-    proportional set sizes (a page shared by the workers, forked from one server, counts once)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    total = 0
-    for member in members:
-        try:
-            total += member.memory_full_info().pss
-        except psutil.Error:
-            pass
-    return total / 2**20
-
-
 def measure(cmd: list[str], *, log_dir: Path, name: str, timeout: float, env: dict[str, str] | None = None,
             cwd: Path = ROOT) -> Measured:
     """Run ``cmd`` and measure it with ``os.wait4`` (its rusage covers the child and the
-    descendants it waited for) and the peak resident memory of its whole process tree."""
+    descendants it waited for, e.g. the CLI's re-executed build)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
         deadline = start + timeout
-        tree_peak, polls = 0.0, 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            polls += 1
-            if polls % 5 == 1:  # every 0.1 s
-                tree_peak = max(tree_peak, _tree_rss_mb(proc.pid))
             if time.perf_counter() > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
@@ -133,7 +107,7 @@ def measure(cmd: list[str], *, log_dir: Path, name: str, timeout: float, env: di
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Measured(returncode=proc.returncode, wall_seconds=round(wall, 3),
                     cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3),
-                    peak_rss_mb=round(max(usage.ru_maxrss / 1024, tree_peak), 1),
+                    peak_rss_mb=round(usage.ru_maxrss / 1024, 1),
                     stdout=out_path.read_text(errors="replace"), stderr=err_path.read_text(errors="replace"))
 
 
@@ -305,7 +279,7 @@ def markdown_table(entries: list[dict]) -> str:
         label = f"{'&nbsp;&nbsp;↳ ' if sub else ''}{stage}{' ∥' if concurrent else ''}"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     cells = []
-    for e in ok:  # what no stage covers: interpreter start-up, imports, waiting for the forkserver, publishing
+    for e in ok:  # what no stage covers: interpreter start-up, imports, the CLI's re-exec, publishing
         top = [s for s in e["stages"] if not s.get("parent") and not s.get("concurrent")]
         side = [s for s in e["stages"] if s.get("concurrent")]
         cells += [_fmt(e["wall_seconds"] - sum(s["wall_seconds"] for s in top)),
@@ -316,8 +290,8 @@ def markdown_table(entries: list[dict]) -> str:
         cells += [f"**{_fmt(e['wall_seconds'])}**", f"**{_fmt(e['cpu_seconds'])}**", f"**{_fmt(e['peak_rss_mb'], 0)}**"]
     lines.append("| **whole process** | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("∥ ran in a worker process beside the main process (its wall time overlaps the stages around it; "
-                 "its CPU time is the worker's own, not in the whole-process total).")
+    lines.append("∥ ran in a forked worker beside the main process (its wall time overlaps the stages around it; "
+                 "its CPU time is its own process', counted in the whole-process total).")
     return "\n".join(lines)
 
 
