@@ -24,17 +24,21 @@ Filters (``lang`` is fixed by the environment):
 ``period``         ``2026-10`` → «октябрь 2026» / "October 2026"
 ``date``           ``2026-10-31`` → «31.10.2026» / "31 October 2026"
 ``cmp``            ``>=`` → ``≥``, ``<=`` → ``≤``
+``wbr``            an identifier or file name, escaped, with a line-break opportunity (``<wbr>``)
+                   after every ``_``, ``.`` and ``/``: it wraps there, never inside a word
 =================  ==========================================================================
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from analysis.schema import feature_label as _feature_label
 from analysis.textfmt import fmt_auto, fmt_money, fmt_number, fmt_p_value, fmt_percent
@@ -46,6 +50,12 @@ __all__ = ["TEMPLATES_DIR", "make_environment", "make_filters"]
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 _MINUS = "\u2212"
+_BREAK_AFTER = re.compile(r"([_./])(?=.)")
+
+
+def wbr(value: Any) -> Markup:
+    """``value`` escaped, with ``<wbr>`` after each ``_``, ``.`` and ``/`` (not at the end)."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value))))
 
 
 def _is_missing(value: Any) -> bool:
@@ -75,6 +85,8 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
     def signed(value: float | None, digits: int = 3) -> str:
         if _is_missing(value):
             return "—"
+        if round(float(value), digits) == 0:  # no sign on a number that prints as zero
+            return fmt_number(0.0, lang, digits=digits)
         text = fmt_number(value, lang, digits=digits)
         if text.startswith("-"):  # English keeps the ASCII hyphen-minus; print a real minus sign
             text = _MINUS + text[1:]
@@ -153,7 +165,7 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
     return {
         "num": num, "auto": auto, "pct": pct, "money": money, "pval": pval, "signed": signed, "pp": pp,
         "scalar": scalar, "datum": datum, "exact": exact, "evidence": evidence, "feature_label": feature_label,
-        "period": period, "date": date, "cmp": cmp,
+        "period": period, "date": date, "cmp": cmp, "wbr": wbr,
     }
 
 
@@ -162,7 +174,9 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
 
     Globals: ``t`` (the catalogue), ``tx(prefix, value)`` (``t(prefix.value)`` when the
     catalogue has it, else ``value`` itself: for data-derived keys such as a cleaning action),
-    ``lang``. ``money_unit`` names the unit of amounts (``ReportConfig.money_unit``).
+    ``lang``, ``eda_sentence(eda)`` (:func:`report.texts.eda_sentence`). The ``digits`` filter
+    gives one precision for a column of numbers (:func:`report.texts.column_digits`). ``money_unit``
+    names the unit of amounts (``ReportConfig.money_unit``).
     """
     t = translator(lang, money_unit=money_unit)
     messages = catalogue(lang)
@@ -180,6 +194,10 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
         key = f"{prefix}.{value}"
         return t(key) if key in messages else ("—" if value is None else str(value))
 
+    from report import texts  # the sentences use this module's filters
+
     env.filters.update(make_filters(lang, money_unit=money_unit))
-    env.globals.update(t=t, tx=tx, lang=lang)
+    env.filters["digits"] = texts.column_digits
+    env.globals.update(t=t, tx=tx, lang=lang,
+                       eda_sentence=lambda eda: texts.eda_sentence(eda, lang=lang))
     return env

@@ -293,8 +293,7 @@ def view_model(results: Results) -> ViewModel:
 
 def expected_figure_keys(results: Results) -> tuple[str, ...]:
     """The figure keys the report shows for ``results`` (see ``report.figures.charts``)."""
-    keys = [f"eda-{e.feature}" for e in (*results.eda.numeric, *results.eda.categorical)]
-    keys += ["ishikawa", "phik", "model-comparison", "roc", "calibration", "confusion",
+    keys = ["eda-numeric", "eda-categorical", "ishikawa", "phik", "model-comparison", "roc", "calibration", "confusion",
              "shap-bar", "shap-beeswarm", "shap-segments"]
     keys += [f"shap-example-{e.id}" for e in results.importance.examples]
     keys += ["segments-scatter"] + [f"segment-{s.key}" for s in results.segments.segments]

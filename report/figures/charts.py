@@ -45,6 +45,7 @@ from typing import Final
 
 import numpy as np
 from matplotlib import colors as mcolors
+from matplotlib import lines as mlines
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.cm import ScalarMappable
@@ -85,6 +86,8 @@ __all__ = [
     "calibration_figure",
     "categorical_feature_figure",
     "confusion_figure",
+    "eda_categorical_grid",
+    "eda_numeric_grid",
     "ishikawa_figure",
     "level_label",
     "model_comparison_figure",
@@ -148,10 +151,10 @@ FAMILY_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "lightgbm": {"ru": "LightGBM", "en": "LightGBM"},
 }
 _MAGNITUDE: Final[Mapping[str, Mapping[str, str]]] = {
-    "negligible": {"ru": "различие несущественно", "en": "negligible difference"},
-    "small": {"ru": "слабое различие", "en": "small difference"},
-    "medium": {"ru": "умеренное различие", "en": "medium difference"},
-    "large": {"ru": "сильное различие", "en": "large difference"},
+    "negligible": {"ru": "эффект пренебрежимо малый", "en": "negligible effect"},
+    "small": {"ru": "эффект малый", "en": "small effect"},
+    "medium": {"ru": "эффект умеренный", "en": "medium effect"},
+    "large": {"ru": "эффект большой", "en": "large effect"},
 }
 _EFFECT_SYMBOL: Final[Mapping[str, str]] = {"rank_biserial": "r", "cramers_v": "V"}
 #: What one SHAP unit means, by ``ImportanceResult.output``.
@@ -166,6 +169,7 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "declined_share": {"ru": "Доля клиентов со сниженной активностью",
                        "en": "Share of customers whose activity declined"},
     "average": {"ru": "в среднем", "en": "overall"},
+    "overall_share": {"ru": "доля по всем клиентам", "en": "share over all customers"},
     "target": {"ru": "Целевой признак", "en": "Target"},
     "phik_title": {"ru": "Связь признаков: коэффициент φK", "en": "Association between features: φK"},
     "phik_cbar": {"ru": "φK (0 — нет связи, 1 — полная)", "en": "φK (0 no association, 1 full)"},
@@ -697,6 +701,171 @@ def categorical_feature_figure(item: CategoricalEda, *, lang: str, width_cm: flo
         size = _resize(fig, width_cm, height_cm)
         _place(ax, size, left=left, bottom=bottom, width=width_cm - left - right, height=height_cm - top - bottom)
         header.draw(fig, height_cm)
+    return fig
+
+
+def _panel_header(fig: Figure, size: tuple[float, float], *, x: float, top: float, title: str, note: str) -> None:
+    """A small multiple's title (bold) and note (muted), flush left at ``x`` cm, ``top`` cm from the top."""
+    w, h = size
+    fig.text(x / w, 1 - top / h, title, ha="left", va="top", fontsize=_SIZE_NOTE + 0.5, fontweight="bold",
+             color=style.TEXT, linespacing=1.15)
+    lines = title.count("\n") + 1
+    fig.text(x / w, 1 - (top + _line(_SIZE_NOTE + 0.5, lines) + 0.04) / h, note, ha="left", va="top",
+             fontsize=_SIZE_NOTE - 0.5, color=style.TEXT_MUTED, linespacing=1.15)
+
+
+def _panel_head_height(title: str, note: str) -> float:
+    return (_line(_SIZE_NOTE + 0.5, title.count("\n") + 1) + 0.04
+            + _line(_SIZE_NOTE - 0.5, note.count("\n") + 1) + 0.12)
+
+
+def _panel_note(test: TestResult, lang: str) -> str:
+    """``r = −0,65 · эффект большой`` for a small multiple."""
+    symbol = _EFFECT_SYMBOL.get(test.effect_name, test.effect_name)
+    effect = (fmt_number(test.effect_size, lang, digits=2) if test.effect_name == "cramers_v"
+              else _signed(test.effect_size, lang))
+    return f"{symbol}{NBSP}={NBSP}{effect} · {_MAGNITUDE[test.magnitude][lang]}"
+
+
+def _grid_legend(fig: Figure, size: tuple[float, float], handles: list[Patch], labels: list[str]) -> None:
+    w, h = size
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(_EDGE / w, 1 - _EDGE / h), ncols=len(labels),
+               borderaxespad=0.0, handlelength=1.2, borderpad=0.1, frameon=False)
+
+
+def eda_order(items: Sequence[NumericEda]) -> list[NumericEda]:
+    """Numeric features by the size of their effect, largest first (the report's order)."""
+    return sorted(items, key=lambda e: (-abs(e.test.effect_size), e.feature))
+
+
+def eda_numeric_grid(items: Sequence[NumericEda], *, lang: str, width_cm: float = 16.0, columns: int = 4) -> Figure:
+    """Small multiples: the distribution of every numeric feature in both classes.
+
+    One panel per feature, in the order given (the report passes them by effect size): each
+    class's share of customers per bin, as outlined steps on the same bins, so that the two
+    classes compare at a glance; the panel's note gives the effect size and its name.
+    """
+    _check_lang(lang)
+    colors = {"declined": style.DECLINED, "stable": style.STABLE}
+    n = len(items)
+    rows = max(1, math.ceil(n / columns))
+    gap_x, edge = 0.45, _EDGE
+    panel_w = (width_cm - 2 * edge - gap_x * (columns - 1)) / columns
+    titles = [_wrap_cm(feature_label(item.feature, lang), _SIZE_NOTE + 0.5, panel_w) for item in items]
+    notes = [_wrap_cm(_panel_note(item.test, lang), _SIZE_NOTE - 0.5, panel_w) for item in items]
+    head = max((_panel_head_height(t, nt) for t, nt in zip(titles, notes, strict=True)), default=0.0)
+    plot_h, tick_h = 1.9, _line(_SIZE_TICK - 0.5) + _TICK
+    row_h = head + plot_h + tick_h + 0.3
+    legend_h = _line(style.FONT_SIZES["legend"]) + 0.3
+    height_cm = edge + legend_h + rows * row_h + edge
+    size = (width_cm, height_cm)
+    with style.context():
+        fig, _ = _new(width_cm, height_cm)
+        fig.delaxes(fig.axes[0])
+        for i, item in enumerate(items):
+            r, c = divmod(i, columns)
+            x = edge + c * (panel_w + gap_x)
+            top = edge + legend_h + r * row_h
+            _panel_header(fig, size, x=x, top=top, title=titles[i], note=notes[i])
+            ax = fig.add_axes((0, 0, 1, 1))
+            edges = np.asarray(item.bin_edges, dtype=float)
+            for name, counts in (("stable", item.counts_stable), ("declined", item.counts_declined)):
+                share = np.asarray(counts, dtype=float)
+                share = share / max(share.sum(), 1.0)
+                ax.stairs(share, edges, fill=True, color=colors[name], alpha=0.15, linewidth=0, zorder=2)
+                ax.stairs(share, edges, color=colors[name], linewidth=1.1, zorder=3)
+            ax.set_xlim(edges[0], edges[-1])
+            ax.set_ylim(0, None)
+            ax.margins(y=0.08)
+            ax.yaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 2.5, 5, 10]))
+            whole = edges.size > 1 and np.allclose(np.diff(edges), 1.0)  # integer-valued feature
+            ax.xaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 2.5, 5, 10], integer=whole))
+            _locale_axis(ax.yaxis, lang, percent=True)
+            _locale_axis(ax.xaxis, lang)
+            ax.tick_params(labelsize=_SIZE_TICK - 0.5)
+            _hide_grid(ax, "x")
+            ytw = _widest(_tick_texts(ax.yaxis), _SIZE_TICK - 0.5) + _TICK
+            _place(ax, size, left=x + ytw, bottom=height_cm - top - head - plot_h, width=panel_w - ytw - 0.15,
+                   height=plot_h)
+        handles = [Patch(facecolor=style.tint(colors[k], amount=0.3), edgecolor=colors[k], linewidth=1.1)
+                   for k in ("declined", "stable")]
+        _grid_legend(fig, size, handles, [_class(k, lang) for k in ("declined", "stable")])
+    return fig
+
+
+def eda_categorical_grid(items: Sequence[CategoricalEda], *, lang: str, width_cm: float = 16.0,
+                         columns: int = 3) -> Figure:
+    """Small multiples: the share of customers whose activity declined per level of every
+    categorical feature, with the level's size; the dashed line is the share over all levels."""
+    _check_lang(lang)
+    n = len(items)
+    gap_x, edge = 0.6, _EDGE
+    note = _SIZE_NOTE - 0.5
+    bar = 0.42
+    # a row's width is shared by weight: a feature with more than two levels gets twice the room
+    weights = [1.0 if len(item.levels) <= 2 else 2.0 for item in items]
+    panel_ws: list[float] = []
+    for start in range(0, n, columns):
+        row_w = weights[start:start + columns]
+        free = width_cm - 2 * edge - gap_x * (len(row_w) - 1)
+        unit = free / max(sum(row_w), columns * 1.0 if len(row_w) == columns else sum(row_w))
+        panel_ws += [w * unit for w in row_w]
+    prepared = []
+    for item, panel_w in zip(items, panel_ws, strict=True):
+        levels = sorted(item.levels, key=lambda lv: (-lv.declined_share, lv.level))
+        texts = [_wrap_cm(level_label(lv.level, lang), _SIZE_TICK - 0.5, panel_w * 0.45) for lv in levels]
+        prepared.append((item, levels, texts))
+    titles = [_wrap_cm(feature_label(item.feature, lang), _SIZE_NOTE + 0.5, w) for item, w in zip(items, panel_ws, strict=True)]
+    notes = [_wrap_cm(_panel_note(item.test, lang), note, w) for item, w in zip(items, panel_ws, strict=True)]
+    head = max((_panel_head_height(t, nt) for t, nt in zip(titles, notes, strict=True)), default=0.0)
+    tick_h = _line(_SIZE_TICK - 0.5) + _TICK
+    rows = [prepared[i:i + columns] for i in range(0, n, columns)]
+    row_heights = [head + max(sum(max(bar, _line(_SIZE_TICK - 0.5, t.count("\n") + 1) + 0.08) for t in texts)
+                              for _, _, texts in row) + tick_h + 0.35 for row in rows]
+    legend_h = _line(style.FONT_SIZES["legend"]) + 0.3
+    height_cm = edge + legend_h + sum(row_heights) + edge
+    size = (width_cm, height_cm)
+    with style.context():
+        fig, _ = _new(width_cm, height_cm)
+        fig.delaxes(fig.axes[0])
+        top = edge + legend_h
+        for r, row in enumerate(rows):
+            x = edge
+            for c, (item, levels, texts) in enumerate(row):
+                i = r * columns + c
+                panel_w = panel_ws[i]
+                _panel_header(fig, size, x=x, top=top, title=titles[i], note=notes[i])
+                heights = [max(bar, _line(_SIZE_TICK - 0.5, t.count("\n") + 1) + 0.08) for t in texts]
+                plot_h = sum(heights)
+                ax = fig.add_axes((0, 0, 1, 1))
+                centers = plot_h - (np.cumsum(heights) - np.asarray(heights) / 2)
+                shares = np.array([lv.declined_share for lv in levels])
+                ax.barh(centers, shares, height=bar * 0.8, color=style.DECLINED, zorder=2)
+                total = sum(lv.declined + lv.stable for lv in levels)
+                overall = sum(lv.declined for lv in levels) / max(total, 1)
+                ax.axvline(overall, color=style.TEXT, linestyle=(0, (3, 2)), linewidth=0.8, zorder=4)
+                sizes = [f"{fmt_percent(s, lang)} · n{NBSP}={NBSP}{_count(lv.declined + lv.stable, lang)}"
+                         for s, lv in zip(shares, levels, strict=True)]
+                for yc, sh, text in zip(centers, shares, sizes, strict=True):
+                    _inside(ax.text(sh + 0.015, yc, text, ha="left", va="center", fontsize=note, zorder=5,
+                                    color=style.TEXT_MUTED, bbox={"facecolor": "white", "edgecolor": "none",
+                                                                  "pad": 0.6}))
+                ax.set_yticks(centers, texts)
+                ax.set_ylim(0, plot_h)
+                ax.set_xlim(0, 1)
+                ax.xaxis.set_major_locator(FixedLocator([0, 0.5, 1.0] if panel_w < 5 else [0, 0.25, 0.5, 0.75, 1.0]))
+                _locale_axis(ax.xaxis, lang, percent=True)
+                ax.tick_params(labelsize=_SIZE_TICK - 0.5)
+                ax.tick_params(axis="y", length=0)
+                _hide_grid(ax, "y")
+                lw = _widest(texts, _SIZE_TICK - 0.5) + _TICK0
+                _place(ax, size, left=x + lw, bottom=height_cm - top - head - plot_h, width=panel_w - lw - 0.2,
+                       height=plot_h)
+                x += panel_w + gap_x
+            top += row_heights[r]
+        handles = [Patch(color=style.DECLINED), mlines.Line2D([], [], color=style.TEXT, linestyle=(0, (3, 2)),
+                                                                 linewidth=0.8)]
+        _grid_legend(fig, size, handles, [_t("declined_share", lang), _t("overall_share", lang)])
     return fig
 
 
@@ -1789,8 +1958,8 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
     Returns
     -------
     dict of str to FigureAsset
-        In report order, keyed by stable ids: ``ishikawa``, ``eda-<feature>`` for every
-        categorical and numeric feature, ``phik``, ``model-comparison``, ``roc``,
+        In report order, keyed by stable ids: ``ishikawa``, ``eda-numeric`` and
+        ``eda-categorical`` (small multiples of every numeric and categorical feature), ``phik``, ``model-comparison``, ``roc``,
         ``calibration``, ``confusion``, ``shap-bar``, ``shap-beeswarm``, ``shap-segments``,
         ``shap-example-<customer id>`` per explained customer, ``segments-scatter`` and
         ``segment-<segment key>`` per segment.
@@ -1809,10 +1978,11 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
         jobs[key] = (make, alt)
 
     add("ishikawa", lambda: ishikawa_figure(results, lang=lang), _alt_ishikawa(results, lang))
-    for cat in results.eda.categorical:
-        add(f"eda-{cat.feature}", lambda c=cat: categorical_feature_figure(c, lang=lang), _alt_categorical(cat, lang))
-    for num in results.eda.numeric:
-        add(f"eda-{num.feature}", lambda n=num: numeric_feature_figure(n, lang=lang), _alt_numeric(num, lang))
+    numeric = eda_order(results.eda.numeric)
+    add("eda-numeric", lambda: eda_numeric_grid(numeric, lang=lang),
+        " ".join(_alt_numeric(n, lang) for n in numeric))
+    add("eda-categorical", lambda: eda_categorical_grid(results.eda.categorical, lang=lang),
+        " ".join(_alt_categorical(c, lang) for c in results.eda.categorical))
     add("phik", lambda: phik_heatmap(results.correlation, lang=lang), _alt_phik(results.correlation, lang))
     model = results.model
     add("model-comparison", lambda: model_comparison_figure(model, lang=lang), _alt_models(model, lang))
