@@ -171,7 +171,9 @@ class NumericEda(_Frozen):
     counts_declined: tuple[int, ...]
     counts_stable: tuple[int, ...]
     test: TestResult
-    interpretation: LocalizedText
+    #: Kept only so that results written before the sentence moved to the report load; the
+    #: report writes the sentence itself (``report.texts.eda_sentence``).
+    interpretation: LocalizedText | None = None
 
 
 class CategoryCount(_Frozen):
@@ -193,7 +195,9 @@ class CategoricalEda(_Frozen):
     feature: str
     levels: tuple[CategoryCount, ...]
     test: TestResult
-    interpretation: LocalizedText
+    #: Kept only so that results written before the sentence moved to the report load; the
+    #: report writes the sentence itself (``report.texts.eda_sentence``).
+    interpretation: LocalizedText | None = None
 
 
 class EdaResult(_Frozen):

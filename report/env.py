@@ -53,6 +53,18 @@ _MINUS = "\u2212"
 _BREAK_AFTER = re.compile(r"([_./])(?=.)")
 
 
+_SPACED_DASH = re.compile(r" ([—–]) ")
+
+
+def _no_line_starts_with_a_dash(value: Any) -> Any:
+    """Every printed value: the space before a spaced dash is a no-break space, so that a line
+    never starts with the dash (Russian typography; also in English text)."""
+    if isinstance(value, str) and " " in value:
+        text = _SPACED_DASH.sub("\u00a0\\1 ", value)
+        return Markup(text) if isinstance(value, Markup) else text  # noqa: S704 - only spaces changed
+    return value
+
+
 def wbr(value: Any) -> Markup:
     """``value`` escaped, with ``<wbr>`` after each ``_``, ``.`` and ``/`` (not at the end)."""
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value))))
@@ -188,6 +200,7 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_no_line_starts_with_a_dash,
     )
 
     def tx(prefix: str, value: Any) -> str:

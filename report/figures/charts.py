@@ -1808,7 +1808,7 @@ def _alt_shap_segments(importance: ImportanceResult, segments: SegmentsResult, l
         parts.append(f"{seg.title.get(lang)}: {feature_label(first.feature, lang)} "
                      f"({_signed(first.value, lang, digits=3)})")
     if lang == "ru":
-        return "Средний SHAP-вклад главных признаков по сегментам; сильнейший вклад — " + "; ".join(parts) + "."
+        return "Средний SHAP-вклад главных признаков по сегментам; наибольший вклад — " + "; ".join(parts) + "."
     return "Mean SHAP contribution of the top features by segment; the strongest — " + "; ".join(parts) + "."
 
 

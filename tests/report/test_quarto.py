@@ -37,6 +37,7 @@ from analysis.results import Comparison, Results
 from analysis.textfmt import fmt_number
 from report.i18n import translator
 from report.render import expected_figure_keys
+from report.texts import eda_sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 QMD = ROOT / "report.qmd"
@@ -298,7 +299,7 @@ def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, r
     assert "\\xa0" not in text and "IPython.core.display" not in text
     # The generated texts: every EDA interpretation, the priority segment, every conclusion.
     for item in (*r.eda.numeric, *r.eda.categorical):
-        assert item.interpretation.ru in text, item.feature
+        assert eda_sentence(item, lang="ru") in text, item.feature
     assert r.segment(r.segments.priority).title.ru in text
     for conclusion in r.conclusions:
         assert conclusion.text.ru in text, conclusion.key

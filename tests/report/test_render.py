@@ -360,7 +360,7 @@ def _with_payload(results: Results) -> Results:
     cat = results.eda.categorical[0]
     levels = (cat.levels[0].model_copy(update={"level": PAYLOAD}), *cat.levels[1:])
     eda = results.eda.model_copy(update={"categorical": (cat.model_copy(update={
-        "levels": levels, "interpretation": LocalizedText(ru=PAYLOAD, en=PAYLOAD)}), *results.eda.categorical[1:])})
+        "levels": levels}), *results.eda.categorical[1:])})
     seg = results.segments.segments[0]
     segments = results.segments.model_copy(update={"segments": (
         seg.model_copy(update={"title": LocalizedText(ru=PAYLOAD, en=PAYLOAD)}), *results.segments.segments[1:])})
