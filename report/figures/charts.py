@@ -754,7 +754,7 @@ def eda_numeric_grid(items: Sequence[NumericEda], *, lang: str, width_cm: float 
     titles = [_wrap_cm(feature_label(item.feature, lang), _SIZE_NOTE + 0.5, panel_w) for item in items]
     notes = [_wrap_cm(_panel_note(item.test, lang), _SIZE_NOTE - 0.5, panel_w) for item in items]
     head = max((_panel_head_height(t, nt) for t, nt in zip(titles, notes, strict=True)), default=0.0)
-    plot_h, tick_h = 1.9, _line(_SIZE_TICK - 0.5) + _TICK
+    plot_h, tick_h = 1.6, _line(_SIZE_TICK - 0.5) + _TICK
     row_h = head + plot_h + tick_h + 0.3
     legend_h = _line(style.FONT_SIZES["legend"]) + 0.3
     height_cm = edge + legend_h + rows * row_h + edge
