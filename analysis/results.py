@@ -318,6 +318,45 @@ class TestMetrics(_Frozen):
     prevalence: float
 
 
+class SelectionRule(_Frozen):
+    """How the model was chosen among candidates whose cross-validated ROC-AUC differ by noise."""
+
+    rule: Literal["one_standard_error", "best_mean"]
+    #: The candidate with the highest mean CV ROC-AUC, and the standard error of that mean.
+    best_mean: str
+    standard_error: float
+    #: Best mean − one standard error: candidates at or above it are indistinguishable from the best.
+    threshold: float
+    #: Those candidates, simplest first (``ModelConfig.complexity``).
+    within: tuple[str, ...]
+
+
+class CalibrationBin(_Frozen):
+    """One bin of the test part's calibration curve, with an interval for its observed share."""
+
+    predicted: float
+    observed: float
+    n: int
+    lo: float
+    hi: float
+    #: The bin's mean predicted probability lies inside the interval of its observed share.
+    covered: bool
+
+
+class CalibrationCheck(_Frozen):
+    """Whether the probabilities can be read as expected shares, bin by bin."""
+
+    level: float
+    bins: tuple[CalibrationBin, ...]
+    n_covered: int
+    min_covered: float
+    #: Bins that must be covered: ``ceil(min_covered × bins)``.
+    required: int
+    calibrated: bool
+    #: The bin farthest from its observed share (largest |predicted − observed|).
+    worst: CalibrationBin
+
+
 class ModelResult(_Frozen):
     """Model selection and held-out evaluation."""
 
@@ -338,6 +377,10 @@ class ModelResult(_Frozen):
     #: Training rows the selected model was fitted on: ``n_train``, or a stratified sample of
     #: ``ModelConfig.refit_max_rows`` at scale (``None`` in results written before this field).
     refit_rows: int | None = None
+    #: How the selected model was chosen (``None`` in results written before this field).
+    selection: SelectionRule | None = None
+    #: The calibration of the test part's probabilities, bin by bin (``None`` before this field).
+    calibration_check: CalibrationCheck | None = None
 
 
 # --------------------------------------------------------------------------------- importance
@@ -366,13 +409,24 @@ class Contribution(_Frozen):
 
 
 class CustomerExplanation(_Frozen):
-    """A single customer's prediction, explained."""
+    """A single customer's prediction, explained.
+
+    SHAP explains the refit model's raw output: ``base_value`` plus every contribution equals
+    ``raw_output``; the calibration map turns it into ``refit_probability``. ``probability`` is
+    the customer's probability in the report and in scores.csv: for a test customer the same
+    number, for a training customer the out-of-fold one (from the fold fit that did not see the
+    customer), which differs from the refit model's (``out_of_fold``).
+    """
 
     id: int
     segment: str
     probability: float
     base_value: float
+    #: Every feature's contribution, largest |SHAP| first.
     contributions: tuple[Contribution, ...]
+    raw_output: float | None = None
+    refit_probability: float | None = None
+    out_of_fold: bool = False
 
 
 class ImportanceResult(_Frozen):
@@ -389,6 +443,9 @@ class ImportanceResult(_Frozen):
     examples: tuple[CustomerExplanation, ...]
     permutation: tuple[FeatureValue, ...]
     seconds: float | None
+    #: Features SHAP ranks as important while permutation importance finds them within noise
+    #: (``ImportanceConfig.disagreement_*``), by mean |SHAP|.
+    disagreements: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------------- segments
@@ -477,6 +534,11 @@ class SegmentsResult(_Frozen):
     share_high_risk: float
     #: Share of the total profit at risk that the priority segment carries.
     priority_risk_share: float
+    #: Each segment's profit at risk and share in whole units (thousand roubles, per cent), rounded
+    #: so that the parts add up to the rounded totals (largest remainders): the table's parts and
+    #: totals agree as printed.
+    rounded_profit_at_risk: dict[str, int] = {}
+    rounded_share_pct: dict[str, int] = {}
 
 
 # ------------------------------------------------------------------------------------ actions

@@ -6,6 +6,8 @@ true target never defines a segment. Thresholds are in :class:`analysis.config.S
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -101,6 +103,17 @@ def deep_dive(frame: pd.DataFrame, probability: pd.Series, segments: pd.Series,
     )
 
 
+def rounded_parts(parts: dict[str, float]) -> dict[str, int]:
+    """Whole numbers that add up to the rounded total of ``parts`` (largest remainder method):
+    each part is rounded down, and the units still missing go to the largest remainders."""
+    floors = {k: math.floor(v) for k, v in parts.items()}
+    missing = round(sum(parts.values())) - sum(floors.values())
+    order = sorted(parts, key=lambda k: (-(parts[k] - floors[k]), k))
+    for k in order[:max(0, missing)]:
+        floors[k] += 1
+    return floors
+
+
 def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Series, profit_threshold: float,
                  config: SegmentConfig, actions_config: ActionsConfig, *, random_state: int) -> SegmentsResult:
     """Profile every segment and prepare the scatter."""
@@ -141,4 +154,6 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
         total_profit_at_risk=round(total, 2), total_expected_loss=round(total * loss, 2),
         share_high_risk=round(float((p >= config.risk_threshold).mean()), 4),
         priority_risk_share=round(priority_at_risk / total, 4) if total > 0 else 0.0,
+        rounded_profit_at_risk=rounded_parts({s.key: s.profit_at_risk for s in segments}),
+        rounded_share_pct=rounded_parts({s.key: s.share * 100 for s in segments}),
     )

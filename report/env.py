@@ -186,7 +186,9 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
 
     Globals: ``t`` (the catalogue), ``tx(prefix, value)`` (``t(prefix.value)`` when the
     catalogue has it, else ``value`` itself: for data-derived keys such as a cleaning action),
-    ``lang``, ``eda_sentence(eda)`` (:func:`report.texts.eda_sentence`). The ``digits`` filter
+    ``lang``, ``eda_sentence(eda)``, ``selection_text(model)``, ``calibration_text(model)``,
+    ``agreement_text(results, recommendations)``
+    (:mod:`report.texts`). The ``digits`` filter
     gives one precision for a column of numbers (:func:`report.texts.column_digits`). ``money_unit``
     names the unit of amounts (``ReportConfig.money_unit``).
     """
@@ -212,5 +214,8 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
     env.filters.update(make_filters(lang, money_unit=money_unit))
     env.filters["digits"] = texts.column_digits
     env.globals.update(t=t, tx=tx, lang=lang,
-                       eda_sentence=lambda eda: texts.eda_sentence(eda, lang=lang))
+                       eda_sentence=lambda eda: texts.eda_sentence(eda, lang=lang),
+                       selection_text=lambda model: texts.selection_text(model, lang=lang),
+                       calibration_text=lambda model: texts.calibration_text(model, lang=lang),
+                       agreement_text=lambda results, recs: texts.agreement_text(results, recs, lang=lang))
     return env

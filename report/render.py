@@ -184,6 +184,8 @@ class ViewModel:
     candidate_sets: tuple[tuple[str, tuple[CandidateConfig, ...]], ...]
     timings_total: tuple[float, float]
     comparison: ComparisonView | None
+    #: Recommendations whose evidence rests on a feature SHAP and permutation importance disagree on.
+    disagreement_recommendations: tuple[Recommendation, ...] = ()
 
 
 def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
@@ -288,7 +290,18 @@ def view_model(results: Results) -> ViewModel:
         candidate_sets=candidate_sets,
         timings_total=(sum(s.wall_seconds for s in timings), sum(s.cpu_seconds for s in timings)),
         comparison=_comparison_view(results),
+        disagreement_recommendations=_resting_on(results, set(results.importance.disagreements)),
     )
+
+
+def _resting_on(results: Results, features: set[str]) -> tuple[Recommendation, ...]:
+    """Recommendations (one per key, in segment order) with evidence on one of ``features``."""
+    found: dict[str, Recommendation] = {}
+    for seg in results.segments.segments:
+        for rec in seg.recommendations:
+            if rec.key not in found and any(e.metric in features for e in rec.evidence):
+                found[rec.key] = rec
+    return tuple(found.values())
 
 
 def expected_figure_keys(results: Results) -> tuple[str, ...]:

@@ -199,8 +199,9 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "cal_x": {"ru": "Предсказанная вероятность снижения", "en": "Predicted probability of decline"},
     "cal_y": {"ru": "Фактическая доля снизивших активность", "en": "Observed share declined"},
     "cal_ideal": {"ru": "идеальная калибровка", "en": "perfect calibration"},
-    "cal_points": {"ru": "группы клиентов\n(размер — число клиентов)",
-                   "en": "groups of customers\n(size = number of customers)"},
+    "cal_points": {"ru": "группа клиентов (n = {n})", "en": "group of customers (n = {n})"},
+    "cal_interval": {"ru": "{level} интервал доли", "en": "{level} interval of the share"},
+    "cal_missed": {"ru": "интервал не накрывает прогноз", "en": "interval misses the prediction"},
     "conf_title": {"ru": "Матрица ошибок при пороге {t}", "en": "Confusion matrix at threshold {t}"},
     "actual": {"ru": "Фактически", "en": "Actual"},
     "predicted": {"ru": "Прогноз", "en": "Predicted"},
@@ -226,8 +227,11 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "wf_title": {"ru": "Клиент {id}: почему такой прогноз", "en": "Customer {id}: why this prediction"},
     "wf_base": {"ru": "средний прогноз", "en": "average prediction"},
     "wf_x": {"ru": "Прогноз модели: {u}", "en": "Model output: {u}"},
-    "wf_end": {"ru": "после {k} главных признаков", "en": "after the top {k} features"},
-    "wf_probability": {"ru": "вероятность снижения {p}", "en": "probability of decline {p}"},
+    "wf_end_raw": {"ru": "прогноз модели", "en": "model prediction"},
+    "wf_end_calibrated": {"ru": "вероятность после калибровки", "en": "probability after calibration"},
+    "wf_calibration": {"ru": "калибровка (сигмоида)", "en": "calibration (sigmoid)"},
+    "wf_probability": {"ru": "прогноз модели: вероятность снижения {p}", "en": "model's probability of decline {p}"},
+    "wf_oof": {"ru": "в отчёте {p} — прогноз модели, не видевшей клиента", "en": "{p} in the report, from a model that did not see the customer"},
     "scatter_title": {"ru": "Сегменты: вероятность снижения × прибыль",
                       "en": "Segments: probability of decline × profit"},
     "scatter_x": {"ru": "Вероятность снижения активности", "en": "Probability of declining activity"},
@@ -1135,23 +1139,43 @@ def roc_figure(model: ModelResult, *, lang: str, with_pr: bool = False, width_cm
 
 
 def calibration_figure(model: ModelResult, *, lang: str, width_cm: float = 8.5) -> Figure:
-    """Reliability diagram: predicted probability against the observed share, per group of customers."""
+    """Reliability diagram: predicted probability against the observed share, per group of customers
+    (equal-count bins of the prediction), each with the interval of its observed share; a group
+    whose interval misses the diagonal is drawn hollow."""
     _check_lang(lang)
-    curve = model.calibration_curve
-    x, y = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
-    counts = np.asarray(curve.counts, dtype=float) if curve.counts else np.full(x.shape, 1.0)
-    sizes = 10 + 50 * counts / max(float(counts.max()) if counts.size else 1.0, 1.0)
+    check = model.calibration_check
+    if check is not None:
+        x = np.array([b.predicted for b in check.bins])
+        y = np.array([b.observed for b in check.bins])
+        lo = np.array([b.lo for b in check.bins])
+        hi = np.array([b.hi for b in check.bins])
+        covered = np.array([b.covered for b in check.bins])
+        n_per_bin = sorted({b.n for b in check.bins})
+    else:  # results written before the interval per bin
+        curve = model.calibration_curve
+        x, y = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
+        lo, hi, covered = y, y, np.ones(x.shape, dtype=bool)
+        n_per_bin = sorted(set(curve.counts))
     note = (_t("test_note", lang, n=_count(model.test.n, lang))
             + f" · Brier{NBSP}={NBSP}{fmt_number(model.test.brier, lang, digits=3)}")
     header = _Header.make(_t("cal_title", lang), note, width_cm)
     xlabel, ylabel = _t("cal_x", lang), _t("cal_y", lang)
+    n_text = (_count(n_per_bin[0], lang) if len(n_per_bin) == 1
+              else f"{_count(n_per_bin[0], lang)}–{_count(n_per_bin[-1], lang)}") if n_per_bin else "—"
+    level = fmt_percent(check.level, lang) if check is not None else ""
     with style.context():
         fig, ax = _new(width_cm, header.height + width_cm)
         ax.plot([0, 1], [0, 1], color=style.NEUTRAL, linestyle=(0, (3, 2)), linewidth=0.9,
                 label=_t("cal_ideal", lang))
-        ax.plot(x, y, color=style.OKABE_ITO["blue"], linewidth=1.1, zorder=2)
-        ax.scatter(x, y, s=sizes, color=style.OKABE_ITO["blue"], edgecolor="white", linewidth=0.6,
-                   zorder=3, label=_t("cal_points", lang), clip_on=False)
+        ax.plot(x, y, color=style.OKABE_ITO["blue"], linewidth=1.0, zorder=2)
+        if check is not None:
+            ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="none", ecolor=style.OKABE_ITO["blue"], elinewidth=0.9,
+                        capsize=2.0, zorder=2, label=_t("cal_interval", lang, level=level))
+        ax.scatter(x[covered], y[covered], s=22, color=style.OKABE_ITO["blue"], edgecolor="white", linewidth=0.6,
+                   zorder=3, label=_t("cal_points", lang, n=n_text), clip_on=False)
+        if (~covered).any():
+            ax.scatter(x[~covered], y[~covered], s=22, facecolor="white", edgecolor=style.DECLINED, linewidth=1.1,
+                       zorder=4, label=_t("cal_missed", lang), clip_on=False)
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-0.03, 1.03)
         ax.xaxis.set_major_locator(MaxNLocator(6))
@@ -1160,7 +1184,7 @@ def calibration_figure(model: ModelResult, *, lang: str, width_cm: float = 8.5) 
         _locale_axis(ax.yaxis, lang, percent=True)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", fontsize=style.FONT_SIZES["legend"] - 0.5)
         _place_squares(fig, [(ax, _square_layout(ax, x0=0.0, x1=width_cm, ylabel=ylabel, xlabel=xlabel))],
                        width=width_cm, header=header)
     return fig
@@ -1455,24 +1479,34 @@ def shap_segments(importance: ImportanceResult, segments: SegmentsResult, *, lan
 
 def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "probability",
                    segment_title: str | None = None, width_cm: float = 16.0) -> Figure:
-    """One customer's prediction: the model's average prediction plus the largest contributions.
+    """One customer's prediction: the model's average prediction plus every feature's contribution.
 
-    Bars start at the base value (bottom) and add the stored contributions from the smallest to
-    the largest (top); increases of the risk are red, decreases blue, the feature's value is
-    written next to its name.  Only the stored contributions are drawn, so the end point is
-    "after the top k features"; the customer's (calibrated) probability is stated in the note.
+    Bars start at the base value (bottom) and add the contributions from the smallest to the
+    largest (top); increases of the risk are red, decreases blue, the feature's value is written
+    next to its name.  SHAP explains the model's raw score; when the model's probabilities are
+    calibrated, a last grey «calibration» step goes from that score to the calibrated
+    probability, so the bars end at the model's probability for the customer.  When the report's
+    probability is the out-of-fold one (a training customer), the note says so and gives it.
     """
     _check_lang(lang)
     contributions = list(example.contributions)[::-1]  # smallest at the bottom
-    k = len(contributions)
     widths = np.array([c.shap for c in contributions], dtype=float)
+    labels = [_wrap(f"{feature_label(c.feature, lang)} = {_value_text(c.value, lang)}", 46) for c in contributions]
+    calibration = None
+    if output == "probability" and example.refit_probability is not None:
+        calibration = example.refit_probability - (example.base_value + float(widths.sum()))
+        widths = np.append(widths, calibration)
+        labels.append(_t("wf_calibration", lang))
+    k = len(widths)
     starts = example.base_value + np.concatenate([[0.0], np.cumsum(widths)[:-1]]) if k else np.empty(0)
     end = example.base_value + float(widths.sum())
     lo = min([example.base_value, end, *(starts + np.minimum(widths, 0)).tolist()])
     hi = max([example.base_value, end, *(starts + np.maximum(widths, 0)).tolist()])
     span = (hi - lo) or 1.0
-    labels = [_wrap(f"{feature_label(c.feature, lang)} = {_value_text(c.value, lang)}", 46) for c in contributions]
-    note = _t("wf_probability", lang, p=fmt_percent(example.probability, lang))
+    shown = example.refit_probability if calibration is not None else example.probability
+    note = _t("wf_probability", lang, p=fmt_percent(shown, lang))
+    if example.out_of_fold:
+        note += " · " + _t("wf_oof", lang, p=fmt_percent(example.probability, lang))
     if segment_title:
         note = f"{segment_title} · {note}"
     header = _Header.make(_t("wf_title", lang, id=example.id), note, width_cm)
@@ -1481,6 +1515,8 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
         fig, ax = _new(width_cm, 7.0)
         y = np.arange(k, dtype=float)
         colors = [style.DECLINED if w > 0 else style.STABLE for w in widths]
+        if calibration is not None:
+            colors[-1] = style.NEUTRAL
         ax.barh(y, widths, left=starts, height=0.62, color=colors, zorder=2)
         for yi, start, w in zip(y, starts, widths, strict=True):
             if w >= 0:
@@ -1501,7 +1537,8 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
                         f"{_t('wf_base', lang)} {fmt_number(example.base_value, lang, digits=2)}",
                         ha="left" if rightwards else "right", va="center", fontsize=_SIZE_NOTE,
                         color=style.TEXT_MUTED))
-        _inside(ax.text(end - nudge, k - 0.4, f"{_t('wf_end', lang, k=k)}: {fmt_number(end, lang, digits=2)}",
+        end_text = _t("wf_end_calibrated" if calibration is not None else "wf_end_raw", lang)
+        _inside(ax.text(end - nudge, k - 0.4, f"{end_text}: {fmt_number(end, lang, digits=2)}",
                         ha="right" if rightwards else "left", va="center", fontsize=_SIZE_NOTE, color=style.TEXT))
         ax.set_yticks(y, labels)
         ax.tick_params(axis="y", length=0)
@@ -1513,7 +1550,10 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
         pad = pad_cm * span / max(axes_w - 2 * pad_cm, 1.0)
         ax.set_xlim(lo - pad, hi + pad)
         _hide_grid(ax, "y")
-        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ticks = MaxNLocator(6).tick_values(lo - pad, hi + pad)
+        if output == "probability":  # no tick beyond what a probability can be
+            ticks = ticks[(ticks >= 0) & (ticks <= 1)]
+        ax.xaxis.set_major_locator(FixedLocator(ticks[(ticks >= lo - pad) & (ticks <= hi + pad)]))
         _locale_axis(ax.xaxis, lang)
         ax.set_xlabel(xlabel)
         bottom = _bottom_margin(_xtick_height(ax), xlabel=xlabel)
