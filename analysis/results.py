@@ -519,6 +519,18 @@ class ScatterPoints(_Frozen):
     sampled: bool
 
 
+class RoundedTotal(_Frozen):
+    """Parts and their total, each rounded to a whole number as a table prints them."""
+
+    total: int
+    parts_sum: int
+
+    @property
+    def consistent(self) -> bool:
+        """The printed parts add up to the printed total."""
+        return self.total == self.parts_sum
+
+
 class SegmentsResult(_Frozen):
     """Segmentation of all analysed customers."""
 
@@ -534,11 +546,10 @@ class SegmentsResult(_Frozen):
     share_high_risk: float
     #: Share of the total profit at risk that the priority segment carries.
     priority_risk_share: float
-    #: Each segment's profit at risk and share in whole units (thousand roubles, per cent), rounded
-    #: so that the parts add up to the rounded totals (largest remainders): the table's parts and
-    #: totals agree as printed.
-    rounded_profit_at_risk: dict[str, int] = {}
-    rounded_share_pct: dict[str, int] = {}
+    #: The segments' profit at risk (money unit) and shares (per cent) as printed, whole
+    #: numbers: the sum of the rounded parts against the rounded total (``None`` before this field).
+    profit_at_risk_rounding: RoundedTotal | None = None
+    share_rounding: RoundedTotal | None = None
 
 
 # ------------------------------------------------------------------------------------ actions

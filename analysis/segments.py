@@ -6,15 +6,14 @@ true target never defines a segment. Thresholds are in :class:`analysis.config.S
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from analysis.config import ActionsConfig, SegmentConfig
 from analysis.features import PreparedData
 from analysis.results import (
-    DeepDive, FeatureContrast, LocalizedText, ScatterPoints, Segment, SegmentProfile, SegmentRule, SegmentsResult,
+    DeepDive, FeatureContrast, LocalizedText, RoundedTotal, ScatterPoints, Segment, SegmentProfile, SegmentRule,
+    SegmentsResult,
 )
 from analysis.schema import NUMERIC_FEATURES
 
@@ -103,15 +102,10 @@ def deep_dive(frame: pd.DataFrame, probability: pd.Series, segments: pd.Series,
     )
 
 
-def rounded_parts(parts: dict[str, float]) -> dict[str, int]:
-    """Whole numbers that add up to the rounded total of ``parts`` (largest remainder method):
-    each part is rounded down, and the units still missing go to the largest remainders."""
-    floors = {k: math.floor(v) for k, v in parts.items()}
-    missing = round(sum(parts.values())) - sum(floors.values())
-    order = sorted(parts, key=lambda k: (-(parts[k] - floors[k]), k))
-    for k in order[:max(0, missing)]:
-        floors[k] += 1
-    return floors
+def rounded_total(parts: list[float]) -> RoundedTotal:
+    """The rounded total of ``parts`` and the sum of the rounded parts (they can differ by the
+    rounding)."""
+    return RoundedTotal(total=round(sum(parts)), parts_sum=sum(round(p) for p in parts))
 
 
 def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Series, profit_threshold: float,
@@ -154,6 +148,6 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
         total_profit_at_risk=round(total, 2), total_expected_loss=round(total * loss, 2),
         share_high_risk=round(float((p >= config.risk_threshold).mean()), 4),
         priority_risk_share=round(priority_at_risk / total, 4) if total > 0 else 0.0,
-        rounded_profit_at_risk=rounded_parts({s.key: s.profit_at_risk for s in segments}),
-        rounded_share_pct=rounded_parts({s.key: s.share * 100 for s in segments}),
+        profit_at_risk_rounding=rounded_total([s.profit_at_risk for s in segments]),
+        share_rounding=rounded_total([s.share * 100 for s in segments]),
     )
