@@ -695,10 +695,11 @@ class ActionsResult(_Frozen):
 
 # -------------------------------------------------------------------------------- conclusions
 class Conclusion(_Frozen):
-    """One conclusion written from the results."""
+    """A conclusion the results support; the report writes it (``report.texts.conclusion_text``)."""
 
     key: str
-    text: LocalizedText
+    #: Kept only so that results written before the wording moved to the report load.
+    text: LocalizedText | None = None
 
 
 class ActionEffect(_Frozen):

@@ -187,7 +187,8 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
     Globals: ``t`` (the catalogue), ``tx(prefix, value)`` (``t(prefix.value)`` when the
     catalogue has it, else ``value`` itself: for data-derived keys such as a cleaning action),
     ``lang``, ``eda_sentence(eda)``, ``selection_text(model)``, ``calibration_text(model)``,
-    ``agreement_text(results, recommendations)``
+    ``agreement_text(results, recommendations)``, ``conclusion_text(results, conclusion)``,
+    ``model_label(results)``
     (:mod:`report.texts`). The ``digits`` filter
     gives one precision for a column of numbers (:func:`report.texts.column_digits`). ``money_unit``
     names the unit of amounts (``ReportConfig.money_unit``).
@@ -217,5 +218,7 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
                        eda_sentence=lambda eda: texts.eda_sentence(eda, lang=lang),
                        selection_text=lambda model: texts.selection_text(model, lang=lang),
                        calibration_text=lambda model: texts.calibration_text(model, lang=lang),
-                       agreement_text=lambda results, recs: texts.agreement_text(results, recs, lang=lang))
+                       agreement_text=lambda results, recs: texts.agreement_text(results, recs, lang=lang),
+                       conclusion_text=lambda results, c: texts.conclusion_text(results, c, lang=lang),
+                       model_label=lambda results: texts.model_label(results, lang=lang))
     return env

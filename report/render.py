@@ -45,6 +45,7 @@ from analysis.results import (
     TableSummary,
 )
 from report.env import TEMPLATES_DIR, make_environment
+from report.texts import recommendations_resting_on
 from report.paged import ORIGIN_ID, RESOURCE_SCHEME, TOC_ROOM_ID, PagedDocument, PageMarks, Resource
 
 if TYPE_CHECKING:  # the figures module is optional at import time
@@ -290,18 +291,9 @@ def view_model(results: Results) -> ViewModel:
         candidate_sets=candidate_sets,
         timings_total=(sum(s.wall_seconds for s in timings), sum(s.cpu_seconds for s in timings)),
         comparison=_comparison_view(results),
-        disagreement_recommendations=_resting_on(results, set(results.importance.disagreements)),
+        disagreement_recommendations=recommendations_resting_on(results, results.importance.disagreements),
     )
 
-
-def _resting_on(results: Results, features: set[str]) -> tuple[Recommendation, ...]:
-    """Recommendations (one per key, in segment order) with evidence on one of ``features``."""
-    found: dict[str, Recommendation] = {}
-    for seg in results.segments.segments:
-        for rec in seg.recommendations:
-            if rec.key not in found and any(e.metric in features for e in rec.evidence):
-                found[rec.key] = rec
-    return tuple(found.values())
 
 
 def expected_figure_keys(results: Results) -> tuple[str, ...]:

@@ -7,13 +7,18 @@ report"): the analysis gives the numbers and keys, these functions choose the wo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from analysis.results import CategoricalEda, ModelResult, NumericEda, Recommendation, Results, TestResult
+from analysis.results import (
+    CategoricalEda, Conclusion, ModelResult, NumericEda, Recommendation, Results, TestResult,
+)
 from report.env import make_filters
-from report.i18n import translator
+from report.i18n import catalogue, translator
 
-__all__ = ["agreement_text", "calibration_text", "column_digits", "eda_finding", "eda_sentence", "selection_text"]
+__all__ = [
+    "agreement_text", "calibration_text", "column_digits", "conclusion_text", "eda_finding", "eda_sentence",
+    "model_label", "recommendations_resting_on", "selection_text",
+]
 
 
 def eda_finding(test: TestResult, *, lang: str, direction: float | None = None) -> str:
@@ -121,3 +126,86 @@ def agreement_text(results: Results, recommendations: Sequence[Recommendation], 
         recs = ", ".join(f"«{rec.title.get(lang)}»" for rec in recommendations)
         text += " " + t("shap.disagreement_recs", recs=recs)
     return text
+
+
+def recommendations_resting_on(results: Results, features: Iterable[str]) -> tuple[Recommendation, ...]:
+    """Recommendations (one per key, in segment order) whose evidence is on one of ``features``."""
+    wanted = set(features)
+    found: dict[str, Recommendation] = {}
+    for seg in results.segments.segments:
+        for rec in seg.recommendations:
+            if rec.key not in found and any(e.metric in wanted for e in rec.evidence):
+                found[rec.key] = rec
+    return tuple(found.values())
+
+
+def model_label(results: Results, *, lang: str) -> str:
+    """The selected model as a reader names it: its family in the report's language."""
+    t = translator(lang)
+    family = results.model.selected.name
+    for c in results.model.candidates:
+        if c.name == family:
+            key = f"family.{c.family}"
+            return t(key) if key in catalogue(lang) else c.name
+    return family
+
+
+def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> str:
+    """One conclusion (``conclusion.<key>`` in the catalogue) written from the results."""
+    t = translator(lang)
+    f = make_filters(lang)
+    key = conclusion.key
+    if key == "data":
+        d = results.data
+        return t("conclusion.data", raw=f["num"](d.n_customers_raw), active=f["num"](d.n_customers_active),
+                 analysed=f["num"](d.n_customers_analysed), outliers=f["num"](d.n_dropped_outlier),
+                 share=f["pct"](d.declined_share), count=d.n_dropped_outlier)
+    if key == "model":
+        m = results.model
+        text = t("conclusion.model", model=model_label(results, lang=lang), auc=f["num"](m.test.roc_auc, 3),
+                 lo=f["num"](m.test.roc_auc_ci95[0], 3), hi=f["num"](m.test.roc_auc_ci95[1], 3))
+        rule = m.selection
+        if rule is not None:
+            others = [n for n in rule.within if n != m.selected.name]
+            text += " " + (t("conclusion.model_noise", others=", ".join(others), se=f["num"](rule.standard_error, 3))
+                           if others else t("conclusion.model_clear", se=f["num"](rule.standard_error, 3)))
+        return text
+    if key == "drivers":
+        direction = {e.feature: e.test.effect_size for e in results.eda.numeric}
+        parts = []
+        for i, fv in enumerate(results.importance.global_importance[:3]):
+            name = f["feature_label"](fv.feature)
+            d = direction.get(fv.feature)
+            word = "" if d is None or d == 0 else t("conclusion.higher" if d > 0 else "conclusion.lower")
+            full = t("conclusion.driver_first", feature=name, direction=word) if i == 0 and word else (
+                t("conclusion.driver", feature=name, direction=word) if word else t("conclusion.driver_plain", feature=name))
+            parts.append(full)
+        items = t("conclusion.and", first=", ".join(parts[:-1]), last=parts[-1]) if len(parts) > 1 else "".join(parts)
+        return t("conclusion.drivers", items=items)
+    if key == "importance_disagreement":
+        imp = results.importance
+        features = ", ".join(f"«{f['feature_label'](name)}»" for name in imp.disagreements)
+        recs = recommendations_resting_on(results, imp.disagreements)
+        text = t("conclusion.importance_disagreement", features=features)
+        if recs:
+            text += " " + t("conclusion.importance_recs", recs=", ".join(f"«{r.title.get(lang)}»" for r in recs))
+        return text
+    if key == "priority":
+        sg = results.segments
+        seg = results.segment(sg.priority)
+        share = seg.profit_at_risk / sg.total_profit_at_risk if sg.total_profit_at_risk else 0.0
+        return t("conclusion.priority", segment=seg.title.get(lang), n=f["num"](seg.n_customers),
+                 share=f["pct"](seg.share), p=f["pct"](seg.mean_probability), risk_share=f["pct"](share))
+    if key == "deep_dive":
+        dd = results.segments.deep_dive
+        return t("conclusion.deep_dive", n=f["num"](dd.n_promo_unpaid), total=f["num"](dd.n_customers),
+                 share=f["pct"](dd.share_promo_unpaid))
+    if key == "multicollinearity":
+        pair = results.correlation.flagged_pairs[0]
+        return t("conclusion.multicollinearity", a=f["feature_label"](pair.a), b=f["feature_label"](pair.b),
+                 phik=f["num"](pair.phik, 2))
+    if key == "no_multicollinearity":
+        return t("conclusion.no_multicollinearity", threshold=f["num"](results.correlation.threshold, 2))
+    if conclusion.text is not None:  # a key this version does not know, from an older results file
+        return conclusion.text.get(lang)
+    raise KeyError(f"no wording for the conclusion {key!r}")

@@ -145,7 +145,7 @@ FAMILY_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "decision_tree": {"ru": "Дерево решений", "en": "Decision tree"},
     "logistic_regression": {"ru": "Логистическая регрессия", "en": "Logistic regression"},
     "svc": {"ru": "Метод опорных векторов", "en": "Support vector machine"},
-    "extra_trees": {"ru": "Случайные деревья (Extra Trees)", "en": "Extra trees"},
+    "extra_trees": {"ru": "Сверхслучайные деревья", "en": "Extremely randomised trees"},
     "random_forest": {"ru": "Случайный лес", "en": "Random forest"},
     "hist_gradient_boosting": {"ru": "Градиентный бустинг", "en": "Gradient boosting"},
     "lightgbm": {"ru": "LightGBM", "en": "LightGBM"},

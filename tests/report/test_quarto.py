@@ -37,7 +37,7 @@ from analysis.results import Comparison, Results
 from analysis.textfmt import fmt_number
 from report.i18n import translator
 from report.render import expected_figure_keys
-from report.texts import eda_sentence
+from report.texts import conclusion_text, eda_sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 QMD = ROOT / "report.qmd"
@@ -302,7 +302,10 @@ def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, r
         assert eda_sentence(item, lang="ru") in text, item.feature
     assert r.segment(r.segments.priority).title.ru in text
     for conclusion in r.conclusions:
-        assert conclusion.text.ru in text, conclusion.key
+        assert conclusion_text(r, conclusion, lang="ru") in text, conclusion.key
+    for segment in r.segments.segments:
+        for rec in segment.recommendations:
+            assert rec.text.ru in text, rec.key
     t = translator("ru")
     for rules in r.actions.rules:
         for outcome in rules.fired:
