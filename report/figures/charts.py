@@ -235,6 +235,8 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "scatter_title": {"ru": "Сегменты: вероятность снижения × прибыль",
                       "en": "Segments: probability of decline × profit"},
     "scatter_x": {"ru": "Вероятность снижения активности", "en": "Probability of declining activity"},
+    "scatter_y": {"ru": "Прибыль, тыс. руб. в месяц", "en": "Profit, thousand RUB a month"},
+    "scatter_count": {"ru": "клиентов", "en": "customers"},
     "prob_threshold": {"ru": "порог вероятности {t}", "en": "probability threshold {t}"},
     "profit_threshold": {"ru": "порог прибыли {t}", "en": "profit threshold {t}"},
     "sampled": {"ru": "показано {n} из {m} клиентов (случайная выборка)",
@@ -529,6 +531,15 @@ _SEGMENT_COLORS: Final[Mapping[tuple[str, str], str]] = {
 def segment_color(segment: Segment) -> str:
     """The colour of a segment on every chart, from its rule (risk × value)."""
     return _SEGMENT_COLORS.get((segment.rule.risk, segment.rule.value), style.NEUTRAL)
+
+
+def segment_text_color(segment: Segment) -> str:
+    """The segment's colour for text: light hues (orange) darkened until they read on white."""
+    rgb = np.array(mcolors.to_rgb(segment_color(segment)))
+    luminance = float(rgb @ np.array([0.2126, 0.7152, 0.0722]))
+    if luminance > 0.45:  # orange, bluish green: darken towards black
+        rgb = rgb * (0.45 / luminance)
+    return mcolors.to_hex(np.clip(rgb, 0, 1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1047,8 +1058,8 @@ def model_comparison_figure(model: ModelResult, *, lang: str, width_cm: float = 
         _locale_axis(ax.xaxis, lang)
         ax.set_xlabel(xlabel)
         label_w = max(_widest([t for t, s in zip(names, selected, strict=True) if not s], _SIZE_TICK),
-                      _widest([t for t, s in zip(names, selected, strict=True) if s], _SIZE_TICK, True))
-        left = _left_margin(label_w, ticks=False)
+                      _widest([t for t, s in zip(names, selected, strict=True) if s], _SIZE_TICK, True) * 1.04)
+        left = _left_margin(label_w, ticks=False)  # bold is hinted wider still in raster output
         bottom = _bottom_margin(_xtick_height(ax), xlabel=xlabel)
         right = _EDGE + 0.35
         top = header.height
@@ -1268,7 +1279,14 @@ def shap_bar(importance: ImportanceResult, *, lang: str, width_cm: float = 16.0)
     xlabel_s = _wrap_cm(_t("shap_mean_abs", lang, u=_shap_unit(importance.output, lang)), _SIZE_LABEL, 6.5)
     xlabel_p = _wrap_cm(_t("perm_x", lang), _SIZE_LABEL, 5.5)
     header = _Header.make(_t("shap_title", lang), None, width_cm)
-    subtitle = _line(_SIZE_LABEL) + 6 * _PT
+    # the two panels' widths first: each title is wrapped to its own panel, with a gap between them
+    left = _left_margin(_widest(labels, _SIZE_TICK), ticks=False)
+    gap, right = 0.7, _EDGE + 0.35
+    body = width_cm - left - right - gap
+    w_s = body * 0.55
+    title_s = _wrap_cm(_t("shap_panel", lang), _SIZE_LABEL, w_s - 0.1)
+    title_p = _wrap_cm(_t("perm_title", lang), _SIZE_LABEL, body - w_s - 0.1)
+    subtitle = _line(_SIZE_LABEL, max(_n_lines([title_s]), _n_lines([title_p]))) + 6 * _PT
     with style.context():
         fig, (ax_s, ax_p) = _new(width_cm, 8.0, ncols=2, sharey=True)
         y = np.arange(len(features))[::-1].astype(float)
@@ -1281,7 +1299,7 @@ def shap_bar(importance: ImportanceResult, *, lang: str, width_cm: float = 16.0)
                               fontsize=6.5, color=style.TEXT_MUTED))
         ax_s.set_xlim(0, top_value * 1.2)
         ax_s.set_xlabel(xlabel_s)
-        ax_s.set_title(_t("shap_panel", lang), loc="left", fontsize=_SIZE_LABEL)
+        ax_s.set_title(title_s, loc="left", fontsize=_SIZE_LABEL)
         pv = np.array([perm[f].value if f in perm else np.nan for f in features], dtype=float)
         ps = np.array([perm[f].std if f in perm else 0.0 for f in features], dtype=float)
         ax_p.barh(y, pv, height=0.66, color=style.OKABE_ITO["bluish_green"], zorder=2)
@@ -1289,22 +1307,18 @@ def shap_bar(importance: ImportanceResult, *, lang: str, width_cm: float = 16.0)
         ax_p.axvline(0, color=style.AXIS, linewidth=0.6)
         ax_p.set_xlabel(xlabel_p)
         ax_p.tick_params(axis="y", length=0)
-        ax_p.set_title(_t("perm_title", lang), loc="left", fontsize=_SIZE_LABEL)
+        ax_p.set_title(title_p, loc="left", fontsize=_SIZE_LABEL)
         for ax in (ax_s, ax_p):
             _hide_grid(ax, "y")
             ax.xaxis.set_major_locator(MaxNLocator(5))
             _locale_axis(ax.xaxis, lang)
         ax_s.set_ylim(-0.6, n - 0.4)
-        left = _left_margin(_widest(labels, _SIZE_TICK), ticks=False)
         bottom = max(_bottom_margin(_xtick_height(ax_s), xlabel=xlabel_s),
                      _bottom_margin(_xtick_height(ax_p), xlabel=xlabel_p))
         top = header.height + subtitle
         row = 0.44 if _n_lines(labels) == 1 else 0.5
         height = top + bottom + row * (n + 0.3)
         size = _resize(fig, width_cm, height)
-        gap, right = 0.7, _EDGE + 0.35
-        body = width_cm - left - right - gap
-        w_s = body * 0.55
         _place(ax_s, size, left=left, bottom=bottom, width=w_s, height=height - top - bottom)
         _place(ax_p, size, left=left + w_s + gap, bottom=bottom, width=body - w_s, height=height - top - bottom)
         header.draw(fig, height)
@@ -1452,7 +1466,7 @@ def shap_segments(importance: ImportanceResult, segments: SegmentsResult, *, lan
         ax.xaxis.tick_top()
         ax.tick_params(axis="both", length=0, labelsize=_SIZE_TICK)
         for tick, seg in zip(ax.get_xticklabels(), segs, strict=True):
-            tick.set_color(segment_color(seg))
+            tick.set_color(segment_text_color(seg))
             if seg.priority:
                 tick.set_fontweight("bold")
         col_h = _line(_SIZE_TICK, _n_lines(col_labels)) + _TICK0
@@ -1598,10 +1612,21 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
         total = sum(s.n_customers for s in segments.segments)
         note = _t("sampled", lang, n=_count(int(x.size), lang), m=_count(total, lang))
     header = _Header.make(_t("scatter_title", lang), note, width_cm)
-    xlabel, ylabel = _t("scatter_x", lang), feature_label("profit", lang)
+    xlabel, ylabel = _t("scatter_x", lang), _t("scatter_y", lang)
     with style.context():
         fig, ax = _new(width_cm, height_cm)
-        points = ax.scatter(x, y, s=6, c=c, alpha=0.7, linewidths=0, zorder=2)
+        # the points pile up near 0 % and 100 %: a strip above the plot counts the customers per 5 %
+        ax_top = fig.add_axes((0, 0, 1, 1), sharex=ax)
+        counts, edges = np.histogram(np.clip(x, 0, 1), bins=np.linspace(0, 1, 21))
+        ax_top.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=style.NEUTRAL,
+                   edgecolor="white", linewidth=0.4, zorder=2)
+        ax_top.yaxis.set_major_locator(MaxNLocator(2, integer=True))
+        _locale_axis(ax_top.yaxis, lang)
+        ax_top.tick_params(axis="x", labelbottom=False, length=0)
+        ax_top.tick_params(axis="y", labelsize=_SIZE_TICK - 0.5)
+        _hide_grid(ax_top, "x")
+        ax_top.set_ylabel(_t("scatter_count", lang), fontsize=_SIZE_TICK - 0.5)
+        points = ax.scatter(x, y, s=5, c=c, alpha=0.55, linewidths=0, zorder=2)
         style.rasterize_if_dense(points, int(x.size), threshold=rasterize_above)
         ax.axvline(p_thr, color=style.TEXT, linestyle=(0, (4, 2)), linewidth=1.0, zorder=3)
         ax.axhline(m_thr, color=style.TEXT, linestyle=(0, (4, 2)), linewidth=1.0, zorder=3)
@@ -1626,7 +1651,7 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
             text = (f"{seg.title.get(lang)}\n{_count(seg.n_customers, lang)} {_t('customers', lang)} · "
                     f"{fmt_percent(seg.share, lang)}")
             _inside(ax.text(cx, cy, text, transform=ax.transAxes, ha=ha, va=va, multialignment=ha,
-                            fontsize=7.5, fontweight="bold", color=colors[seg.key], zorder=5,
+                            fontsize=7.5, fontweight="bold", color=segment_text_color(seg), zorder=5,
                             bbox={"boxstyle": "round,pad=0.3", "facecolor": "white",
                                   "edgecolor": colors[seg.key], "linewidth": 0.8, "alpha": 0.92}))
         ax.xaxis.set_major_locator(MaxNLocator(6))
@@ -1634,11 +1659,15 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
         _locale_axis(ax.yaxis, lang)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        left = _left_margin(_ytick_width(ax), ylabel=ylabel)
+        left = max(_left_margin(_ytick_width(ax), ylabel=ylabel),
+                   _left_margin(_ytick_width(ax_top, _SIZE_TICK - 0.5), ylabel=_t("scatter_count", lang)))
         bottom = _bottom_margin(_xtick_height(ax), xlabel=xlabel)
         right = _EDGE + 0.3
-        _place(ax, (width_cm, height_cm), left=left, bottom=bottom, width=width_cm - left - right,
-               height=height_cm - header.height - bottom)
+        strip, gap = 1.3, 0.2
+        main_h = height_cm - header.height - bottom - strip - gap
+        _place(ax, (width_cm, height_cm), left=left, bottom=bottom, width=width_cm - left - right, height=main_h)
+        _place(ax_top, (width_cm, height_cm), left=left, bottom=bottom + main_h + gap, width=width_cm - left - right,
+               height=strip)
         header.draw(fig, height_cm)
     return fig
 
