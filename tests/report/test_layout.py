@@ -86,6 +86,40 @@ def test_nothing_is_drawn_in_the_side_margins(built: dict, tmp_path: Path) -> No
     assert margin_ink(built["pdf"], tmp_path) == []
 
 
+def page_fill(pdf: Path, tmp_path: Path) -> list[float]:
+    """For every page, how far down the page area the last ink reaches (0–1)."""
+    subprocess.run([PDFTOPPM, "-gray", "-r", "40", str(pdf), str(tmp_path / "f")], check=True)
+    from PIL import Image
+
+    def px(mm: float) -> int:
+        return int(round(mm / 25.4 * 40))
+
+    fills = []
+    for path in sorted(tmp_path.glob("f-*.pgm")):
+        page = np.asarray(Image.open(path))
+        height, width = page.shape
+        area = page[px(MARGIN_MM["top"]): height - px(MARGIN_MM["bottom"]), px(MARGIN_MM["left"]): width - px(MARGIN_MM["right"])]
+        rows = np.flatnonzero((area < 200).any(axis=1))
+        fills.append((rows.max() + 1) / area.shape[0] if rows.size else 0.0)
+    return fills
+
+
+@pytest.mark.skipif(PDFTOPPM is None or PDFTOTEXT is None, reason="poppler-utils are not installed")
+def test_no_half_empty_page_inside_a_section(built: dict, tmp_path: Path) -> None:
+    """A page filled less than half is only allowed before a new major section (whose heading
+    repeats the running header's section title on its first page) and at the end."""
+    texts = _pages_text(built["pdf"])
+    fills = page_fill(built["pdf"], tmp_path)
+    assert len(fills) == len(texts)
+    half_empty = []
+    for i, fill in enumerate(fills[:-1]):
+        titles = re.findall(r"^(\d+\.\s.+)$", texts[i + 1], flags=re.M)
+        starts_section = len(titles) != len(set(titles))
+        if fill < 0.5 and not starts_section:
+            half_empty.append((i + 1, round(fill, 2)))
+    assert half_empty == []
+
+
 @pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed")
 def test_main_body_is_short(built: dict) -> None:
     t = translator(built["lang"])
