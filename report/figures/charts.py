@@ -1533,6 +1533,8 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
             colors[-1] = style.NEUTRAL
         ax.barh(y, widths, left=starts, height=0.62, color=colors, zorder=2)
         for yi, start, w in zip(y, starts, widths, strict=True):
+            if round(w, 2) == 0:  # a contribution that prints as zero gets no label
+                continue
             if w >= 0:
                 _inside(ax.text(start + w + span * 0.012, yi, _signed(w, lang), va="center", ha="left",
                                 fontsize=_SIZE_NOTE, color=style.DECLINED, fontweight="bold"))
@@ -1553,7 +1555,8 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
                         color=style.TEXT_MUTED))
         end_text = _t("wf_end_calibrated" if calibration is not None else "wf_end_raw", lang)
         _inside(ax.text(end - nudge, k - 0.4, f"{end_text}: {fmt_number(end, lang, digits=2)}",
-                        ha="right" if rightwards else "left", va="center", fontsize=_SIZE_NOTE, color=style.TEXT))
+                        ha="right" if rightwards else "left", va="center", fontsize=_SIZE_NOTE, color=style.TEXT,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8}, zorder=5))
         ax.set_yticks(y, labels)
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(-1.0, k - 0.1)
