@@ -146,7 +146,6 @@ class _Cells(HTMLParser):
         self.tables: list[dict[int, list[str]]] = []
         self._col = -1
         self._cell: list[str] | None = None
-        self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         classes = (dict(attrs).get("class") or "").split()
@@ -160,8 +159,8 @@ class _Cells(HTMLParser):
             # a column of values of different features (one row per feature, class «val») keeps
             # each value as recorded
             self._cell = [] if tag == "td" and "num" in classes and "val" not in classes and self.tables else None
-        elif tag == "span" and "sub" in classes:
-            self._skip += 1
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._cell is not None:
