@@ -174,7 +174,7 @@ class _Cells(HTMLParser):
 
 def _decimals(cell: str, lang: str) -> set[int]:
     """The number of decimals of every number in ``cell`` (thousands separators removed)."""
-    mark, thousands = (",", "[\u00a0 ]") if lang == "ru" else (".", ",")
+    mark, thousands = (",", "\u00a0") if lang == "ru" else (".", ",")  # ru: a no-break space
     text = re.sub(rf"(?<=\d){thousands}(?=\d{{3}})", "", cell)
     return {len(m.group(1) or "") for m in re.finditer(rf"\d+(?:{re.escape(mark)}(\d+))?", text)}
 
