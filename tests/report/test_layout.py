@@ -5,7 +5,7 @@
   :data:`MAX_BODY_PAGES` pages; no line starts with a dash.
 * HTML: at 390 px (a phone) and at 1280 px the document is exactly as wide as the viewport (no
   sideways scrolling of the page; wide tables and charts scroll in their own box), no table cell
-  is narrower than two letters and no tile's number overflows its tile. Checked in Debian's
+  is narrower than two letters and nothing overflows its tile or table cell. Checked in Debian's
   Chromium (/usr/bin/chromium, ``make sysdeps``) driven by Playwright.
 * Tables: numbers in one column have one precision.
 
@@ -204,7 +204,8 @@ def browser():  # noqa: ANN201 - playwright Browser
 
 
 #: Measured in the page: document width, the narrowest table cell against the width of two
-#: letters of its own font, tiles whose number overflows.
+#: letters of its own font, tiles and table cells whose content overflows them (runs into the
+#: next cell).
 _MEASURE = """() => {
   const canvas = document.createElement("canvas").getContext("2d");
   const narrow = [];
@@ -218,8 +219,8 @@ _MEASURE = """() => {
     const inner = cell.getBoundingClientRect().width - pad;
     if (inner + 0.5 < Math.min(two, canvas.measureText(text).width)) narrow.push([text.slice(0, 30), inner, two]);
   }
-  const overflowing = [...document.querySelectorAll(".kpi-value, .fact-value, .funnel-value")]
-    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim());
+  const overflowing = [...document.querySelectorAll(".kpi-value, .fact-value, .funnel-value, table td, table th")]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim().slice(0, 40));
   return {doc: document.documentElement.scrollWidth, body: document.body.scrollWidth,
           viewport: window.innerWidth, narrow: narrow.slice(0, 5), overflowing};
 }"""
