@@ -139,15 +139,16 @@ def recommendations_resting_on(results: Results, features: Iterable[str]) -> tup
     return tuple(found.values())
 
 
-def model_label(results: Results, *, lang: str) -> str:
-    """The selected model as a reader names it: its family in the report's language."""
+def model_label(results: Results, *, lang: str, name: str | None = None) -> str:
+    """A candidate model (the selected one by default) as a reader names it: its family in the
+    report's language."""
     t = translator(lang)
-    family = results.model.selected.name
+    name = name or results.model.selected.name
     for c in results.model.candidates:
-        if c.name == family:
+        if c.name == name:
             key = f"family.{c.family}"
             return t(key) if key in catalogue(lang) else c.name
-    return family
+    return name
 
 
 def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> str:
@@ -167,6 +168,7 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
         rule = m.selection
         if rule is not None:
             others = [n for n in rule.within if n != m.selected.name]
+            others = [f"«{model_label(results, lang=lang, name=n)}»" for n in others]
             text += " " + (t("conclusion.model_noise", others=", ".join(others), se=f["num"](rule.standard_error, 3))
                            if others else t("conclusion.model_clear", se=f["num"](rule.standard_error, 3)))
         return text

@@ -146,6 +146,7 @@ def _dynamic_keys() -> set[str]:
         "magnitude": set(_literal_values(_TestResult, "magnitude")),
         "family": set(_literal_values(CandidateConfig, "family")),
         "output": {"probability", "log_odds", "decision_function"},
+        "explainer": {"TreeExplainer", "LinearExplainer", "PermutationExplainer"},
         "stage": {"load_validate_clean", "eda", "correlation", "model", "segments", "shap", "scores"},
         "section": {key for key, _, _ in SECTIONS},
         "class": {"declined", "stable"},
@@ -155,6 +156,7 @@ def _dynamic_keys() -> set[str]:
     keys = {f"{prefix}.{value}" for prefix, vals in values.items() for value in vals}
     keys |= {f"comparison.metric_{k}" for k in ("declined_share", "roc_auc", "profit_at_risk")}
     keys |= {f"segments.rule_{risk}_{value}" for risk in ("high", "low") for value in ("high", "low")}
+    keys |= {f"segments.rounding_{part}" for part in ("profit", "share")}
     keys |= {f"glossary.{term}.{part}" for term in GLOSSARY_TERMS for part in ("term", "text")}
     keys |= {f"action.{rule.key}.{part}" for rule in ACTION_RULES for part in ("title", "text")} | {"action.monitor.text"}
     keys |= {f"rule.measure.{m}" for m in _literal_values(RuleEvidence, "effect_measure")}
@@ -166,7 +168,7 @@ def _dynamic_keys() -> set[str]:
 
 
 def _template_sources() -> list[tuple[Path, str]]:
-    paths = sorted(TEMPLATES_DIR.rglob("*.html")) + [ROOT / "report" / "env.py", ROOT / "report" / "render.py"]
+    paths = sorted(TEMPLATES_DIR.rglob("*.html")) + [ROOT / "report" / p for p in ("env.py", "render.py", "texts.py")]
     return [(p, p.read_text(encoding="utf-8")) for p in paths]
 
 
