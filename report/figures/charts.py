@@ -603,7 +603,9 @@ def numeric_feature_figure(item: NumericEda, *, lang: str, width_cm: float = 16.
                        for n in ("declined", "stable")]
         legend_labels = [f"{_class(n, lang)} (n{NBSP}={NBSP}{_count(stats[n].n, lang)})"
                          for n in ("declined", "stable")]
-        ax_h.legend(handles, legend_labels, loc="best")
+        # above the histogram, never over its bars
+        ax_h.legend(handles, legend_labels, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, borderaxespad=0.1,
+                    handlelength=1.0, borderpad=0.1)
         ax_h.set_ylabel(ylabel)
         ax_h.set_ylim(0, None)
         ax_h.margins(y=0.12)
@@ -646,7 +648,7 @@ def numeric_feature_figure(item: NumericEda, *, lang: str, width_cm: float = 16.
         left = max(_left_margin(_ytick_width(ax_h), ylabel=ylabel), _left_margin(_widest(class_labels, _SIZE_TICK)))
         bottom = _bottom_margin(_xtick_height(ax_b), xlabel=label)
         right = _EDGE + max(0.25, _widest(_tick_texts(ax_b.xaxis)[-1:], _SIZE_TICK) / 2)
-        top = header.height
+        top = header.height + _line(style.FONT_SIZES["legend"]) + 0.2
         gap = 0.25
         body = height_cm - top - bottom - gap
         h_box = min(1.9, body * 0.32)

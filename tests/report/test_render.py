@@ -36,6 +36,7 @@ from analysis.results import TestResult as _TestResult  # aliased: pytest would 
 from report.env import TEMPLATES_DIR, make_environment, make_filters
 from report.i18n import LANGS, MESSAGES_DIR, MissingMessageError, catalogue, plural_form, translator
 from report.render import (
+    CSS_PATH,
     GLOSSARY_TERMS,
     SECTIONS,
     build_context,
@@ -489,3 +490,16 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
             assert t(key, **kwargs) in text, key
         assert t("model.not_calibrated", raw=f["num"](results.model.selected.cv_brier_raw, 4),
                  cal=f["num"](results.model.selected.cv_brier_calibrated, 4)) in text
+
+
+def test_css_hyphenates_by_language_and_never_breaks_inside_a_word() -> None:
+    """Words break only at the language's hyphenation points (``hyphens: auto`` with <html lang>);
+    no rule lets a line break inside a word without a hyphen, except for a hash (not a word)."""
+    css = CSS_PATH.read_text(encoding="utf-8")
+    body = re.search(r"(?ms)^body \{(.*?)\}", css).group(1)
+    assert "hyphens: auto" in body and "overflow-wrap: normal" in body
+    for rule in re.findall(r"(?ms)^([^{}@/]+)\{([^{}]*)\}", css):
+        selector, block = rule
+        if re.search(r"overflow-wrap:\s*(break-word|anywhere)|word-break:\s*break-(all|word)", block):
+            assert "hash" in selector, selector.strip()
+    assert '<html lang="{{ lang }}">' in (TEMPLATES_DIR / "base.html").read_text(encoding="utf-8")
