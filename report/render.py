@@ -45,7 +45,7 @@ from analysis.results import (
     TableSummary,
 )
 from report.env import TEMPLATES_DIR, make_environment
-from report.texts import recommendations_resting_on
+from report.texts import actions_resting_on
 from report.paged import ORIGIN_ID, RESOURCE_SCHEME, TOC_ROOM_ID, PagedDocument, PageMarks, Resource
 
 if TYPE_CHECKING:  # the figures module is optional at import time
@@ -185,8 +185,8 @@ class ViewModel:
     candidate_sets: tuple[tuple[str, tuple[CandidateConfig, ...]], ...]
     timings_total: tuple[float, float]
     comparison: ComparisonView | None
-    #: Recommendations whose evidence rests on a feature SHAP and permutation importance disagree on.
-    disagreement_recommendations: tuple[Recommendation, ...] = ()
+    #: Actions (keys) whose rules rest on a feature SHAP and permutation importance disagree on.
+    disagreement_actions: tuple[str, ...] = ()
 
 
 def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
@@ -291,7 +291,7 @@ def view_model(results: Results) -> ViewModel:
         candidate_sets=candidate_sets,
         timings_total=(sum(s.wall_seconds for s in timings), sum(s.cpu_seconds for s in timings)),
         comparison=_comparison_view(results),
-        disagreement_recommendations=recommendations_resting_on(results, results.importance.disagreements),
+        disagreement_actions=actions_resting_on(results, results.importance.disagreements),
     )
 
 

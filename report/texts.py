@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from analysis.results import (
-    CategoricalEda, Conclusion, ModelResult, NumericEda, Recommendation, Results, TestResult,
+    CategoricalEda, Conclusion, ModelResult, NumericEda, Results, TestResult,
 )
 from report.env import make_filters
 from report.i18n import catalogue, translator
 
 __all__ = [
     "agreement_text", "calibration_text", "column_digits", "conclusion_text", "eda_finding", "eda_sentence",
-    "model_label", "recommendations_resting_on", "selection_text",
+    "actions_resting_on", "model_label", "selection_text",
 ]
 
 
@@ -109,9 +109,9 @@ def calibration_text(model: ModelResult, *, lang: str) -> str:
              lo=f["pct"](w.lo), hi=f["pct"](w.hi))
 
 
-def agreement_text(results: Results, recommendations: Sequence[Recommendation], *, lang: str) -> str:
+def agreement_text(results: Results, actions: Sequence[str], *, lang: str) -> str:
     """Whether SHAP and permutation importance agree; where they do not, on which features (with
-    both numbers) and which recommendations rest on them."""
+    both numbers) and which actions (keys) rest on them."""
     t = translator(lang)
     f = make_filters(lang)
     imp = results.importance
@@ -122,21 +122,20 @@ def agreement_text(results: Results, recommendations: Sequence[Recommendation], 
     items = ", ".join(t("shap.disagreement_item", feature=f["feature_label"](name), shap=f["num"](shap.get(name), 3),
                         drop=f["num"](drop.get(name), 3)) for name in imp.disagreements)
     text = t("shap.disagreement", items=items)
-    if recommendations:
-        recs = ", ".join(f"«{rec.title.get(lang)}»" for rec in recommendations)
+    if actions:
+        recs = ", ".join(f"«{t(f'action.{key}.title')}»" for key in actions)
         text += " " + t("shap.disagreement_recs", recs=recs)
     return text
 
 
-def recommendations_resting_on(results: Results, features: Iterable[str]) -> tuple[Recommendation, ...]:
-    """Recommendations (one per key, in segment order) whose evidence is on one of ``features``."""
+def actions_resting_on(results: Results, features: Iterable[str]) -> tuple[str, ...]:
+    """The actions (keys, in the order of the action plans) that fired for some segment on a rule
+    with evidence on one of ``features``."""
     wanted = set(features)
-    found: dict[str, Recommendation] = {}
-    for seg in results.segments.segments:
-        for rec in seg.recommendations:
-            if rec.key not in found and any(e.metric in wanted for e in rec.evidence):
-                found[rec.key] = rec
-    return tuple(found.values())
+    fired = {o.action for rules in results.actions.rules for o in rules.fired
+             if any(e.feature in wanted for e in o.evidence)}
+    ordered = [p.action for p in results.actions.plans if p.action in fired]
+    return tuple(ordered + sorted(fired - set(ordered)))
 
 
 def model_label(results: Results, *, lang: str, name: str | None = None) -> str:
@@ -187,10 +186,10 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
     if key == "importance_disagreement":
         imp = results.importance
         features = ", ".join(f"«{f['feature_label'](name)}»" for name in imp.disagreements)
-        recs = recommendations_resting_on(results, imp.disagreements)
+        keys = actions_resting_on(results, imp.disagreements)
         text = t("conclusion.importance_disagreement", features=features)
-        if recs:
-            text += " " + t("conclusion.importance_recs", recs=", ".join(f"«{r.title.get(lang)}»" for r in recs))
+        if keys:
+            text += " " + t("conclusion.importance_recs", recs=", ".join(f"«{t(f'action.{k}.title')}»" for k in keys))
         return text
     if key == "priority":
         sg = results.segments
