@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## System packages: poppler-utils (pdftotext/pdftoppm for the PDF checks), DejaVu fonts (Cyrillic) and
-## HarfBuzz's subsetter (WeasyPrint subsets fonts ~1 s faster with it). Installed only when missing, as root.
-SYSPKGS := poppler-utils fonts-dejavu-core libharfbuzz-subset0
+## System packages: poppler-utils (pdftotext/pdftoppm for the PDF checks), DejaVu fonts (Cyrillic),
+## HarfBuzz's subsetter (WeasyPrint subsets fonts ~1 s faster with it) and Debian's chromium (the HTML
+## layout test drives /usr/bin/chromium with Playwright; no downloaded browser). Installed only when
+## missing, as root.
+SYSPKGS := poppler-utils fonts-dejavu-core libharfbuzz-subset0 chromium
 sysdeps:
 	@missing=$$(for p in $(SYSPKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -230,8 +230,25 @@ class ModelConfig(_Frozen):
     #: Decision threshold for the confusion matrix.
     threshold: float = Field(0.5, gt=0, lt=1)
     calibration_bins: int = Field(10, ge=3, le=100)
+    #: Confidence of the interval of the observed share in each calibration bin (Wilson).
+    calibration_level: float = Field(0.95, gt=0, lt=1)
+    #: The probabilities are called calibrated («read as expected shares») when at least this
+    #: share of the test part's calibration bins has its predicted mean inside that interval.
+    calibrated_min_covered: float = Field(0.9, gt=0, le=1)
     #: Calibrate (sigmoid, on out-of-fold scores) when it lowers the CV Brier score.
     calibrate: bool = True
+    #: How the model is chosen from the cross-validated candidates: ``one_standard_error`` takes
+    #: the simplest candidate (lowest ``complexity``) whose mean ROC-AUC is within one standard
+    #: error (fold SD / √fits) of the best mean, since differences inside that band are noise;
+    #: ``best_mean`` takes the best mean.
+    selection_rule: Literal["one_standard_error", "best_mean"] = "one_standard_error"
+    #: Complexity rank of each family for that rule (lower is simpler): how much the fitted model
+    #: keeps and how directly it can be explained — a linear model, one tree, tree ensembles
+    #: (explained exactly by TreeSHAP), boosted ensembles and kernel machines, and k nearest
+    #: neighbours, which keeps every training row and is explained only model-agnostically.
+    complexity: dict[str, int] = Field(default_factory=lambda: {
+        "logistic_regression": 1, "decision_tree": 2, "extra_trees": 3, "random_forest": 3,
+        "hist_gradient_boosting": 4, "lightgbm": 4, "svc": 4, "knn": 5})
     #: Rows scored per batch when predicting every customer.
     batch_size: int = Field(100_000, ge=1000)
     #: Points kept for the ROC and PR curves.
@@ -255,6 +272,11 @@ class ImportanceConfig(_Frozen):
     top_reasons: int = Field(3, ge=1, le=10)
     #: Individual customers explained in the report.
     examples: int = Field(3, ge=1, le=20)
+    #: SHAP and permutation importance disagree on a feature when its share of the total mean
+    #: |SHAP| is at least ``disagreement_min_shap_share`` while shuffling it lowers the test
+    #: ROC-AUC by no more than ``disagreement_max_permutation`` (within noise).
+    disagreement_min_shap_share: float = Field(0.05, gt=0, lt=1)
+    disagreement_max_permutation: float = Field(0.003, ge=0)
 
 
 class SegmentConfig(_Frozen):

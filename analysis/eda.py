@@ -2,8 +2,8 @@
 
 For each numeric feature: descriptive statistics per class, the histogram and box-plot data
 (computed once; the renderer only draws them), a Mann–Whitney U test with the rank-biserial
-correlation; for each categorical feature: counts per class, a χ² test with Cramér's V. Each
-feature gets one sentence of interpretation, generated from those numbers in Russian and English.
+correlation; for each categorical feature: counts per class, a χ² test with Cramér's V. The
+report writes the sentence on each feature from these numbers (``report.texts``).
 """
 
 from __future__ import annotations
@@ -15,21 +15,9 @@ from scipy import stats
 from analysis.config import EdaConfig
 from analysis.features import PreparedData
 from analysis.results import (
-    CategoricalEda, CategoryCount, ClassStats, EdaResult, LocalizedText, NumericEda, TestResult,
+    CategoricalEda, CategoryCount, ClassStats, EdaResult, NumericEda, TestResult,
 )
-from analysis.schema import BINARY_FEATURES, CATEGORICAL_FEATURES, NUMERIC_FEATURES, feature_label
-from analysis.textfmt import fmt_auto, fmt_number, fmt_p_value, fmt_percent
-
-_MAGNITUDE_RU = {"negligible": "пренебрежимо мал", "small": "слабый", "medium": "умеренный", "large": "сильный"}
-_MAGNITUDE_EN = {"negligible": "negligible", "small": "small", "medium": "medium", "large": "large"}
-#: «связь …» is feminine.
-_ASSOCIATION_RU = {"small": "слабая", "medium": "умеренная", "large": "сильная"}
-
-
-def _p_clause(p: float, lang: str) -> str:
-    """``p < 0,001`` or ``p = 0,042`` in the locale."""
-    text = fmt_p_value(p, lang)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+from analysis.schema import BINARY_FEATURES, CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 
 def magnitude(effect: float, config: EdaConfig) -> str:
@@ -89,49 +77,6 @@ def chi2(table: np.ndarray, config: EdaConfig) -> TestResult:
                       effect_size=v, magnitude=magnitude(v, config), significant=bool(p < config.alpha))  # type: ignore[arg-type]
 
 
-def interpret_numeric(feature: str, declined: ClassStats, stable: ClassStats, test: TestResult) -> LocalizedText:
-    """One sentence on a numeric feature, from its statistics."""
-    ru_label, en_label = feature_label(feature, "ru"), feature_label(feature, "en")
-    d_ru, s_ru = fmt_auto(declined.mean, "ru"), fmt_auto(stable.mean, "ru")
-    d_en, s_en = fmt_auto(declined.mean, "en"), fmt_auto(stable.mean, "en")
-    r_ru, r_en = fmt_number(test.effect_size, "ru", digits=2), fmt_number(test.effect_size, "en", digits=2)
-    p_ru, p_en = _p_clause(test.p_value, "ru"), _p_clause(test.p_value, "en")
-    if not test.significant or test.magnitude == "negligible":
-        ru = (f"«{ru_label}»: у клиентов со сниженной активностью в среднем {d_ru} против {s_ru} у остальных — "
-              f"различие несущественно (r = {r_ru}, {p_ru}).")
-        en = (f"{en_label}: customers whose activity declined average {d_en} against {s_en} for the others — "
-              f"no material difference (r = {r_en}, {p_en}).")
-        return LocalizedText(ru=ru, en=en)
-    higher = test.effect_size > 0
-    ru = (f"«{ru_label}»: у клиентов со сниженной активностью в среднем {d_ru} против {s_ru} у остальных — "
-          f"{'выше' if higher else 'ниже'}; эффект {_MAGNITUDE_RU[test.magnitude]} "
-          f"(ранговая бисериальная r = {r_ru}, {p_ru}).")
-    en = (f"{en_label}: customers whose activity declined average {d_en} against {s_en} for the others — "
-          f"{'higher' if higher else 'lower'}, a {_MAGNITUDE_EN[test.magnitude]} effect "
-          f"(rank-biserial r = {r_en}, {p_en}).")
-    return LocalizedText(ru=ru, en=en)
-
-
-def interpret_categorical(feature: str, levels: tuple[CategoryCount, ...], test: TestResult) -> LocalizedText:
-    """One sentence on a categorical feature, from its counts and test."""
-    ru_label, en_label = feature_label(feature, "ru"), feature_label(feature, "en")
-    ranked = sorted((lv for lv in levels if lv.declined + lv.stable > 0), key=lambda lv: lv.declined_share)
-    hi, lo = ranked[-1], ranked[0]
-    v_ru, v_en = fmt_number(test.effect_size, "ru", digits=2), fmt_number(test.effect_size, "en", digits=2)
-    p_ru, p_en = _p_clause(test.p_value, "ru"), _p_clause(test.p_value, "en")
-    strength_ru = "связь несущественна" if (not test.significant or test.magnitude == "negligible") \
-        else f"связь {_ASSOCIATION_RU[test.magnitude]}"
-    strength_en = "no material association" if (not test.significant or test.magnitude == "negligible") \
-        else f"a {_MAGNITUDE_EN[test.magnitude]} association"
-    ru = (f"«{ru_label}»: доля клиентов со сниженной активностью выше всего у «{hi.level}» "
-          f"({fmt_percent(hi.declined_share, 'ru')}) и ниже всего у «{lo.level}» ({fmt_percent(lo.declined_share, 'ru')}); "
-          f"{strength_ru} (V Крамера = {v_ru}, {p_ru}).")
-    en = (f"{en_label}: the share of customers whose activity declined is highest for «{hi.level}» "
-          f"({fmt_percent(hi.declined_share, 'en')}) and lowest for «{lo.level}» ({fmt_percent(lo.declined_share, 'en')}); "
-          f"{strength_en} (Cramér's V = {v_en}, {p_en}).")
-    return LocalizedText(ru=ru, en=en)
-
-
 def numeric_eda(feature: str, values: np.ndarray, y: np.ndarray, config: EdaConfig) -> NumericEda:
     """EDA of one numeric feature."""
     d, s = values[y == 1], values[y == 0]
@@ -143,7 +88,7 @@ def numeric_eda(feature: str, values: np.ndarray, y: np.ndarray, config: EdaConf
         feature=feature, declined=d_stats, stable=s_stats, bin_edges=tuple(float(e) for e in edges),
         counts_declined=tuple(int(c) for c in np.histogram(d, bins=edges)[0]),
         counts_stable=tuple(int(c) for c in np.histogram(s, bins=edges)[0]),
-        test=test, interpretation=interpret_numeric(feature, d_stats, s_stats, test),
+        test=test,
     )
 
 
@@ -155,8 +100,7 @@ def categorical_eda(feature: str, values: pd.Series, y: np.ndarray, config: EdaC
                    for level, row in table.iterrows())
     levels = tuple(sorted(levels, key=lambda lv: -(lv.declined + lv.stable)))
     test = chi2(table.to_numpy(), config)
-    return CategoricalEda(feature=feature, levels=levels, test=test,
-                          interpretation=interpret_categorical(feature, levels, test))
+    return CategoricalEda(feature=feature, levels=levels, test=test)
 
 
 def run_eda(data: PreparedData, config: EdaConfig) -> EdaResult:

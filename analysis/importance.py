@@ -342,12 +342,17 @@ def run_importance(model: ModelOutput, data: PreparedData, explanation: Explanat
         p = probability.loc[members]
         cid = p.index[int(np.argmin(np.abs(p.to_numpy() - p.median())))]
         contrib = explanation.values.loc[cid]
-        order = contrib.abs().sort_values(ascending=False).index[:6]
+        order = contrib.abs().sort_values(ascending=False).index
+        row = data.X.loc[[cid]]
+        refit = float(model.model.predict_proba(row)[0])
+        reported = float(probability.loc[cid])
         examples.append(CustomerExplanation(
-            id=int(cid), segment=str(key), probability=round(float(probability.loc[cid]), 4),
+            id=int(cid), segment=str(key), probability=round(reported, 4),
             base_value=round(explanation.base_value, 4),
             contributions=tuple(Contribution(feature=f, value=str(data.X.loc[cid, f]), shap=round(float(contrib[f]), 5))
-                                for f in order)))
+                                for f in order),
+            raw_output=round(float(explanation.base_value + contrib.sum()), 4), refit_probability=round(refit, 4),
+            out_of_fold=bool(not model.is_test.loc[cid] and abs(refit - reported) > 1e-9)))
 
     if permutation is None:
         permutation = permutation_importance(model, data, config, random_state=random_state)
@@ -355,9 +360,15 @@ def run_importance(model: ModelOutput, data: PreparedData, explanation: Explanat
     order = np.argsort(-mean)
     permutation = tuple(FeatureValue(feature=FEATURES[i], value=round(float(mean[i]), 5),
                                      std=round(float(std[i]), 5)) for i in order)
+    drop = {FEATURES[i]: float(mean[i]) for i in range(len(FEATURES))}
+    total = float(mean_abs.sum())
+    disagreements = tuple(f for f, v in mean_abs.items()
+                          if total > 0 and v / total >= config.disagreement_min_shap_share
+                          and drop.get(f, 0.0) <= config.disagreement_max_permutation)
     return ImportanceResult(
         explainer=explanation.explainer, output=explanation.output, n_rows=int(explanation.exact.sum()),
         sampled=bool(not explanation.exact.all()), base_value=round(explanation.base_value, 5),
         global_importance=global_importance, beeswarm=beeswarm, per_segment=per_segment,
         examples=tuple(examples), permutation=permutation, seconds=round(seconds + perm_seconds, 3),
+        disagreements=disagreements,
     )

@@ -11,13 +11,14 @@ out-of-fold for training customers, the refit model's for test customers.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
+from scipy.stats import norm, rankdata
 from sklearn.base import ClassifierMixin, clone
 from sklearn.calibration import calibration_curve
 from sklearn.compose import ColumnTransformer
@@ -31,7 +32,10 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from analysis.config import CandidateConfig, ModelConfig
 from analysis.features import PreparedData
-from analysis.results import Candidate, ConfusionMatrix, Curve, ModelResult, Scalar, Selected, TestMetrics
+from analysis.results import (
+    CalibrationBin, CalibrationCheck, Candidate, ConfusionMatrix, Curve, ModelResult, Scalar, Selected, SelectionRule,
+    TestMetrics,
+)
 from analysis.schema import BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 _NEEDS_SCALING = {"knn", "logistic_regression", "svc"}
@@ -201,6 +205,61 @@ def _cross_validate(candidate: CandidateConfig, X: pd.DataFrame, y: np.ndarray,
             best = scored
     assert best is not None
     return best
+
+
+def select_candidate(scored: list[_Scored], config: ModelConfig) -> tuple[_Scored, SelectionRule]:
+    """The selected candidate and how it was chosen.
+
+    ``best_mean``: the highest mean CV ROC-AUC. ``one_standard_error``: the simplest candidate
+    (``config.complexity``; ties by mean) whose mean is at least the best mean minus the standard
+    error of that mean (fold SD / √fits), since differences inside one standard error are noise.
+    """
+    top = max(scored, key=lambda s: (s.fold_aucs.mean(), -config.complexity.get(s.candidate.family, 99)))
+    aucs = top.fold_aucs
+    se = float(aucs.std(ddof=1) / np.sqrt(aucs.size)) if aucs.size > 1 else 0.0
+    threshold = float(aucs.mean()) - se
+    within = sorted((s for s in scored if s.fold_aucs.mean() >= threshold - 1e-12),
+                    key=lambda s: (config.complexity.get(s.candidate.family, 99), -s.fold_aucs.mean()))
+    chosen = within[0] if config.selection_rule == "one_standard_error" else top
+    rule = SelectionRule(rule=config.selection_rule, best_mean=top.candidate.name, standard_error=round(se, 4),
+                         threshold=round(threshold, 4), within=tuple(s.candidate.name for s in within))
+    return chosen, rule
+
+
+def wilson_interval(successes: int, n: int, *, level: float) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion."""
+    if n == 0:
+        return 0.0, 1.0
+    z = float(norm.ppf(0.5 + level / 2))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def calibration_check(y: np.ndarray, p: np.ndarray, *, bins: int, level: float, min_covered: float) -> CalibrationCheck:
+    """Quantile bins of the predicted probability (equal counts), each with its observed share and
+    the Wilson interval of that share; calibrated when at least ``min_covered`` of the bins have
+    their mean prediction inside their interval."""
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    ids = np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, len(edges) - 2)
+    out = []
+    for b in range(len(edges) - 1):
+        mask = ids == b
+        n = int(mask.sum())
+        if n == 0:
+            continue
+        k = int(y[mask].sum())
+        lo, hi = wilson_interval(k, n, level=level)
+        pred = float(p[mask].mean())
+        out.append(CalibrationBin(predicted=round(pred, 4), observed=round(k / n, 4), n=n, lo=round(lo, 4),
+                                  hi=round(hi, 4), covered=bool(lo <= pred <= hi)))
+    n_covered = sum(b.covered for b in out)
+    required = math.ceil(min_covered * len(out) - 1e-9)
+    worst = max(out, key=lambda b: abs(b.predicted - b.observed))
+    return CalibrationCheck(level=level, bins=tuple(out), n_covered=n_covered, min_covered=min_covered,
+                            required=required, calibrated=n_covered >= required, worst=worst)
 
 
 def _to_probability(scores: np.ndarray) -> bool:
@@ -411,7 +470,7 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
                                         cv_roc_auc_mean=round(float(s.fold_aucs.mean()), 4),
                                         cv_roc_auc_std=round(float(s.fold_aucs.std(ddof=1)), 4),
                                         fit_seconds=round(s.fit_seconds, 3), n_configurations=s.n_configurations))
-        best = max(scored, key=lambda s: s.fold_aucs.mean())
+        best, selection = select_candidate(scored, config)
 
     # The rows the selected model is fitted on: the training part, or at scale a stratified sample of
     # ``refit_max_rows`` (drawn as the selection sample, hence that very sample when both budgets are equal).
@@ -462,6 +521,8 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         precision, recall, _ = precision_recall_curve(y_test, p_test)
         frac_pos, mean_pred = calibration_curve(y_test, p_test, n_bins=config.calibration_bins, strategy="quantile")
         bin_counts = np.histogram(p_test, bins=np.quantile(p_test, np.linspace(0, 1, config.calibration_bins + 1)))[0]
+        check = calibration_check(y_test, p_test, bins=config.calibration_bins, level=config.calibration_level,
+                                  min_covered=config.calibrated_min_covered)
         predicted = (p_test >= config.threshold).astype(int)
         tn = int(((predicted == 0) & (y_test == 0)).sum())
         fp = int(((predicted == 1) & (y_test == 0)).sum())
@@ -486,5 +547,6 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
             cv_folds=config.cv_folds, cv_repeats=repeats, n_train=len(y_train), n_test=len(y_test),
             selection_rows=len(y_sel), features=tuple(FEATURES),
             oof_roc_auc=round(float(roc_auc_score(y_train, p_train)), 4), refit_rows=len(fit_idx),
+            selection=selection, calibration_check=check,
         )
     return ModelOutput(result=result, model=fitted, probability=probability, is_test=is_test, X_train=X_train)

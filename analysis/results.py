@@ -171,7 +171,9 @@ class NumericEda(_Frozen):
     counts_declined: tuple[int, ...]
     counts_stable: tuple[int, ...]
     test: TestResult
-    interpretation: LocalizedText
+    #: Kept only so that results written before the sentence moved to the report load; the
+    #: report writes the sentence itself (``report.texts.eda_sentence``).
+    interpretation: LocalizedText | None = None
 
 
 class CategoryCount(_Frozen):
@@ -193,7 +195,9 @@ class CategoricalEda(_Frozen):
     feature: str
     levels: tuple[CategoryCount, ...]
     test: TestResult
-    interpretation: LocalizedText
+    #: Kept only so that results written before the sentence moved to the report load; the
+    #: report writes the sentence itself (``report.texts.eda_sentence``).
+    interpretation: LocalizedText | None = None
 
 
 class EdaResult(_Frozen):
@@ -314,6 +318,45 @@ class TestMetrics(_Frozen):
     prevalence: float
 
 
+class SelectionRule(_Frozen):
+    """How the model was chosen among candidates whose cross-validated ROC-AUC differ by noise."""
+
+    rule: Literal["one_standard_error", "best_mean"]
+    #: The candidate with the highest mean CV ROC-AUC, and the standard error of that mean.
+    best_mean: str
+    standard_error: float
+    #: Best mean − one standard error: candidates at or above it are indistinguishable from the best.
+    threshold: float
+    #: Those candidates, simplest first (``ModelConfig.complexity``).
+    within: tuple[str, ...]
+
+
+class CalibrationBin(_Frozen):
+    """One bin of the test part's calibration curve, with an interval for its observed share."""
+
+    predicted: float
+    observed: float
+    n: int
+    lo: float
+    hi: float
+    #: The bin's mean predicted probability lies inside the interval of its observed share.
+    covered: bool
+
+
+class CalibrationCheck(_Frozen):
+    """Whether the probabilities can be read as expected shares, bin by bin."""
+
+    level: float
+    bins: tuple[CalibrationBin, ...]
+    n_covered: int
+    min_covered: float
+    #: Bins that must be covered: ``ceil(min_covered × bins)``.
+    required: int
+    calibrated: bool
+    #: The bin farthest from its observed share (largest |predicted − observed|).
+    worst: CalibrationBin
+
+
 class ModelResult(_Frozen):
     """Model selection and held-out evaluation."""
 
@@ -334,6 +377,10 @@ class ModelResult(_Frozen):
     #: Training rows the selected model was fitted on: ``n_train``, or a stratified sample of
     #: ``ModelConfig.refit_max_rows`` at scale (``None`` in results written before this field).
     refit_rows: int | None = None
+    #: How the selected model was chosen (``None`` in results written before this field).
+    selection: SelectionRule | None = None
+    #: The calibration of the test part's probabilities, bin by bin (``None`` before this field).
+    calibration_check: CalibrationCheck | None = None
 
 
 # --------------------------------------------------------------------------------- importance
@@ -362,13 +409,24 @@ class Contribution(_Frozen):
 
 
 class CustomerExplanation(_Frozen):
-    """A single customer's prediction, explained."""
+    """A single customer's prediction, explained.
+
+    SHAP explains the refit model's raw output: ``base_value`` plus every contribution equals
+    ``raw_output``; the calibration map turns it into ``refit_probability``. ``probability`` is
+    the customer's probability in the report and in scores.csv: for a test customer the same
+    number, for a training customer the out-of-fold one (from the fold fit that did not see the
+    customer), which differs from the refit model's (``out_of_fold``).
+    """
 
     id: int
     segment: str
     probability: float
     base_value: float
+    #: Every feature's contribution, largest |SHAP| first.
     contributions: tuple[Contribution, ...]
+    raw_output: float | None = None
+    refit_probability: float | None = None
+    out_of_fold: bool = False
 
 
 class ImportanceResult(_Frozen):
@@ -385,6 +443,9 @@ class ImportanceResult(_Frozen):
     examples: tuple[CustomerExplanation, ...]
     permutation: tuple[FeatureValue, ...]
     seconds: float | None
+    #: Features SHAP ranks as important while permutation importance finds them within noise
+    #: (``ImportanceConfig.disagreement_*``), by mean |SHAP|.
+    disagreements: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------------- segments
@@ -458,6 +519,18 @@ class ScatterPoints(_Frozen):
     sampled: bool
 
 
+class RoundedTotal(_Frozen):
+    """Parts and their total, each rounded to a whole number as a table prints them."""
+
+    total: int
+    parts_sum: int
+
+    @property
+    def consistent(self) -> bool:
+        """The printed parts add up to the printed total."""
+        return self.total == self.parts_sum
+
+
 class SegmentsResult(_Frozen):
     """Segmentation of all analysed customers."""
 
@@ -473,6 +546,10 @@ class SegmentsResult(_Frozen):
     share_high_risk: float
     #: Share of the total profit at risk that the priority segment carries.
     priority_risk_share: float
+    #: The segments' profit at risk (money unit) and shares (per cent) as printed, whole
+    #: numbers: the sum of the rounded parts against the rounded total (``None`` before this field).
+    profit_at_risk_rounding: RoundedTotal | None = None
+    share_rounding: RoundedTotal | None = None
 
 
 # ------------------------------------------------------------------------------------ actions
@@ -618,10 +695,11 @@ class ActionsResult(_Frozen):
 
 # -------------------------------------------------------------------------------- conclusions
 class Conclusion(_Frozen):
-    """One conclusion written from the results."""
+    """A conclusion the results support; the report writes it (``report.texts.conclusion_text``)."""
 
     key: str
-    text: LocalizedText
+    #: Kept only so that results written before the wording moved to the report load.
+    text: LocalizedText | None = None
 
 
 class ActionEffect(_Frozen):

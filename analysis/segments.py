@@ -12,7 +12,8 @@ import pandas as pd
 from analysis.config import ActionsConfig, SegmentConfig
 from analysis.features import PreparedData
 from analysis.results import (
-    DeepDive, FeatureContrast, LocalizedText, ScatterPoints, Segment, SegmentProfile, SegmentRule, SegmentsResult,
+    DeepDive, FeatureContrast, LocalizedText, RoundedTotal, ScatterPoints, Segment, SegmentProfile, SegmentRule,
+    SegmentsResult,
 )
 from analysis.schema import NUMERIC_FEATURES
 
@@ -101,6 +102,12 @@ def deep_dive(frame: pd.DataFrame, probability: pd.Series, segments: pd.Series,
     )
 
 
+def rounded_total(parts: list[float]) -> RoundedTotal:
+    """The rounded total of ``parts`` and the sum of the rounded parts (they can differ by the
+    rounding)."""
+    return RoundedTotal(total=round(sum(parts)), parts_sum=sum(round(p) for p in parts))
+
+
 def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Series, profit_threshold: float,
                  config: SegmentConfig, actions_config: ActionsConfig, *, random_state: int) -> SegmentsResult:
     """Profile every segment and prepare the scatter."""
@@ -141,4 +148,6 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
         total_profit_at_risk=round(total, 2), total_expected_loss=round(total * loss, 2),
         share_high_risk=round(float((p >= config.risk_threshold).mean()), 4),
         priority_risk_share=round(priority_at_risk / total, 4) if total > 0 else 0.0,
+        profit_at_risk_rounding=rounded_total([s.profit_at_risk for s in segments]),
+        share_rounding=rounded_total([s.share * 100 for s in segments]),
     )

@@ -24,17 +24,21 @@ Filters (``lang`` is fixed by the environment):
 ``period``         ``2026-10`` → «октябрь 2026» / "October 2026"
 ``date``           ``2026-10-31`` → «31.10.2026» / "31 October 2026"
 ``cmp``            ``>=`` → ``≥``, ``<=`` → ``≤``
+``wbr``            an identifier or file name, escaped, with a line-break opportunity (``<wbr>``)
+                   after every ``_``, ``.`` and ``/``: it wraps there, never inside a word
 =================  ==========================================================================
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from analysis.schema import feature_label as _feature_label
 from analysis.textfmt import fmt_auto, fmt_money, fmt_number, fmt_p_value, fmt_percent
@@ -46,6 +50,24 @@ __all__ = ["TEMPLATES_DIR", "make_environment", "make_filters"]
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 _MINUS = "\u2212"
+_BREAK_AFTER = re.compile(r"([_./])(?=.)")
+
+
+_SPACED_DASH = re.compile(r" ([—–]) ")
+
+
+def _no_line_starts_with_a_dash(value: Any) -> Any:
+    """Every printed value: the space before a spaced dash is a no-break space, so that a line
+    never starts with the dash (Russian typography; also in English text)."""
+    if isinstance(value, str) and " " in value:
+        text = _SPACED_DASH.sub("\u00a0\\1 ", value)
+        return Markup(text) if isinstance(value, Markup) else text  # noqa: S704 - only spaces changed
+    return value
+
+
+def wbr(value: Any) -> Markup:
+    """``value`` escaped, with ``<wbr>`` after each ``_``, ``.`` and ``/`` (not at the end)."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value))))
 
 
 def _is_missing(value: Any) -> bool:
@@ -75,6 +97,8 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
     def signed(value: float | None, digits: int = 3) -> str:
         if _is_missing(value):
             return "—"
+        if round(float(value), digits) == 0:  # no sign on a number that prints as zero
+            return fmt_number(0.0, lang, digits=digits)
         text = fmt_number(value, lang, digits=digits)
         if text.startswith("-"):  # English keeps the ASCII hyphen-minus; print a real minus sign
             text = _MINUS + text[1:]
@@ -153,7 +177,7 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
     return {
         "num": num, "auto": auto, "pct": pct, "money": money, "pval": pval, "signed": signed, "pp": pp,
         "scalar": scalar, "datum": datum, "exact": exact, "evidence": evidence, "feature_label": feature_label,
-        "period": period, "date": date, "cmp": cmp,
+        "period": period, "date": date, "cmp": cmp, "wbr": wbr,
     }
 
 
@@ -162,7 +186,12 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
 
     Globals: ``t`` (the catalogue), ``tx(prefix, value)`` (``t(prefix.value)`` when the
     catalogue has it, else ``value`` itself: for data-derived keys such as a cleaning action),
-    ``lang``. ``money_unit`` names the unit of amounts (``ReportConfig.money_unit``).
+    ``lang``, ``eda_sentence(eda)``, ``selection_text(model)``, ``calibration_text(model)``,
+    ``agreement_text(results, recommendations)``, ``conclusion_text(results, conclusion)``,
+    ``model_label(results)``
+    (:mod:`report.texts`). The ``digits`` filter
+    gives one precision for a column of numbers (:func:`report.texts.column_digits`). ``money_unit``
+    names the unit of amounts (``ReportConfig.money_unit``).
     """
     t = translator(lang, money_unit=money_unit)
     messages = catalogue(lang)
@@ -174,12 +203,22 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_no_line_starts_with_a_dash,
     )
 
     def tx(prefix: str, value: Any) -> str:
         key = f"{prefix}.{value}"
         return t(key) if key in messages else ("—" if value is None else str(value))
 
+    from report import texts  # the sentences use this module's filters
+
     env.filters.update(make_filters(lang, money_unit=money_unit))
-    env.globals.update(t=t, tx=tx, lang=lang)
+    env.filters["digits"] = texts.column_digits
+    env.globals.update(t=t, tx=tx, lang=lang,
+                       eda_sentence=lambda eda: texts.eda_sentence(eda, lang=lang),
+                       selection_text=lambda model: texts.selection_text(model, lang=lang),
+                       calibration_text=lambda model: texts.calibration_text(model, lang=lang),
+                       agreement_text=lambda results, recs: texts.agreement_text(results, recs, lang=lang),
+                       conclusion_text=lambda results, c: texts.conclusion_text(results, c, lang=lang),
+                       model_label=lambda results: texts.model_label(results, lang=lang))
     return env

@@ -45,6 +45,7 @@ from analysis.results import (
     TableSummary,
 )
 from report.env import TEMPLATES_DIR, make_environment
+from report.texts import actions_resting_on
 from report.paged import ORIGIN_ID, RESOURCE_SCHEME, TOC_ROOM_ID, PagedDocument, PageMarks, Resource
 
 if TYPE_CHECKING:  # the figures module is optional at import time
@@ -184,6 +185,8 @@ class ViewModel:
     candidate_sets: tuple[tuple[str, tuple[CandidateConfig, ...]], ...]
     timings_total: tuple[float, float]
     comparison: ComparisonView | None
+    #: Actions (keys) whose rules rest on a feature SHAP and permutation importance disagree on.
+    disagreement_actions: tuple[str, ...] = ()
 
 
 def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
@@ -288,13 +291,14 @@ def view_model(results: Results) -> ViewModel:
         candidate_sets=candidate_sets,
         timings_total=(sum(s.wall_seconds for s in timings), sum(s.cpu_seconds for s in timings)),
         comparison=_comparison_view(results),
+        disagreement_actions=actions_resting_on(results, results.importance.disagreements),
     )
+
 
 
 def expected_figure_keys(results: Results) -> tuple[str, ...]:
     """The figure keys the report shows for ``results`` (see ``report.figures.charts``)."""
-    keys = [f"eda-{e.feature}" for e in (*results.eda.numeric, *results.eda.categorical)]
-    keys += ["ishikawa", "phik", "model-comparison", "roc", "calibration", "confusion",
+    keys = ["eda-numeric", "eda-categorical", "ishikawa", "phik", "model-comparison", "roc", "calibration", "confusion",
              "shap-bar", "shap-beeswarm", "shap-segments"]
     keys += [f"shap-example-{e.id}" for e in results.importance.examples]
     keys += ["segments-scatter"] + [f"segment-{s.key}" for s in results.segments.segments]

@@ -45,6 +45,7 @@ from typing import Final
 
 import numpy as np
 from matplotlib import colors as mcolors
+from matplotlib import lines as mlines
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.cm import ScalarMappable
@@ -85,6 +86,8 @@ __all__ = [
     "calibration_figure",
     "categorical_feature_figure",
     "confusion_figure",
+    "eda_categorical_grid",
+    "eda_numeric_grid",
     "ishikawa_figure",
     "level_label",
     "model_comparison_figure",
@@ -142,16 +145,16 @@ FAMILY_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "decision_tree": {"ru": "Дерево решений", "en": "Decision tree"},
     "logistic_regression": {"ru": "Логистическая регрессия", "en": "Logistic regression"},
     "svc": {"ru": "Метод опорных векторов", "en": "Support vector machine"},
-    "extra_trees": {"ru": "Случайные деревья (Extra Trees)", "en": "Extra trees"},
+    "extra_trees": {"ru": "Сверхслучайные деревья", "en": "Extremely randomised trees"},
     "random_forest": {"ru": "Случайный лес", "en": "Random forest"},
     "hist_gradient_boosting": {"ru": "Градиентный бустинг", "en": "Gradient boosting"},
     "lightgbm": {"ru": "LightGBM", "en": "LightGBM"},
 }
 _MAGNITUDE: Final[Mapping[str, Mapping[str, str]]] = {
-    "negligible": {"ru": "различие несущественно", "en": "negligible difference"},
-    "small": {"ru": "слабое различие", "en": "small difference"},
-    "medium": {"ru": "умеренное различие", "en": "medium difference"},
-    "large": {"ru": "сильное различие", "en": "large difference"},
+    "negligible": {"ru": "эффект пренебрежимо малый", "en": "negligible effect"},
+    "small": {"ru": "эффект малый", "en": "small effect"},
+    "medium": {"ru": "эффект умеренный", "en": "medium effect"},
+    "large": {"ru": "эффект большой", "en": "large effect"},
 }
 _EFFECT_SYMBOL: Final[Mapping[str, str]] = {"rank_biserial": "r", "cramers_v": "V"}
 #: What one SHAP unit means, by ``ImportanceResult.output``.
@@ -166,6 +169,7 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "declined_share": {"ru": "Доля клиентов со сниженной активностью",
                        "en": "Share of customers whose activity declined"},
     "average": {"ru": "в среднем", "en": "overall"},
+    "overall_share": {"ru": "доля по всем клиентам", "en": "share over all customers"},
     "target": {"ru": "Целевой признак", "en": "Target"},
     "phik_title": {"ru": "Связь признаков: коэффициент φK", "en": "Association between features: φK"},
     "phik_cbar": {"ru": "φK (0 — нет связи, 1 — полная)", "en": "φK (0 no association, 1 full)"},
@@ -195,8 +199,9 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "cal_x": {"ru": "Предсказанная вероятность снижения", "en": "Predicted probability of decline"},
     "cal_y": {"ru": "Фактическая доля снизивших активность", "en": "Observed share declined"},
     "cal_ideal": {"ru": "идеальная калибровка", "en": "perfect calibration"},
-    "cal_points": {"ru": "группы клиентов\n(размер — число клиентов)",
-                   "en": "groups of customers\n(size = number of customers)"},
+    "cal_points": {"ru": "группа клиентов (n = {n})", "en": "group of customers (n = {n})"},
+    "cal_interval": {"ru": "{level} интервал доли", "en": "{level} interval of the share"},
+    "cal_missed": {"ru": "интервал не накрывает прогноз", "en": "interval misses the prediction"},
     "conf_title": {"ru": "Матрица ошибок при пороге {t}", "en": "Confusion matrix at threshold {t}"},
     "actual": {"ru": "Фактически", "en": "Actual"},
     "predicted": {"ru": "Прогноз", "en": "Predicted"},
@@ -222,11 +227,16 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "wf_title": {"ru": "Клиент {id}: почему такой прогноз", "en": "Customer {id}: why this prediction"},
     "wf_base": {"ru": "средний прогноз", "en": "average prediction"},
     "wf_x": {"ru": "Прогноз модели: {u}", "en": "Model output: {u}"},
-    "wf_end": {"ru": "после {k} главных признаков", "en": "after the top {k} features"},
-    "wf_probability": {"ru": "вероятность снижения {p}", "en": "probability of decline {p}"},
+    "wf_end_raw": {"ru": "прогноз модели", "en": "model prediction"},
+    "wf_end_calibrated": {"ru": "вероятность после калибровки", "en": "probability after calibration"},
+    "wf_calibration": {"ru": "калибровка (сигмоида)", "en": "calibration (sigmoid)"},
+    "wf_probability": {"ru": "прогноз модели: вероятность снижения {p}", "en": "model's probability of decline {p}"},
+    "wf_oof": {"ru": "в отчёте {p} — прогноз модели, не видевшей клиента", "en": "{p} in the report, from a model that did not see the customer"},
     "scatter_title": {"ru": "Сегменты: вероятность снижения × прибыль",
                       "en": "Segments: probability of decline × profit"},
     "scatter_x": {"ru": "Вероятность снижения активности", "en": "Probability of declining activity"},
+    "scatter_y": {"ru": "Прибыль, тыс. руб. в месяц", "en": "Profit, thousand RUB a month"},
+    "scatter_count": {"ru": "клиентов", "en": "customers"},
     "prob_threshold": {"ru": "порог вероятности {t}", "en": "probability threshold {t}"},
     "profit_threshold": {"ru": "порог прибыли {t}", "en": "profit threshold {t}"},
     "sampled": {"ru": "показано {n} из {m} клиентов (случайная выборка)",
@@ -523,6 +533,15 @@ def segment_color(segment: Segment) -> str:
     return _SEGMENT_COLORS.get((segment.rule.risk, segment.rule.value), style.NEUTRAL)
 
 
+def segment_text_color(segment: Segment) -> str:
+    """The segment's colour for text: light hues (orange) darkened until they read on white."""
+    rgb = np.array(mcolors.to_rgb(segment_color(segment)))
+    luminance = float(rgb @ np.array([0.2126, 0.7152, 0.0722]))
+    if luminance > 0.45:  # orange, bluish green: darken towards black
+        rgb = rgb * (0.45 / luminance)
+    return mcolors.to_hex(np.clip(rgb, 0, 1))
+
+
 # --------------------------------------------------------------------------------------------
 # 1. EDA
 # --------------------------------------------------------------------------------------------
@@ -584,7 +603,9 @@ def numeric_feature_figure(item: NumericEda, *, lang: str, width_cm: float = 16.
                        for n in ("declined", "stable")]
         legend_labels = [f"{_class(n, lang)} (n{NBSP}={NBSP}{_count(stats[n].n, lang)})"
                          for n in ("declined", "stable")]
-        ax_h.legend(handles, legend_labels, loc="best")
+        # above the histogram, never over its bars
+        ax_h.legend(handles, legend_labels, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, borderaxespad=0.1,
+                    handlelength=1.0, borderpad=0.1)
         ax_h.set_ylabel(ylabel)
         ax_h.set_ylim(0, None)
         ax_h.margins(y=0.12)
@@ -627,7 +648,7 @@ def numeric_feature_figure(item: NumericEda, *, lang: str, width_cm: float = 16.
         left = max(_left_margin(_ytick_width(ax_h), ylabel=ylabel), _left_margin(_widest(class_labels, _SIZE_TICK)))
         bottom = _bottom_margin(_xtick_height(ax_b), xlabel=label)
         right = _EDGE + max(0.25, _widest(_tick_texts(ax_b.xaxis)[-1:], _SIZE_TICK) / 2)
-        top = header.height
+        top = header.height + _line(style.FONT_SIZES["legend"]) + 0.2
         gap = 0.25
         body = height_cm - top - bottom - gap
         h_box = min(1.9, body * 0.32)
@@ -697,6 +718,171 @@ def categorical_feature_figure(item: CategoricalEda, *, lang: str, width_cm: flo
         size = _resize(fig, width_cm, height_cm)
         _place(ax, size, left=left, bottom=bottom, width=width_cm - left - right, height=height_cm - top - bottom)
         header.draw(fig, height_cm)
+    return fig
+
+
+def _panel_header(fig: Figure, size: tuple[float, float], *, x: float, top: float, title: str, note: str) -> None:
+    """A small multiple's title (bold) and note (muted), flush left at ``x`` cm, ``top`` cm from the top."""
+    w, h = size
+    fig.text(x / w, 1 - top / h, title, ha="left", va="top", fontsize=_SIZE_NOTE + 0.5, fontweight="bold",
+             color=style.TEXT, linespacing=1.15)
+    lines = title.count("\n") + 1
+    fig.text(x / w, 1 - (top + _line(_SIZE_NOTE + 0.5, lines) + 0.04) / h, note, ha="left", va="top",
+             fontsize=_SIZE_NOTE - 0.5, color=style.TEXT_MUTED, linespacing=1.15)
+
+
+def _panel_head_height(title: str, note: str) -> float:
+    return (_line(_SIZE_NOTE + 0.5, title.count("\n") + 1) + 0.04
+            + _line(_SIZE_NOTE - 0.5, note.count("\n") + 1) + 0.12)
+
+
+def _panel_note(test: TestResult, lang: str) -> str:
+    """``r = −0,65 · эффект большой`` for a small multiple."""
+    symbol = _EFFECT_SYMBOL.get(test.effect_name, test.effect_name)
+    effect = (fmt_number(test.effect_size, lang, digits=2) if test.effect_name == "cramers_v"
+              else _signed(test.effect_size, lang))
+    return f"{symbol}{NBSP}={NBSP}{effect} · {_MAGNITUDE[test.magnitude][lang]}"
+
+
+def _grid_legend(fig: Figure, size: tuple[float, float], handles: list[Patch], labels: list[str]) -> None:
+    w, h = size
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(_EDGE / w, 1 - _EDGE / h), ncols=len(labels),
+               borderaxespad=0.0, handlelength=1.2, borderpad=0.1, frameon=False)
+
+
+def eda_order(items: Sequence[NumericEda]) -> list[NumericEda]:
+    """Numeric features by the size of their effect, largest first (the report's order)."""
+    return sorted(items, key=lambda e: (-abs(e.test.effect_size), e.feature))
+
+
+def eda_numeric_grid(items: Sequence[NumericEda], *, lang: str, width_cm: float = 16.0, columns: int = 4) -> Figure:
+    """Small multiples: the distribution of every numeric feature in both classes.
+
+    One panel per feature, in the order given (the report passes them by effect size): each
+    class's share of customers per bin, as outlined steps on the same bins, so that the two
+    classes compare at a glance; the panel's note gives the effect size and its name.
+    """
+    _check_lang(lang)
+    colors = {"declined": style.DECLINED, "stable": style.STABLE}
+    n = len(items)
+    rows = max(1, math.ceil(n / columns))
+    gap_x, edge = 0.45, _EDGE
+    panel_w = (width_cm - 2 * edge - gap_x * (columns - 1)) / columns
+    titles = [_wrap_cm(feature_label(item.feature, lang), _SIZE_NOTE + 0.5, panel_w) for item in items]
+    notes = [_wrap_cm(_panel_note(item.test, lang), _SIZE_NOTE - 0.5, panel_w) for item in items]
+    head = max((_panel_head_height(t, nt) for t, nt in zip(titles, notes, strict=True)), default=0.0)
+    plot_h, tick_h = 1.6, _line(_SIZE_TICK - 0.5) + _TICK
+    row_h = head + plot_h + tick_h + 0.3
+    legend_h = _line(style.FONT_SIZES["legend"]) + 0.3
+    height_cm = edge + legend_h + rows * row_h + edge
+    size = (width_cm, height_cm)
+    with style.context():
+        fig, _ = _new(width_cm, height_cm)
+        fig.delaxes(fig.axes[0])
+        for i, item in enumerate(items):
+            r, c = divmod(i, columns)
+            x = edge + c * (panel_w + gap_x)
+            top = edge + legend_h + r * row_h
+            _panel_header(fig, size, x=x, top=top, title=titles[i], note=notes[i])
+            ax = fig.add_axes((0, 0, 1, 1))
+            edges = np.asarray(item.bin_edges, dtype=float)
+            for name, counts in (("stable", item.counts_stable), ("declined", item.counts_declined)):
+                share = np.asarray(counts, dtype=float)
+                share = share / max(share.sum(), 1.0)
+                ax.stairs(share, edges, fill=True, color=colors[name], alpha=0.15, linewidth=0, zorder=2)
+                ax.stairs(share, edges, color=colors[name], linewidth=1.1, zorder=3)
+            ax.set_xlim(edges[0], edges[-1])
+            ax.set_ylim(0, None)
+            ax.margins(y=0.08)
+            ax.yaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 2.5, 5, 10]))
+            whole = edges.size > 1 and np.allclose(np.diff(edges), 1.0)  # integer-valued feature
+            ax.xaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 2.5, 5, 10], integer=whole))
+            _locale_axis(ax.yaxis, lang, percent=True)
+            _locale_axis(ax.xaxis, lang)
+            ax.tick_params(labelsize=_SIZE_TICK - 0.5)
+            _hide_grid(ax, "x")
+            ytw = _widest(_tick_texts(ax.yaxis), _SIZE_TICK - 0.5) + _TICK
+            _place(ax, size, left=x + ytw, bottom=height_cm - top - head - plot_h, width=panel_w - ytw - 0.15,
+                   height=plot_h)
+        handles = [Patch(facecolor=style.tint(colors[k], amount=0.3), edgecolor=colors[k], linewidth=1.1)
+                   for k in ("declined", "stable")]
+        _grid_legend(fig, size, handles, [_class(k, lang) for k in ("declined", "stable")])
+    return fig
+
+
+def eda_categorical_grid(items: Sequence[CategoricalEda], *, lang: str, width_cm: float = 16.0,
+                         columns: int = 3) -> Figure:
+    """Small multiples: the share of customers whose activity declined per level of every
+    categorical feature, with the level's size; the dashed line is the share over all levels."""
+    _check_lang(lang)
+    n = len(items)
+    gap_x, edge = 0.6, _EDGE
+    note = _SIZE_NOTE - 0.5
+    bar = 0.42
+    # a row's width is shared by weight: a feature with more than two levels gets twice the room
+    weights = [1.0 if len(item.levels) <= 2 else 2.0 for item in items]
+    panel_ws: list[float] = []
+    for start in range(0, n, columns):
+        row_w = weights[start:start + columns]
+        free = width_cm - 2 * edge - gap_x * (len(row_w) - 1)
+        unit = free / max(sum(row_w), columns * 1.0 if len(row_w) == columns else sum(row_w))
+        panel_ws += [w * unit for w in row_w]
+    prepared = []
+    for item, panel_w in zip(items, panel_ws, strict=True):
+        levels = sorted(item.levels, key=lambda lv: (-lv.declined_share, lv.level))
+        texts = [_wrap_cm(level_label(lv.level, lang), _SIZE_TICK - 0.5, panel_w * 0.45) for lv in levels]
+        prepared.append((item, levels, texts))
+    titles = [_wrap_cm(feature_label(item.feature, lang), _SIZE_NOTE + 0.5, w) for item, w in zip(items, panel_ws, strict=True)]
+    notes = [_wrap_cm(_panel_note(item.test, lang), note, w) for item, w in zip(items, panel_ws, strict=True)]
+    head = max((_panel_head_height(t, nt) for t, nt in zip(titles, notes, strict=True)), default=0.0)
+    tick_h = _line(_SIZE_TICK - 0.5) + _TICK
+    rows = [prepared[i:i + columns] for i in range(0, n, columns)]
+    row_heights = [head + max(sum(max(bar, _line(_SIZE_TICK - 0.5, t.count("\n") + 1) + 0.08) for t in texts)
+                              for _, _, texts in row) + tick_h + 0.35 for row in rows]
+    legend_h = _line(style.FONT_SIZES["legend"]) + 0.3
+    height_cm = edge + legend_h + sum(row_heights) + edge
+    size = (width_cm, height_cm)
+    with style.context():
+        fig, _ = _new(width_cm, height_cm)
+        fig.delaxes(fig.axes[0])
+        top = edge + legend_h
+        for r, row in enumerate(rows):
+            x = edge
+            for c, (item, levels, texts) in enumerate(row):
+                i = r * columns + c
+                panel_w = panel_ws[i]
+                _panel_header(fig, size, x=x, top=top, title=titles[i], note=notes[i])
+                heights = [max(bar, _line(_SIZE_TICK - 0.5, t.count("\n") + 1) + 0.08) for t in texts]
+                plot_h = sum(heights)
+                ax = fig.add_axes((0, 0, 1, 1))
+                centers = plot_h - (np.cumsum(heights) - np.asarray(heights) / 2)
+                shares = np.array([lv.declined_share for lv in levels])
+                ax.barh(centers, shares, height=bar * 0.8, color=style.DECLINED, zorder=2)
+                total = sum(lv.declined + lv.stable for lv in levels)
+                overall = sum(lv.declined for lv in levels) / max(total, 1)
+                ax.axvline(overall, color=style.TEXT, linestyle=(0, (3, 2)), linewidth=0.8, zorder=4)
+                sizes = [f"{fmt_percent(s, lang)} · n{NBSP}={NBSP}{_count(lv.declined + lv.stable, lang)}"
+                         for s, lv in zip(shares, levels, strict=True)]
+                for yc, sh, text in zip(centers, shares, sizes, strict=True):
+                    _inside(ax.text(sh + 0.015, yc, text, ha="left", va="center", fontsize=note, zorder=5,
+                                    color=style.TEXT_MUTED, bbox={"facecolor": "white", "edgecolor": "none",
+                                                                  "pad": 0.6}))
+                ax.set_yticks(centers, texts)
+                ax.set_ylim(0, plot_h)
+                ax.set_xlim(0, 1)
+                ax.xaxis.set_major_locator(FixedLocator([0, 0.5, 1.0] if panel_w < 5 else [0, 0.25, 0.5, 0.75, 1.0]))
+                _locale_axis(ax.xaxis, lang, percent=True)
+                ax.tick_params(labelsize=_SIZE_TICK - 0.5)
+                ax.tick_params(axis="y", length=0)
+                _hide_grid(ax, "y")
+                lw = _widest(texts, _SIZE_TICK - 0.5) + _TICK0
+                _place(ax, size, left=x + lw, bottom=height_cm - top - head - plot_h, width=panel_w - lw - 0.2,
+                       height=plot_h)
+                x += panel_w + gap_x
+            top += row_heights[r]
+        handles = [Patch(color=style.DECLINED), mlines.Line2D([], [], color=style.TEXT, linestyle=(0, (3, 2)),
+                                                                 linewidth=0.8)]
+        _grid_legend(fig, size, handles, [_t("declined_share", lang), _t("overall_share", lang)])
     return fig
 
 
@@ -874,8 +1060,8 @@ def model_comparison_figure(model: ModelResult, *, lang: str, width_cm: float = 
         _locale_axis(ax.xaxis, lang)
         ax.set_xlabel(xlabel)
         label_w = max(_widest([t for t, s in zip(names, selected, strict=True) if not s], _SIZE_TICK),
-                      _widest([t for t, s in zip(names, selected, strict=True) if s], _SIZE_TICK, True))
-        left = _left_margin(label_w, ticks=False)
+                      _widest([t for t, s in zip(names, selected, strict=True) if s], _SIZE_TICK, True) * 1.04)
+        left = _left_margin(label_w, ticks=False)  # bold is hinted wider still in raster output
         bottom = _bottom_margin(_xtick_height(ax), xlabel=xlabel)
         right = _EDGE + 0.35
         top = header.height
@@ -966,23 +1152,43 @@ def roc_figure(model: ModelResult, *, lang: str, with_pr: bool = False, width_cm
 
 
 def calibration_figure(model: ModelResult, *, lang: str, width_cm: float = 8.5) -> Figure:
-    """Reliability diagram: predicted probability against the observed share, per group of customers."""
+    """Reliability diagram: predicted probability against the observed share, per group of customers
+    (equal-count bins of the prediction), each with the interval of its observed share; a group
+    whose interval misses the diagonal is drawn hollow."""
     _check_lang(lang)
-    curve = model.calibration_curve
-    x, y = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
-    counts = np.asarray(curve.counts, dtype=float) if curve.counts else np.full(x.shape, 1.0)
-    sizes = 10 + 50 * counts / max(float(counts.max()) if counts.size else 1.0, 1.0)
+    check = model.calibration_check
+    if check is not None:
+        x = np.array([b.predicted for b in check.bins])
+        y = np.array([b.observed for b in check.bins])
+        lo = np.array([b.lo for b in check.bins])
+        hi = np.array([b.hi for b in check.bins])
+        covered = np.array([b.covered for b in check.bins])
+        n_per_bin = sorted({b.n for b in check.bins})
+    else:  # results written before the interval per bin
+        curve = model.calibration_curve
+        x, y = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
+        lo, hi, covered = y, y, np.ones(x.shape, dtype=bool)
+        n_per_bin = sorted(set(curve.counts))
     note = (_t("test_note", lang, n=_count(model.test.n, lang))
             + f" · Brier{NBSP}={NBSP}{fmt_number(model.test.brier, lang, digits=3)}")
     header = _Header.make(_t("cal_title", lang), note, width_cm)
     xlabel, ylabel = _t("cal_x", lang), _t("cal_y", lang)
+    n_text = (_count(n_per_bin[0], lang) if len(n_per_bin) == 1
+              else f"{_count(n_per_bin[0], lang)}–{_count(n_per_bin[-1], lang)}") if n_per_bin else "—"
+    level = fmt_percent(check.level, lang) if check is not None else ""
     with style.context():
         fig, ax = _new(width_cm, header.height + width_cm)
         ax.plot([0, 1], [0, 1], color=style.NEUTRAL, linestyle=(0, (3, 2)), linewidth=0.9,
                 label=_t("cal_ideal", lang))
-        ax.plot(x, y, color=style.OKABE_ITO["blue"], linewidth=1.1, zorder=2)
-        ax.scatter(x, y, s=sizes, color=style.OKABE_ITO["blue"], edgecolor="white", linewidth=0.6,
-                   zorder=3, label=_t("cal_points", lang), clip_on=False)
+        ax.plot(x, y, color=style.OKABE_ITO["blue"], linewidth=1.0, zorder=2)
+        if check is not None:
+            ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="none", ecolor=style.OKABE_ITO["blue"], elinewidth=0.9,
+                        capsize=2.0, zorder=2, label=_t("cal_interval", lang, level=level))
+        ax.scatter(x[covered], y[covered], s=22, color=style.OKABE_ITO["blue"], edgecolor="white", linewidth=0.6,
+                   zorder=3, label=_t("cal_points", lang, n=n_text), clip_on=False)
+        if (~covered).any():
+            ax.scatter(x[~covered], y[~covered], s=22, facecolor="white", edgecolor=style.DECLINED, linewidth=1.1,
+                       zorder=4, label=_t("cal_missed", lang), clip_on=False)
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-0.03, 1.03)
         ax.xaxis.set_major_locator(MaxNLocator(6))
@@ -991,7 +1197,7 @@ def calibration_figure(model: ModelResult, *, lang: str, width_cm: float = 8.5) 
         _locale_axis(ax.yaxis, lang, percent=True)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", fontsize=style.FONT_SIZES["legend"] - 0.5)
         _place_squares(fig, [(ax, _square_layout(ax, x0=0.0, x1=width_cm, ylabel=ylabel, xlabel=xlabel))],
                        width=width_cm, header=header)
     return fig
@@ -1075,7 +1281,14 @@ def shap_bar(importance: ImportanceResult, *, lang: str, width_cm: float = 16.0)
     xlabel_s = _wrap_cm(_t("shap_mean_abs", lang, u=_shap_unit(importance.output, lang)), _SIZE_LABEL, 6.5)
     xlabel_p = _wrap_cm(_t("perm_x", lang), _SIZE_LABEL, 5.5)
     header = _Header.make(_t("shap_title", lang), None, width_cm)
-    subtitle = _line(_SIZE_LABEL) + 6 * _PT
+    # the two panels' widths first: each title is wrapped to its own panel, with a gap between them
+    left = _left_margin(_widest(labels, _SIZE_TICK), ticks=False)
+    gap, right = 0.7, _EDGE + 0.35
+    body = width_cm - left - right - gap
+    w_s = body * 0.55
+    title_s = _wrap_cm(_t("shap_panel", lang), _SIZE_LABEL, w_s - 0.1)
+    title_p = _wrap_cm(_t("perm_title", lang), _SIZE_LABEL, body - w_s - 0.1)
+    subtitle = _line(_SIZE_LABEL, max(_n_lines([title_s]), _n_lines([title_p]))) + 6 * _PT
     with style.context():
         fig, (ax_s, ax_p) = _new(width_cm, 8.0, ncols=2, sharey=True)
         y = np.arange(len(features))[::-1].astype(float)
@@ -1088,7 +1301,7 @@ def shap_bar(importance: ImportanceResult, *, lang: str, width_cm: float = 16.0)
                               fontsize=6.5, color=style.TEXT_MUTED))
         ax_s.set_xlim(0, top_value * 1.2)
         ax_s.set_xlabel(xlabel_s)
-        ax_s.set_title(_t("shap_panel", lang), loc="left", fontsize=_SIZE_LABEL)
+        ax_s.set_title(title_s, loc="left", fontsize=_SIZE_LABEL)
         pv = np.array([perm[f].value if f in perm else np.nan for f in features], dtype=float)
         ps = np.array([perm[f].std if f in perm else 0.0 for f in features], dtype=float)
         ax_p.barh(y, pv, height=0.66, color=style.OKABE_ITO["bluish_green"], zorder=2)
@@ -1096,22 +1309,18 @@ def shap_bar(importance: ImportanceResult, *, lang: str, width_cm: float = 16.0)
         ax_p.axvline(0, color=style.AXIS, linewidth=0.6)
         ax_p.set_xlabel(xlabel_p)
         ax_p.tick_params(axis="y", length=0)
-        ax_p.set_title(_t("perm_title", lang), loc="left", fontsize=_SIZE_LABEL)
+        ax_p.set_title(title_p, loc="left", fontsize=_SIZE_LABEL)
         for ax in (ax_s, ax_p):
             _hide_grid(ax, "y")
             ax.xaxis.set_major_locator(MaxNLocator(5))
             _locale_axis(ax.xaxis, lang)
         ax_s.set_ylim(-0.6, n - 0.4)
-        left = _left_margin(_widest(labels, _SIZE_TICK), ticks=False)
         bottom = max(_bottom_margin(_xtick_height(ax_s), xlabel=xlabel_s),
                      _bottom_margin(_xtick_height(ax_p), xlabel=xlabel_p))
         top = header.height + subtitle
         row = 0.44 if _n_lines(labels) == 1 else 0.5
         height = top + bottom + row * (n + 0.3)
         size = _resize(fig, width_cm, height)
-        gap, right = 0.7, _EDGE + 0.35
-        body = width_cm - left - right - gap
-        w_s = body * 0.55
         _place(ax_s, size, left=left, bottom=bottom, width=w_s, height=height - top - bottom)
         _place(ax_p, size, left=left + w_s + gap, bottom=bottom, width=body - w_s, height=height - top - bottom)
         header.draw(fig, height)
@@ -1259,7 +1468,7 @@ def shap_segments(importance: ImportanceResult, segments: SegmentsResult, *, lan
         ax.xaxis.tick_top()
         ax.tick_params(axis="both", length=0, labelsize=_SIZE_TICK)
         for tick, seg in zip(ax.get_xticklabels(), segs, strict=True):
-            tick.set_color(segment_color(seg))
+            tick.set_color(segment_text_color(seg))
             if seg.priority:
                 tick.set_fontweight("bold")
         col_h = _line(_SIZE_TICK, _n_lines(col_labels)) + _TICK0
@@ -1286,24 +1495,34 @@ def shap_segments(importance: ImportanceResult, segments: SegmentsResult, *, lan
 
 def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "probability",
                    segment_title: str | None = None, width_cm: float = 16.0) -> Figure:
-    """One customer's prediction: the model's average prediction plus the largest contributions.
+    """One customer's prediction: the model's average prediction plus every feature's contribution.
 
-    Bars start at the base value (bottom) and add the stored contributions from the smallest to
-    the largest (top); increases of the risk are red, decreases blue, the feature's value is
-    written next to its name.  Only the stored contributions are drawn, so the end point is
-    "after the top k features"; the customer's (calibrated) probability is stated in the note.
+    Bars start at the base value (bottom) and add the contributions from the smallest to the
+    largest (top); increases of the risk are red, decreases blue, the feature's value is written
+    next to its name.  SHAP explains the model's raw score; when the model's probabilities are
+    calibrated, a last grey «calibration» step goes from that score to the calibrated
+    probability, so the bars end at the model's probability for the customer.  When the report's
+    probability is the out-of-fold one (a training customer), the note says so and gives it.
     """
     _check_lang(lang)
     contributions = list(example.contributions)[::-1]  # smallest at the bottom
-    k = len(contributions)
     widths = np.array([c.shap for c in contributions], dtype=float)
+    labels = [_wrap(f"{feature_label(c.feature, lang)} = {_value_text(c.value, lang)}", 46) for c in contributions]
+    calibration = None
+    if output == "probability" and example.refit_probability is not None:
+        calibration = example.refit_probability - (example.base_value + float(widths.sum()))
+        widths = np.append(widths, calibration)
+        labels.append(_t("wf_calibration", lang))
+    k = len(widths)
     starts = example.base_value + np.concatenate([[0.0], np.cumsum(widths)[:-1]]) if k else np.empty(0)
     end = example.base_value + float(widths.sum())
     lo = min([example.base_value, end, *(starts + np.minimum(widths, 0)).tolist()])
     hi = max([example.base_value, end, *(starts + np.maximum(widths, 0)).tolist()])
     span = (hi - lo) or 1.0
-    labels = [_wrap(f"{feature_label(c.feature, lang)} = {_value_text(c.value, lang)}", 46) for c in contributions]
-    note = _t("wf_probability", lang, p=fmt_percent(example.probability, lang))
+    shown = example.refit_probability if calibration is not None else example.probability
+    note = _t("wf_probability", lang, p=fmt_percent(shown, lang))
+    if example.out_of_fold:
+        note += " · " + _t("wf_oof", lang, p=fmt_percent(example.probability, lang))
     if segment_title:
         note = f"{segment_title} · {note}"
     header = _Header.make(_t("wf_title", lang, id=example.id), note, width_cm)
@@ -1312,8 +1531,12 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
         fig, ax = _new(width_cm, 7.0)
         y = np.arange(k, dtype=float)
         colors = [style.DECLINED if w > 0 else style.STABLE for w in widths]
+        if calibration is not None:
+            colors[-1] = style.NEUTRAL
         ax.barh(y, widths, left=starts, height=0.62, color=colors, zorder=2)
         for yi, start, w in zip(y, starts, widths, strict=True):
+            if round(w, 2) == 0:  # a contribution that prints as zero gets no label
+                continue
             if w >= 0:
                 _inside(ax.text(start + w + span * 0.012, yi, _signed(w, lang), va="center", ha="left",
                                 fontsize=_SIZE_NOTE, color=style.DECLINED, fontweight="bold"))
@@ -1332,8 +1555,10 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
                         f"{_t('wf_base', lang)} {fmt_number(example.base_value, lang, digits=2)}",
                         ha="left" if rightwards else "right", va="center", fontsize=_SIZE_NOTE,
                         color=style.TEXT_MUTED))
-        _inside(ax.text(end - nudge, k - 0.4, f"{_t('wf_end', lang, k=k)}: {fmt_number(end, lang, digits=2)}",
-                        ha="right" if rightwards else "left", va="center", fontsize=_SIZE_NOTE, color=style.TEXT))
+        end_text = _t("wf_end_calibrated" if calibration is not None else "wf_end_raw", lang)
+        _inside(ax.text(end - nudge, k - 0.4, f"{end_text}: {fmt_number(end, lang, digits=2)}",
+                        ha="right" if rightwards else "left", va="center", fontsize=_SIZE_NOTE, color=style.TEXT,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8}, zorder=5))
         ax.set_yticks(y, labels)
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(-1.0, k - 0.1)
@@ -1344,7 +1569,10 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
         pad = pad_cm * span / max(axes_w - 2 * pad_cm, 1.0)
         ax.set_xlim(lo - pad, hi + pad)
         _hide_grid(ax, "y")
-        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ticks = MaxNLocator(6).tick_values(lo - pad, hi + pad)
+        if output == "probability":  # no tick beyond what a probability can be
+            ticks = ticks[(ticks >= 0) & (ticks <= 1)]
+        ax.xaxis.set_major_locator(FixedLocator(ticks[(ticks >= lo - pad) & (ticks <= hi + pad)]))
         _locale_axis(ax.xaxis, lang)
         ax.set_xlabel(xlabel)
         bottom = _bottom_margin(_xtick_height(ax), xlabel=xlabel)
@@ -1389,10 +1617,21 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
         total = sum(s.n_customers for s in segments.segments)
         note = _t("sampled", lang, n=_count(int(x.size), lang), m=_count(total, lang))
     header = _Header.make(_t("scatter_title", lang), note, width_cm)
-    xlabel, ylabel = _t("scatter_x", lang), feature_label("profit", lang)
+    xlabel, ylabel = _t("scatter_x", lang), _t("scatter_y", lang)
     with style.context():
         fig, ax = _new(width_cm, height_cm)
-        points = ax.scatter(x, y, s=6, c=c, alpha=0.7, linewidths=0, zorder=2)
+        # the points pile up near 0 % and 100 %: a strip above the plot counts the customers per 5 %
+        ax_top = fig.add_axes((0, 0, 1, 1), sharex=ax)
+        counts, edges = np.histogram(np.clip(x, 0, 1), bins=np.linspace(0, 1, 21))
+        ax_top.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=style.NEUTRAL,
+                   edgecolor="white", linewidth=0.4, zorder=2)
+        ax_top.yaxis.set_major_locator(MaxNLocator(2, integer=True))
+        _locale_axis(ax_top.yaxis, lang)
+        ax_top.tick_params(axis="x", labelbottom=False, length=0)
+        ax_top.tick_params(axis="y", labelsize=_SIZE_TICK - 0.5)
+        _hide_grid(ax_top, "x")
+        ax_top.set_ylabel(_t("scatter_count", lang), fontsize=_SIZE_TICK - 0.5)
+        points = ax.scatter(x, y, s=5, c=c, alpha=0.55, linewidths=0, zorder=2)
         style.rasterize_if_dense(points, int(x.size), threshold=rasterize_above)
         ax.axvline(p_thr, color=style.TEXT, linestyle=(0, (4, 2)), linewidth=1.0, zorder=3)
         ax.axhline(m_thr, color=style.TEXT, linestyle=(0, (4, 2)), linewidth=1.0, zorder=3)
@@ -1417,7 +1656,7 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
             text = (f"{seg.title.get(lang)}\n{_count(seg.n_customers, lang)} {_t('customers', lang)} · "
                     f"{fmt_percent(seg.share, lang)}")
             _inside(ax.text(cx, cy, text, transform=ax.transAxes, ha=ha, va=va, multialignment=ha,
-                            fontsize=7.5, fontweight="bold", color=colors[seg.key], zorder=5,
+                            fontsize=7.5, fontweight="bold", color=segment_text_color(seg), zorder=5,
                             bbox={"boxstyle": "round,pad=0.3", "facecolor": "white",
                                   "edgecolor": colors[seg.key], "linewidth": 0.8, "alpha": 0.92}))
         ax.xaxis.set_major_locator(MaxNLocator(6))
@@ -1425,11 +1664,15 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
         _locale_axis(ax.yaxis, lang)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        left = _left_margin(_ytick_width(ax), ylabel=ylabel)
+        left = max(_left_margin(_ytick_width(ax), ylabel=ylabel),
+                   _left_margin(_ytick_width(ax_top, _SIZE_TICK - 0.5), ylabel=_t("scatter_count", lang)))
         bottom = _bottom_margin(_xtick_height(ax), xlabel=xlabel)
         right = _EDGE + 0.3
-        _place(ax, (width_cm, height_cm), left=left, bottom=bottom, width=width_cm - left - right,
-               height=height_cm - header.height - bottom)
+        strip, gap = 1.3, 0.2
+        main_h = height_cm - header.height - bottom - strip - gap
+        _place(ax, (width_cm, height_cm), left=left, bottom=bottom, width=width_cm - left - right, height=main_h)
+        _place(ax_top, (width_cm, height_cm), left=left, bottom=bottom + main_h + gap, width=width_cm - left - right,
+               height=strip)
         header.draw(fig, height_cm)
     return fig
 
@@ -1639,7 +1882,7 @@ def _alt_shap_segments(importance: ImportanceResult, segments: SegmentsResult, l
         parts.append(f"{seg.title.get(lang)}: {feature_label(first.feature, lang)} "
                      f"({_signed(first.value, lang, digits=3)})")
     if lang == "ru":
-        return "Средний SHAP-вклад главных признаков по сегментам; сильнейший вклад — " + "; ".join(parts) + "."
+        return "Средний SHAP-вклад главных признаков по сегментам; наибольший вклад — " + "; ".join(parts) + "."
     return "Mean SHAP contribution of the top features by segment; the strongest — " + "; ".join(parts) + "."
 
 
@@ -1789,8 +2032,8 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
     Returns
     -------
     dict of str to FigureAsset
-        In report order, keyed by stable ids: ``ishikawa``, ``eda-<feature>`` for every
-        categorical and numeric feature, ``phik``, ``model-comparison``, ``roc``,
+        In report order, keyed by stable ids: ``ishikawa``, ``eda-numeric`` and
+        ``eda-categorical`` (small multiples of every numeric and categorical feature), ``phik``, ``model-comparison``, ``roc``,
         ``calibration``, ``confusion``, ``shap-bar``, ``shap-beeswarm``, ``shap-segments``,
         ``shap-example-<customer id>`` per explained customer, ``segments-scatter`` and
         ``segment-<segment key>`` per segment.
@@ -1809,10 +2052,11 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
         jobs[key] = (make, alt)
 
     add("ishikawa", lambda: ishikawa_figure(results, lang=lang), _alt_ishikawa(results, lang))
-    for cat in results.eda.categorical:
-        add(f"eda-{cat.feature}", lambda c=cat: categorical_feature_figure(c, lang=lang), _alt_categorical(cat, lang))
-    for num in results.eda.numeric:
-        add(f"eda-{num.feature}", lambda n=num: numeric_feature_figure(n, lang=lang), _alt_numeric(num, lang))
+    numeric = eda_order(results.eda.numeric)
+    add("eda-numeric", lambda: eda_numeric_grid(numeric, lang=lang),
+        " ".join(_alt_numeric(n, lang) for n in numeric))
+    add("eda-categorical", lambda: eda_categorical_grid(results.eda.categorical, lang=lang),
+        " ".join(_alt_categorical(c, lang) for c in results.eda.categorical))
     add("phik", lambda: phik_heatmap(results.correlation, lang=lang), _alt_phik(results.correlation, lang))
     model = results.model
     add("model-comparison", lambda: model_comparison_figure(model, lang=lang), _alt_models(model, lang))

@@ -30,17 +30,6 @@ def test_integer_features_get_integer_bins() -> None:
     assert edges[0] == -0.5 and edges[-1] == 5.5 and np.allclose(np.diff(edges), 1)
 
 
-def test_interpretations_quote_the_numbers(results_sample) -> None:  # noqa: ANN001
-    for item in results_sample.eda.numeric:
-        assert fmt_number(item.test.effect_size, "ru", digits=2) in item.interpretation.ru
-        assert fmt_number(item.test.effect_size, "en", digits=2) in item.interpretation.en
-    for item in results_sample.eda.categorical:
-        top = max(item.levels, key=lambda lv: lv.declined_share)
-        assert fmt_percent(top.declined_share, "ru") in item.interpretation.ru
-    pages = next(i for i in results_sample.eda.numeric if i.feature == "pages_per_visit")
-    assert pages.test.effect_size < 0 and "ниже" in pages.interpretation.ru and "lower" in pages.interpretation.en
-
-
 def test_vif_flags_collinear_columns() -> None:
     rng = np.random.default_rng(0)
     a = rng.normal(size=500)

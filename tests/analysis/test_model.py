@@ -16,7 +16,47 @@ def test_candidates_cover_the_brief(results_sample) -> None:  # noqa: ANN001
     assert len(families) >= 5
     scored = [c for c in results_sample.model.candidates if c.cv_roc_auc_mean is not None]
     best = max(scored, key=lambda c: c.cv_roc_auc_mean)
-    assert results_sample.model.selected.name == best.name
+    rule = results_sample.model.selection
+    assert rule.best_mean == best.name and results_sample.model.selected.name == rule.within[0]
+
+
+def _scored(name: str, family: str, aucs: list[float]):  # noqa: ANN202 - analysis.model._Scored
+    from analysis.config import CandidateConfig
+    from analysis.model import _Scored
+
+    return _Scored(candidate=CandidateConfig(name=name, family=family), params={}, fold_aucs=np.array(aucs),
+                   oof=np.zeros(3), fit_seconds=0.0, n_configurations=1)
+
+
+def test_one_standard_error_rule_prefers_the_simpler_model_within_noise() -> None:
+    from analysis.config import ModelConfig
+    from analysis.model import select_candidate
+
+    knn = _scored("KNN", "knn", [0.90, 0.93, 0.92, 0.91, 0.94])          # mean 0.920, SE ≈ 0.0071
+    lr = _scored("LR", "logistic_regression", [0.91, 0.92, 0.91, 0.92, 0.915])  # mean 0.915: within
+    tree = _scored("Tree", "decision_tree", [0.85, 0.86, 0.87, 0.86, 0.86])     # far behind
+    chosen, rule = select_candidate([knn, lr, tree], ModelConfig())
+    assert rule.best_mean == "KNN" and rule.within == ("LR", "KNN") and chosen is lr
+    assert rule.threshold == pytest.approx(0.920 - np.std(knn.fold_aucs, ddof=1) / np.sqrt(5), abs=1e-4)
+    chosen, rule = select_candidate([knn, lr, tree], ModelConfig(selection_rule="best_mean"))
+    assert chosen is knn and rule.rule == "best_mean"
+    chosen, rule = select_candidate([knn, tree], ModelConfig())
+    assert chosen is knn and rule.within == ("KNN",)
+
+
+def test_calibration_check_follows_the_bins() -> None:
+    from analysis.model import calibration_check, wilson_interval
+
+    lo, hi = wilson_interval(7, 32, level=0.95)
+    assert lo < 7 / 32 < hi and 0 < lo and hi < 1
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 2000)
+    y = (rng.uniform(0, 1, 2000) < p).astype(int)  # calibrated by construction
+    check = calibration_check(y, p, bins=10, level=0.95, min_covered=0.8)
+    assert check.calibrated and len(check.bins) == 10 and sum(b.n for b in check.bins) == 2000
+    skewed = calibration_check(y, np.clip(p * 0.5 + 0.4, 0, 1), bins=10, level=0.95, min_covered=0.8)
+    assert not skewed.calibrated and skewed.n_covered < skewed.required
+    assert abs(skewed.worst.predicted - skewed.worst.observed) == max(abs(b.predicted - b.observed) for b in skewed.bins)
 
 
 def test_test_metrics_are_consistent(results_sample) -> None:  # noqa: ANN001

@@ -30,3 +30,11 @@ def test_segments_partition_and_bound_the_loss(results_sample) -> None:  # noqa:
     assert abs(segs.total_expected_loss - segs.total_profit_at_risk * share) < 0.01
     priority = next(s for s in segs.segments if s.priority)
     assert abs(segs.priority_risk_share - priority.profit_at_risk / segs.total_profit_at_risk) < 1e-3
+
+
+def test_rounded_total_shows_a_rounding_gap() -> None:
+    from analysis.segments import rounded_total
+
+    gap = rounded_total([929.6, 610.7, 257.8, 182.9])  # printed 930 + 611 + 258 + 183 = 1 982
+    assert gap.total == 1981 and gap.parts_sum == 1982 and not gap.consistent
+    assert rounded_total([1.2, 2.1]).consistent

@@ -36,6 +36,7 @@ from analysis.results import TestResult as _TestResult  # aliased: pytest would 
 from report.env import TEMPLATES_DIR, make_environment, make_filters
 from report.i18n import LANGS, MESSAGES_DIR, MissingMessageError, catalogue, plural_form, translator
 from report.render import (
+    CSS_PATH,
     GLOSSARY_TERMS,
     SECTIONS,
     build_context,
@@ -146,6 +147,7 @@ def _dynamic_keys() -> set[str]:
         "magnitude": set(_literal_values(_TestResult, "magnitude")),
         "family": set(_literal_values(CandidateConfig, "family")),
         "output": {"probability", "log_odds", "decision_function"},
+        "explainer": {"TreeExplainer", "LinearExplainer", "PermutationExplainer"},
         "stage": {"load_validate_clean", "eda", "correlation", "model", "segments", "shap", "scores"},
         "section": {key for key, _, _ in SECTIONS},
         "class": {"declined", "stable"},
@@ -155,6 +157,7 @@ def _dynamic_keys() -> set[str]:
     keys = {f"{prefix}.{value}" for prefix, vals in values.items() for value in vals}
     keys |= {f"comparison.metric_{k}" for k in ("declined_share", "roc_auc", "profit_at_risk")}
     keys |= {f"segments.rule_{risk}_{value}" for risk in ("high", "low") for value in ("high", "low")}
+    keys |= {f"segments.rounding_{part}" for part in ("profit", "share")}
     keys |= {f"glossary.{term}.{part}" for term in GLOSSARY_TERMS for part in ("term", "text")}
     keys |= {f"action.{rule.key}.{part}" for rule in ACTION_RULES for part in ("title", "text")} | {"action.monitor.text"}
     keys |= {f"rule.measure.{m}" for m in _literal_values(RuleEvidence, "effect_measure")}
@@ -166,7 +169,7 @@ def _dynamic_keys() -> set[str]:
 
 
 def _template_sources() -> list[tuple[Path, str]]:
-    paths = sorted(TEMPLATES_DIR.rglob("*.html")) + [ROOT / "report" / "env.py", ROOT / "report" / "render.py"]
+    paths = sorted(TEMPLATES_DIR.rglob("*.html")) + [ROOT / "report" / p for p in ("env.py", "render.py", "texts.py")]
     return [(p, p.read_text(encoding="utf-8")) for p in paths]
 
 
@@ -292,7 +295,8 @@ def test_sections_in_order(results: Results, html_ru: str, html_en: str) -> None
 
 
 def test_page_one_has_the_executive_summary(results: Results, html_ru: str) -> None:
-    page1 = html_lib.unescape(html_ru.split('<nav id="toc"', 1)[0])
+    # (a spaced dash is printed after a no-break space, so that no line starts with it)
+    page1 = html_lib.unescape(html_ru.split('<nav id="toc"', 1)[0]).replace("\u00a0— ", " — ")
     f = make_filters("ru")
     priority = results.segment(results.segments.priority)
     assert f["period"](results.meta.period) in page1
@@ -323,7 +327,10 @@ def test_every_figure_is_embedded_with_caption_and_alt(results: Results, figures
         assert f'alt="figure {key}"' in block.group(1)
         assert '<img src="data:image/svg+xml;base64,' in block.group(1)
         assert "<figcaption>" in block.group(1)
-    assert len(re.findall(r'id="fig-eda-', html_ru)) == len(results.eda.numeric) + len(results.eda.categorical)
+    # the EDA as two sets of small multiples, and one row of the summary per feature
+    assert re.findall(r'id="fig-eda-[a-z]+"', html_ru) == ['id="fig-eda-numeric"', 'id="fig-eda-categorical"']
+    rows = re.findall(r'<tr id="eda-([a-z_0-9]+)"', html_ru)
+    assert sorted(rows) == sorted(e.feature for e in (*results.eda.numeric, *results.eda.categorical))
 
 
 def test_missing_figures_are_visible_and_logged(results: Results, caplog: pytest.LogCaptureFixture) -> None:
@@ -360,7 +367,7 @@ def _with_payload(results: Results) -> Results:
     cat = results.eda.categorical[0]
     levels = (cat.levels[0].model_copy(update={"level": PAYLOAD}), *cat.levels[1:])
     eda = results.eda.model_copy(update={"categorical": (cat.model_copy(update={
-        "levels": levels, "interpretation": LocalizedText(ru=PAYLOAD, en=PAYLOAD)}), *results.eda.categorical[1:])})
+        "levels": levels}), *results.eda.categorical[1:])})
     seg = results.segments.segments[0]
     segments = results.segments.model_copy(update={"segments": (
         seg.model_copy(update={"title": LocalizedText(ru=PAYLOAD, en=PAYLOAD)}), *results.segments.segments[1:])})
@@ -401,7 +408,7 @@ def test_english_static_strings_have_no_cyrillic(results: Results, html_en: str)
 
     collect(results.model_dump(mode="json", by_alias=True))
     text = html_lib.unescape(re.sub(r"<style>.*?</style>", "", html_en, flags=re.S))
-    text = re.sub(r"<[^>]+>", "\n", text)
+    text = re.sub(r"<[^>]+>", "\n", text.replace("<wbr>", ""))
     for value in sorted(data_strings, key=len, reverse=True):
         text = text.replace(value, "")
     leftovers = sorted({line.strip() for line in text.splitlines() if CYRILLIC.search(line)})
@@ -484,3 +491,16 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
             assert t(key, **kwargs) in text, key
         assert t("model.not_calibrated", raw=f["num"](results.model.selected.cv_brier_raw, 4),
                  cal=f["num"](results.model.selected.cv_brier_calibrated, 4)) in text
+
+
+def test_css_hyphenates_by_language_and_never_breaks_inside_a_word() -> None:
+    """Words break only at the language's hyphenation points (``hyphens: auto`` with <html lang>);
+    no rule lets a line break inside a word without a hyphen, except for a hash (not a word)."""
+    css = CSS_PATH.read_text(encoding="utf-8")
+    body = re.search(r"(?ms)^body \{(.*?)\}", css).group(1)
+    assert "hyphens: auto" in body and "overflow-wrap: normal" in body
+    for rule in re.findall(r"(?ms)^([^{}@/]+)\{([^{}]*)\}", css):
+        selector, block = rule
+        if re.search(r"overflow-wrap:\s*(break-word|anywhere)|word-break:\s*break-(all|word)", block):
+            assert "hash" in selector, selector.strip()
+    assert '<html lang="{{ lang }}">' in (TEMPLATES_DIR / "base.html").read_text(encoding="utf-8")
