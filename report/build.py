@@ -12,7 +12,6 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
