@@ -401,7 +401,8 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
         table = table.sort_values(["id", "action"], kind="stable").reset_index(drop=True)
     else:
         table = pd.DataFrame({c: pd.Series(dtype=float) for c in ACTION_COLUMNS})
-    _check_consistent(table, consent_ids=set(ids[consent].tolist()))
+    without_consent = int(((table["channel"] == "contact") & ~table["id"].isin(ids[consent])).sum())
+    _check_consistent(table, contact_without_consent=without_consent)
     plans.sort(key=lambda a: (-a.expected_value, a.action))
     treated = table[table["group"] == "treatment"]
     # a customer with several treatment actions: their save rates combine as 1 − Π(1 − s), never add up
@@ -421,15 +422,14 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
         customers_several=int((per_customer["rows"] > 1).sum()),
         cost=round(sum(a.cost for a in plans), 2), expected_value=round(combined, 2),
         expected_value_separate=round(sum(a.expected_value for a in plans), 2),
-        contact_without_consent=int(((table["channel"] == "contact") & ~table["id"].isin(ids[consent])).sum()),
+        contact_without_consent=without_consent,
     ), table=table)
     return output
 
 
-def _check_consistent(table: pd.DataFrame, *, consent_ids: set[int]) -> None:
+def _check_consistent(table: pd.DataFrame, *, contact_without_consent: int) -> None:
     """Invariants of the assignment (a failure is a bug, not bad input)."""
-    contact = table[table["channel"] == "contact"]
-    if not contact["id"].isin(consent_ids).all():
+    if contact_without_consent:
         raise AssertionError("a contact action was assigned to a customer without consent")
     discount = {r.key for r in ACTION_RULES if r.discount}
     no_discount = {r.key for r in ACTION_RULES if r.risk == "low"}

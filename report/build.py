@@ -156,6 +156,11 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
     from analysis.pipeline import run_analysis
 
     clock = StageClock(on_stage=progress)
+    # the previous month is read and checked (results, scores, actions) before any work: bad input
+    # there is refused at once, and read only once
+    if previous is not None:
+        previous_results = load_previous(previous)
+        previous_scores, previous_actions = _previous_tables(previous, previous_rows=previous_results.actions.n_rows)
     with _locked_work(out_dir, output_names(period, lang)) as work:
         analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
         results = analysed.results
@@ -163,9 +168,6 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
             from analysis.comparison import compare
 
             with clock.stage("comparison"):
-                previous_results = load_previous(previous)
-                previous_scores, previous_actions = _previous_tables(
-                    previous, previous_rows=previous_results.actions.n_rows)
                 comparison = compare(previous=previous_results, previous_scores=previous_scores,
                                      current=results, current_scores=analysed.scores,
                                      current_frame=analysed.features, config=config.comparison,

@@ -261,10 +261,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
         previous = find_previous_results(args.archive, period)
     if previous is not None and not previous.is_file():
         raise _Invalid(f"previous results not found: {previous}")
-    if previous is not None:  # checked before any work (exit 2 naming the file), read again by the build
-        from report.build import load_previous
-
-        load_previous(previous)
     signing_key = _signing_key()
     progress = Progress()
     with _StopOnSignal() as stop:
