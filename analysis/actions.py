@@ -301,7 +301,7 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
     keys = tuple(key for key, *_ in SEGMENTS)
     seg = pd.Categorical(segment_of.to_numpy(), categories=keys).codes.astype(np.int8)
     shap = shap.reindex(frame.index)
-    risk_of = {key: risk for key, risk, _, _, _ in SEGMENTS}
+    risk_of = {key: risk for key, risk, _ in SEGMENTS}
     in_segments = [seg == k for k in range(len(keys))]
 
     outcomes: dict[str, list[RuleOutcome]] = {key: [] for key in keys}

@@ -17,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from analysis.config import CleaningConfig
 from analysis.errors import DataError
 from analysis.load import RawTable, bad_rows
-from analysis.results import CleaningEntry, LocalizedText
+from analysis.results import CleaningEntry, EditDistanceNote, ImplicitDuplicatesNote, NewCategoryNote
 from analysis.schema import Kind, Table
 
 _SPACES = re.compile(r"\s+")
@@ -115,14 +115,12 @@ def map_vocabulary(raw: RawTable, frame: pd.DataFrame, column: str, vocabulary: 
             mapping[value] = target
             log.append(CleaningEntry(table=table.name, column=source, action=action, from_=value, to=target,
                                      rows=int(counts[value]),
-                                     note=LocalizedText(ru=f"расстояние Левенштейна {levenshtein(str(value), target)}",
-                                                       en=f"edit distance {levenshtein(str(value), target)}")
+                                     note=EditDistanceNote(distance=levenshtein(str(value), target))
                                      if action == "fix_typo" else None))
         elif action == "unknown" and open_vocabulary:
             log.append(CleaningEntry(table=table.name, column=source, action="new_category", from_=value,
                                      to=value, rows=int(counts[value]),
-                                     note=LocalizedText(ru="не похоже на опечатку известного значения; оставлено как новая категория",
-                                                       en="no near-typo of a known value; kept as a new category")))
+                                     note=NewCategoryNote()))
     if mapping:
         frame = frame.copy()
         frame[column] = series.replace(mapping)
@@ -155,8 +153,7 @@ def drop_duplicates(raw: RawTable, frame: pd.DataFrame, raw_frame: pd.DataFrame,
         if n_implicit:
             log.append(CleaningEntry(table=table.name, column=None, action="drop_implicit_duplicates",
                                      from_=None, to=None, rows=n_implicit,
-                                     note=LocalizedText(ru="совпадают после исправления пробелов, регистра и опечаток",
-                                                   en="identical after whitespace, case and typo fixes")))
+                                     note=ImplicitDuplicatesNote()))
         keep = ~dup_all
         frame = frame[keep]
         positions_kept = np.flatnonzero(keep)

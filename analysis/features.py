@@ -19,11 +19,10 @@ from analysis.clean import detect_outliers, drop_duplicates, map_vocabulary, nor
 from analysis.config import Config
 from analysis.errors import BadRow, DataError
 from analysis.load import RawTable, read_all
-from analysis.results import CleaningEntry, DataResult, FeatureInfo, LocalizedText, OutlierInfo, TableSummary
-from analysis.textfmt import fmt_number
+from analysis.results import CleaningEntry, DataResult, FeatureInfo, InactiveNote, OutlierInfo, OutlierNote, TableSummary
 from analysis.schema import (
     BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY,
-    NEGATIVE_LABEL, NUMERIC_FEATURES, PERIOD_FEATURES, POSITIVE_LABEL, TARGET, Kind, feature_label,
+    NEGATIVE_LABEL, NUMERIC_FEATURES, PERIOD_FEATURES, POSITIVE_LABEL, TARGET, Kind,
 )
 
 
@@ -190,8 +189,7 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pd.DataFrame], log: list
     if n_inactive:
         log.append(CleaningEntry(table="market_money", column=MARKET_MONEY.column("revenue").source,
                                  action="drop_inactive_customers", from_=None, to=None, rows=n_inactive,
-                                 note=LocalizedText(ru="нулевая выручка хотя бы в одном из трёх месяцев",
-                                                    en="revenue is zero in at least one of the three months")))
+                                 note=InactiveNote(months=len(voc.money_periods))))
     revenue = revenue[active]
     n_active = int(active.sum())
 
@@ -210,11 +208,8 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pd.DataFrame], log: list
                 table="market_money", column=MARKET_MONEY.column("revenue").source,
                 action="drop_outlier_customer" if policy == "drop" else "cap_outlier",
                 from_=float(value), to=None if policy == "drop" else round(decision.threshold, 2), rows=1,
-                note=LocalizedText(
-                    ru=f"клиент {int(cid)}: выше устойчивого порога {fmt_number(decision.threshold, 'ru', digits=1)} "
-                       f"(медиана + {config.cleaning.outlier_mad_k:g}·MAD, не менее {config.cleaning.outlier_min_ratio:g} медиан)",
-                    en=f"customer {int(cid)}: above the robust threshold {fmt_number(decision.threshold, 'en', digits=1)} "
-                       f"(median + {config.cleaning.outlier_mad_k:g}·MAD, ≥ {config.cleaning.outlier_min_ratio:g}× median)")))
+                note=OutlierNote(customer=int(cid), threshold=float(decision.threshold),
+                                 mad_k=config.cleaning.outlier_mad_k, min_ratio=config.cleaning.outlier_min_ratio)))
         if policy == "drop":
             keep = ~revenue.index.isin(decision.ids)
             n_dropped_outlier = int((~keep).sum())
@@ -222,9 +217,9 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pd.DataFrame], log: list
         else:
             revenue = revenue.clip(upper=decision.threshold)
 
-    suffix = {label: name for name, (_, _, label, _, _) in PERIOD_FEATURES.items() if name.startswith("revenue")}
+    suffix = {label: name for name, (_, _, label) in PERIOD_FEATURES.items() if name.startswith("revenue")}
     revenue = revenue.rename(columns=suffix)
-    suffix_t = {label: name for name, (_, _, label, _, _) in PERIOD_FEATURES.items() if name.startswith("minutes")}
+    suffix_t = {label: name for name, (_, _, label) in PERIOD_FEATURES.items() if name.startswith("minutes")}
     minutes = minutes.rename(columns=suffix_t)
 
     market = tables["market_file"].set_index("id")
@@ -244,7 +239,7 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pd.DataFrame], log: list
     groups = config.groups.as_dict()
     features = tuple(
         FeatureInfo(name=f, kind="numeric" if f in NUMERIC_FEATURES else ("binary" if f in BINARY_FEATURES else "categorical"),
-                    group=config.groups.group_of(f), label_ru=feature_label(f, "ru"), label_en=feature_label(f, "en"))
+                    group=config.groups.group_of(f))
         for f in FEATURES
     )
     summaries = tuple(

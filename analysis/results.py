@@ -7,8 +7,9 @@ is tested.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,15 +22,9 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-class LocalizedText(_Frozen):
-    """A text generated from the results, in both report languages."""
-
-    ru: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        """The text in ``lang``."""
-        return self.ru if lang == "ru" else self.en
+#: The version of the results' JSON schema. 3: language-neutral facts (cleaning notes as typed
+#: facts, no sentences, titles or labels in the results); 2 is read by :func:`migrate_v2`.
+SCHEMA_VERSION = 3
 
 
 # --------------------------------------------------------------------------------------- meta
@@ -73,6 +68,49 @@ class TableSummary(_Frozen):
     size_bytes: int
 
 
+class EditDistanceNote(_Frozen):
+    """A typo fixed at a Levenshtein distance of ``distance`` from the known value."""
+
+    key: Literal["edit_distance"] = "edit_distance"
+    distance: int
+
+
+class NewCategoryNote(_Frozen):
+    """A value that is no near-typo of a known one, kept as a new category."""
+
+    key: Literal["new_category"] = "new_category"
+
+
+class ImplicitDuplicatesNote(_Frozen):
+    """Rows identical only after whitespace, case and typo fixes."""
+
+    key: Literal["implicit_duplicates"] = "implicit_duplicates"
+
+
+class InactiveNote(_Frozen):
+    """Customers with zero revenue in at least one of ``months`` months."""
+
+    key: Literal["inactive"] = "inactive"
+    months: int
+
+
+class OutlierNote(_Frozen):
+    """A customer above the robust threshold ``median + mad_k·MAD`` (at least ``min_ratio`` medians)."""
+
+    key: Literal["outlier"] = "outlier"
+    customer: int
+    threshold: float
+    mad_k: float
+    min_ratio: float
+
+
+#: Why a cleaning decision was taken: a key and its typed parameters (the report words it).
+CleaningNote = Annotated[
+    EditDistanceNote | NewCategoryNote | ImplicitDuplicatesNote | InactiveNote | OutlierNote,
+    Field(discriminator="key"),
+]
+
+
 class CleaningEntry(_Frozen):
     """One logged cleaning decision."""
 
@@ -82,7 +120,7 @@ class CleaningEntry(_Frozen):
     from_: Scalar = Field(alias="from")
     to: Scalar
     rows: int
-    note: LocalizedText | None = None
+    note: CleaningNote | None = None
 
 
 class OutlierInfo(_Frozen):
@@ -102,12 +140,6 @@ class FeatureInfo(_Frozen):
     name: str
     kind: Literal["numeric", "binary", "categorical"]
     group: str
-    label_ru: str
-    label_en: str
-
-    def label(self, lang: str) -> str:
-        """The label in ``lang``."""
-        return self.label_ru if lang == "ru" else self.label_en
 
 
 class DataResult(_Frozen):
@@ -171,9 +203,6 @@ class NumericEda(_Frozen):
     counts_declined: tuple[int, ...]
     counts_stable: tuple[int, ...]
     test: TestResult
-    #: Kept only so that results written before the sentence moved to the report load; the
-    #: report writes the sentence itself (``report.texts.eda_sentence``).
-    interpretation: LocalizedText | None = None
 
 
 class CategoryCount(_Frozen):
@@ -195,9 +224,6 @@ class CategoricalEda(_Frozen):
     feature: str
     levels: tuple[CategoryCount, ...]
     test: TestResult
-    #: Kept only so that results written before the sentence moved to the report load; the
-    #: report writes the sentence itself (``report.texts.eda_sentence``).
-    interpretation: LocalizedText | None = None
 
 
 class EdaResult(_Frozen):
@@ -297,6 +323,11 @@ class ConfusionMatrix(_Frozen):
     def recall(self) -> float:
         """TP / (TP + FN)."""
         return self.tp / max(self.tp + self.fn, 1)
+
+    @property
+    def false_positive_rate(self) -> float:
+        """FP / (FP + TN)."""
+        return self.fp / max(self.fp + self.tn, 1)
 
 
 class Curve(_Frozen):
@@ -481,7 +512,6 @@ class Segment(_Frozen):
     """One probability × profit segment."""
 
     key: str
-    title: LocalizedText
     rule: SegmentRule
     priority: bool
     n_customers: int
@@ -698,8 +728,6 @@ class Conclusion(_Frozen):
     """A conclusion the results support; the report writes it (``report.texts.conclusion_text``)."""
 
     key: str
-    #: Kept only so that results written before the wording moved to the report load.
-    text: LocalizedText | None = None
 
 
 class ActionEffect(_Frozen):
@@ -760,7 +788,7 @@ class Comparison(_Frozen):
 class Results(_Frozen):
     """Everything a run computed; the renderers' only input."""
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = SCHEMA_VERSION
     meta: Meta
     data: DataResult
     eda: EdaResult
@@ -799,5 +827,48 @@ class Results(_Frozen):
 
     @classmethod
     def load(cls, path: Path) -> Results:
-        """Read a results file written by :meth:`save`."""
-        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+        """Read a results file written by :meth:`save` (schema 3, or 2 through :func:`migrate_v2`)."""
+        text = path.read_text(encoding="utf-8")
+        try:
+            head = json.loads(text)
+        except ValueError:
+            head = None
+        if isinstance(head, dict) and head.get("schema_version") == 2:
+            return cls.model_validate(migrate_v2(head))
+        return cls.model_validate_json(text)
+
+
+def migrate_v2(data: dict[str, object]) -> dict[str, object]:
+    """A schema-2 results document as schema 3: its sentences, titles and labels dropped.
+
+    Version 2 carried the report's wording in both languages (cleaning notes, EDA sentences,
+    conclusion texts, segment titles, feature labels); version 3 has the facts only, and the
+    report words them. The cleaning notes of version 2 were sentences whose numbers cannot be
+    read back, so they are dropped; every other fact is unchanged.
+    """
+    out = json.loads(json.dumps(data))
+    out["schema_version"] = SCHEMA_VERSION
+    d = out.get("data")
+    if isinstance(d, dict):
+        for entry in d.get("cleaning_log", ()) or ():
+            if isinstance(entry, dict):
+                entry.pop("note", None)
+        for feature in d.get("features", ()) or ():
+            if isinstance(feature, dict):
+                feature.pop("label_ru", None)
+                feature.pop("label_en", None)
+    e = out.get("eda")
+    if isinstance(e, dict):
+        for part in e.values():
+            for item in part if isinstance(part, list) else ():
+                if isinstance(item, dict):
+                    item.pop("interpretation", None)
+    s = out.get("segments")
+    if isinstance(s, dict):
+        for seg in s.get("segments", ()) or ():
+            if isinstance(seg, dict):
+                seg.pop("title", None)
+    for c in out.get("conclusions", ()) or ():
+        if isinstance(c, dict):
+            c.pop("text", None)
+    return out

@@ -37,8 +37,6 @@ class Column:
         How the column is measured.
     minimum, maximum : float or None
         Allowed closed range for numeric columns (``None`` = unbounded).
-    label_ru, label_en : str
-        Human-readable labels for the report.
     """
 
     source: str
@@ -46,8 +44,6 @@ class Column:
     kind: Kind
     minimum: float | None = None
     maximum: float | None = None
-    label_ru: str = ""
-    label_en: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +68,7 @@ class Table:
         raise KeyError(name)
 
 
-ID = Column("id", "id", Kind.ID, minimum=0, label_ru="id", label_en="id")
+ID = Column("id", "id", Kind.ID, minimum=0)
 
 MARKET_FILE = Table(
     name="market_file",
@@ -80,30 +76,18 @@ MARKET_FILE = Table(
     one_row_per_customer=True,
     columns=(
         ID,
-        Column("Покупательская активность", "activity", Kind.TARGET,
-               label_ru="Покупательская активность", label_en="Purchasing activity"),
-        Column("Тип сервиса", "service_type", Kind.BINARY,
-               label_ru="Тип сервиса", label_en="Service type"),
-        Column("Разрешить сообщать", "allow_messages", Kind.BINARY,
-               label_ru="Согласие на рассылки", label_en="Consent to messages"),
-        Column("Маркет_актив_6_мес", "marketing_6m", Kind.NUMERIC, 0, None,
-               "Маркетинг за 6 мес. (касаний в месяц)", "Marketing touches, 6-month mean"),
-        Column("Маркет_актив_тек_мес", "marketing_current", Kind.INTEGER, 0, None,
-               "Маркетинг в текущем месяце", "Marketing touches this month"),
-        Column("Длительность", "tenure_days", Kind.INTEGER, 0, None,
-               "Дней с регистрации", "Days since registration"),
-        Column("Акционные_покупки", "promo_share", Kind.NUMERIC, 0, 1,
-               "Доля акционных покупок", "Share of promo purchases"),
-        Column("Популярная_категория", "popular_category", Kind.CATEGORICAL,
-               label_ru="Популярная категория", label_en="Favourite category"),
-        Column("Средний_просмотр_категорий_за_визит", "categories_per_visit", Kind.NUMERIC, 0, None,
-               "Категорий за визит", "Categories per visit"),
-        Column("Неоплаченные_продукты_штук_квартал", "unpaid_items", Kind.INTEGER, 0, None,
-               "Неоплаченных товаров за квартал", "Unpaid items in cart, quarter"),
-        Column("Ошибка_сервиса", "service_errors", Kind.INTEGER, 0, None,
-               "Сбоев сервиса", "Service errors"),
-        Column("Страниц_за_визит", "pages_per_visit", Kind.NUMERIC, 0, None,
-               "Страниц за визит", "Pages per visit"),
+        Column("Покупательская активность", "activity", Kind.TARGET),
+        Column("Тип сервиса", "service_type", Kind.BINARY),
+        Column("Разрешить сообщать", "allow_messages", Kind.BINARY),
+        Column("Маркет_актив_6_мес", "marketing_6m", Kind.NUMERIC, 0, None),
+        Column("Маркет_актив_тек_мес", "marketing_current", Kind.INTEGER, 0, None),
+        Column("Длительность", "tenure_days", Kind.INTEGER, 0, None),
+        Column("Акционные_покупки", "promo_share", Kind.NUMERIC, 0, 1),
+        Column("Популярная_категория", "popular_category", Kind.CATEGORICAL),
+        Column("Средний_просмотр_категорий_за_визит", "categories_per_visit", Kind.NUMERIC, 0, None),
+        Column("Неоплаченные_продукты_штук_квартал", "unpaid_items", Kind.INTEGER, 0, None),
+        Column("Ошибка_сервиса", "service_errors", Kind.INTEGER, 0, None),
+        Column("Страниц_за_визит", "pages_per_visit", Kind.NUMERIC, 0, None),
     ),
 )
 
@@ -113,8 +97,8 @@ MARKET_MONEY = Table(
     one_row_per_customer=False,
     columns=(
         ID,
-        Column("Период", "period", Kind.PERIOD, label_ru="Период", label_en="Period"),
-        Column("Выручка", "revenue", Kind.NUMERIC, 0, None, "Выручка", "Revenue"),
+        Column("Период", "period", Kind.PERIOD),
+        Column("Выручка", "revenue", Kind.NUMERIC, 0, None),
     ),
 )
 
@@ -124,8 +108,8 @@ MARKET_TIME = Table(
     one_row_per_customer=False,
     columns=(
         ID,
-        Column("Период", "period", Kind.PERIOD, label_ru="Период", label_en="Period"),
-        Column("минут", "minutes", Kind.NUMERIC, 0, None, "Минут на сайте", "Minutes on site"),
+        Column("Период", "period", Kind.PERIOD),
+        Column("минут", "minutes", Kind.NUMERIC, 0, None),
     ),
 )
 
@@ -135,7 +119,7 @@ MONEY = Table(
     one_row_per_customer=True,
     columns=(
         ID,
-        Column("Прибыль", "profit", Kind.NUMERIC, None, None, "Прибыль", "Profit"),
+        Column("Прибыль", "profit", Kind.NUMERIC, None, None),
     ),
 )
 
@@ -149,18 +133,13 @@ PERIOD_SUFFIX: dict[str, str] = {
     "текущий_месяц": "current",
 }
 
-#: Pivoted per-period features: name → (source table, value column, period label, labels).
-PERIOD_FEATURES: dict[str, tuple[str, str, str, str, str]] = {
-    "revenue_prev2": ("market_money", "revenue", "препредыдущий_месяц",
-                      "Выручка, позапрошлый месяц", "Revenue, month before last"),
-    "revenue_prev": ("market_money", "revenue", "предыдущий_месяц",
-                     "Выручка, прошлый месяц", "Revenue, last month"),
-    "revenue_current": ("market_money", "revenue", "текущий_месяц",
-                        "Выручка, текущий месяц", "Revenue, this month"),
-    "minutes_prev": ("market_time", "minutes", "предыдущий_месяц",
-                     "Минут на сайте, прошлый месяц", "Minutes on site, last month"),
-    "minutes_current": ("market_time", "minutes", "текущий_месяц",
-                        "Минут на сайте, текущий месяц", "Minutes on site, this month"),
+#: Pivoted per-period features: name → (source table, value column, raw period label).
+PERIOD_FEATURES: dict[str, tuple[str, str, str]] = {
+    "revenue_prev2": ("market_money", "revenue", "препредыдущий_месяц"),
+    "revenue_prev": ("market_money", "revenue", "предыдущий_месяц"),
+    "revenue_current": ("market_money", "revenue", "текущий_месяц"),
+    "minutes_prev": ("market_time", "minutes", "предыдущий_месяц"),
+    "minutes_current": ("market_time", "minutes", "текущий_месяц"),
 }
 
 TARGET = "activity"
@@ -177,17 +156,3 @@ NUMERIC_FEATURES: tuple[str, ...] = (
 BINARY_FEATURES: tuple[str, ...] = ("service_type", "allow_messages")
 CATEGORICAL_FEATURES: tuple[str, ...] = ("popular_category",)
 FEATURES: tuple[str, ...] = (*BINARY_FEATURES, *CATEGORICAL_FEATURES, *NUMERIC_FEATURES)
-
-
-def feature_label(name: str, lang: str) -> str:
-    """Return the human-readable label of a feature (or raw column) in ``lang`` ("ru"/"en")."""
-    if name in PERIOD_FEATURES:
-        _, _, _, ru, en = PERIOD_FEATURES[name]
-        return ru if lang == "ru" else en
-    if name == "profit":
-        return MONEY.column("profit").label_ru if lang == "ru" else "Profit"
-    for table in TABLES:
-        for col in table.columns:
-            if col.name == name:
-                return col.label_ru if lang == "ru" else col.label_en
-    return name

@@ -12,17 +12,17 @@ import pandas as pd
 from analysis.config import ActionsConfig, SegmentConfig
 from analysis.features import PreparedData
 from analysis.results import (
-    DeepDive, FeatureContrast, LocalizedText, RoundedTotal, ScatterPoints, Segment, SegmentProfile, SegmentRule,
+    DeepDive, FeatureContrast, RoundedTotal, ScatterPoints, Segment, SegmentProfile, SegmentRule,
     SegmentsResult,
 )
 from analysis.schema import NUMERIC_FEATURES
 
-#: (key, risk, value, Russian title, English title); the first is the priority.
-SEGMENTS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("retain_profitable", "high", "high", "Прибыльные на удержание", "Profitable, to retain"),
-    ("at_risk_low_profit", "high", "low", "Под риском, низкая прибыль", "At risk, lower profit"),
-    ("loyal_profitable", "low", "high", "Лояльные прибыльные", "Loyal and profitable"),
-    ("stable_low_profit", "low", "low", "Стабильные, низкая прибыль", "Stable, lower profit"),
+#: (key, risk, value); the first is the priority. The report titles them (catalogue key ``segment.<key>``).
+SEGMENTS: tuple[tuple[str, str, str], ...] = (
+    ("retain_profitable", "high", "high"),
+    ("at_risk_low_profit", "high", "low"),
+    ("loyal_profitable", "low", "high"),
+    ("stable_low_profit", "low", "low"),
 )
 PRIORITY = SEGMENTS[0][0]
 
@@ -33,7 +33,7 @@ def assign_segments(probability: pd.Series, profit: pd.Series, config: SegmentCo
     high_risk = probability.to_numpy() >= config.risk_threshold
     high_value = profit.to_numpy() > profit_threshold
     keys = np.empty(len(probability), dtype=object)
-    for key, risk, value, _, _ in SEGMENTS:
+    for key, risk, value in SEGMENTS:
         keys[(high_risk == (risk == "high")) & (high_value == (value == "high"))] = key
     return pd.Series(keys, index=probability.index, name="segment"), profit_threshold
 
@@ -117,13 +117,13 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
     at_risk = p * frame["profit"]
     loss = config.decline_loss_share
     segments = []
-    for key, risk, value, title_ru, title_en in SEGMENTS:
+    for key, risk, value in SEGMENTS:
         mask = (segment_of == key).to_numpy()
         members, others = frame[mask], frame[~mask]
         mean_p = float(p[mask].mean()) if mask.any() else 0.0
         seg_at_risk = float(at_risk[mask].sum())
         segments.append(Segment(
-            key=key, title=LocalizedText(ru=title_ru, en=title_en),
+            key=key,
             rule=SegmentRule(risk=risk, value=value, probability_threshold=config.risk_threshold,  # type: ignore[arg-type]
                              profit_threshold=round(profit_threshold, 4)),
             priority=key == PRIORITY, n_customers=int(mask.sum()), share=round(float(mask.mean()), 4),

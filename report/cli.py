@@ -167,6 +167,7 @@ class _Invalid(Exception):
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from analysis.features import prepare_data
+    from report.texts import cleaning_note
 
     _check_input_folder(args.data, "--data")
     config = _load_config(args.config)
@@ -182,7 +183,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         change = ""
         if e.from_ is not None:
             change = f"{e.from_!r} → {e.to!r}" if e.to is not None else f"{e.from_!r} dropped"
-        note = f" ({e.note.en})" if e.note else ""
+        note = f" ({cleaning_note(e.note, lang='en')})" if e.note else ""
         print(f"  {e.table}.{e.column or '*'}: {e.action} {change} [{e.rows} rows]{note}")
     for o in r.outliers:
         values = ", ".join(str(v) for v in o.values)

@@ -59,6 +59,7 @@ def report_language(pdf: Path) -> str:
 def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the summary email (no JavaScript; the chart by ``cid:``)."""
     from report.env import make_environment
+    from report.i18n import segment_title
     from report.render import view_model
 
     env = make_environment(lang=lang, money_unit=results.meta.config.report.money_unit)
@@ -77,7 +78,7 @@ def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
                                                  subject=subject)
     lines = [subject, "", t("email.intro", period=period), ""]
     lines += [f"- {label}: {value}" for value, label in kpis]
-    lines += ["", f"{t('email.priority')}: {priority.title.get(lang)} — {f['num'](priority.n_customers)} "
+    lines += ["", f"{t('email.priority')}: {segment_title(priority.key, lang)} — {f['num'](priority.n_customers)} "
                   f"({f['pct'](priority.share)}), {t('email.mean_probability')} {f['pct'](priority.mean_probability)}.",
               "", t("email.actions")]
     lines += [f"{i}. {t(f'action.{a.action}.title')}: {t(f'action.{a.action}.text')} ("

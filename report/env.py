@@ -3,7 +3,7 @@
 :func:`make_environment` is the only place that configures Jinja: templates from
 ``templates/``, autoescaping of every HTML template (and of templates made from strings),
 :class:`~jinja2.StrictUndefined` (a misspelt name fails the render instead of printing
-nothing), the locale's formatting filters (pure wrappers of :mod:`analysis.textfmt`), the
+nothing), the locale's formatting filters (pure wrappers of :mod:`report.format`, Babel), the
 ``feature_label`` filter and the ``t`` (message catalogue) global.
 
 Filters (``lang`` is fixed by the environment):
@@ -20,7 +20,10 @@ Filters (``lang`` is fixed by the environment):
 ``scalar``         any configuration / log value (None → «—», bool → yes/no, numbers, text)
 ``datum``          a data value given as text: a number in the locale when it parses as one
 ``evidence(unit)`` a recommendation's evidence value by its unit (share, ratio, count, …)
-``feature_label``  human label of a feature identifier
+``feature_label``  human label of a feature identifier (catalogue ``feature.<name>``)
+``segment_title``  title of a segment key (catalogue ``segment.<key>``)
+``level``          a data value (a category, a service type, yes/no) in the report language
+                   (catalogue ``level.<raw value>``; an unknown value is printed as recorded)
 ``period``         ``2026-10`` → «октябрь 2026» / "October 2026"
 ``date``           ``2026-10-31`` → «31.10.2026» / "31 October 2026"
 ``cmp``            ``>=`` → ``≥``, ``<=`` → ``≤``
@@ -40,9 +43,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from analysis.schema import feature_label as _feature_label
-from analysis.textfmt import fmt_auto, fmt_money, fmt_number, fmt_p_value, fmt_percent
-from report.i18n import catalogue, translator
+from report.format import fmt_auto, fmt_date, fmt_money, fmt_month, fmt_number, fmt_p_value, fmt_percent
+from report.i18n import catalogue, data_value, feature_label as _feature_label, segment_title as _segment_title
+from report.i18n import translator
 
 __all__ = ["TEMPLATES_DIR", "make_environment", "make_filters"]
 
@@ -72,6 +75,15 @@ def wbr(value: Any) -> Markup:
 
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def _six_significant(value: float, lang: str) -> str:
+    """``value`` to six significant digits (``%g``), with the locale's decimal sign and minus."""
+    text = f"{value:.6g}"
+    if "e" in text:
+        return text
+    digits = len(text.split(".")[1]) if "." in text else 0
+    return fmt_number(value, lang, digits=digits, group=False)
 
 
 def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[..., str]]:
@@ -121,10 +133,7 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
                 return "—"
             if value.is_integer() and abs(value) >= 1000:
                 return fmt_number(value, lang)
-            text = f"{value:.6g}"
-            if lang == "ru":
-                text = text.replace(".", ",").replace("-", _MINUS)
-            return text
+            return _six_significant(value, lang)
         if isinstance(value, (tuple, list)):
             return ", ".join(scalar(v) for v in value) if value else "—"
         return str(value)
@@ -161,15 +170,17 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
     def feature_label(name: str) -> str:
         return _feature_label(name, lang)
 
+    def segment_title(key: str) -> str:
+        return _segment_title(key, lang)
+
+    def level(value: Any) -> str:
+        return data_value(value, lang)
+
     def period(value: str) -> str:
-        year, month = value.split("-")[:2]
-        key = f"month.{int(month)}"
-        return f"{messages[key]} {year}" if key in messages else value
+        return fmt_month(value, lang)
 
     def date(value: str) -> str:
-        year, month, day = value.split("-")[:3]
-        return t("date.format", d=f"{int(day):02d}", day=str(int(day)), m=month, y=year,
-                 month=t(f"month.gen.{int(month)}"))
+        return fmt_date(value, lang, pattern=t("date.pattern"))
 
     def cmp(value: str) -> str:
         return {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(value, value)
@@ -177,7 +188,7 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
     return {
         "num": num, "auto": auto, "pct": pct, "money": money, "pval": pval, "signed": signed, "pp": pp,
         "scalar": scalar, "datum": datum, "exact": exact, "evidence": evidence, "feature_label": feature_label,
-        "period": period, "date": date, "cmp": cmp, "wbr": wbr,
+        "segment_title": segment_title, "level": level, "period": period, "date": date, "cmp": cmp, "wbr": wbr,
     }
 
 
@@ -188,6 +199,7 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
     catalogue has it, else ``value`` itself: for data-derived keys such as a cleaning action),
     ``lang``, ``eda_sentence(eda)``, ``selection_text(model)``, ``calibration_text(model)``,
     ``agreement_text(results, recommendations)``, ``conclusion_text(results, conclusion)``,
+    ``cleaning_note(note)``,
     ``model_label(results)``
     (:mod:`report.texts`). The ``digits`` filter
     gives one precision for a column of numbers (:func:`report.texts.column_digits`). ``money_unit``
@@ -220,5 +232,6 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
                        calibration_text=lambda model: texts.calibration_text(model, lang=lang),
                        agreement_text=lambda results, recs: texts.agreement_text(results, recs, lang=lang),
                        conclusion_text=lambda results, c: texts.conclusion_text(results, c, lang=lang),
-                       model_label=lambda results: texts.model_label(results, lang=lang))
+                       model_label=lambda results: texts.model_label(results, lang=lang),
+                       cleaning_note=lambda note: texts.cleaning_note(note, lang=lang))
     return env

@@ -1,8 +1,9 @@
 """Message catalogues of the report: every static string, in Russian and English.
 
 The catalogues live in ``templates/messages/<lang>.json``. A message is either a string or, when
-it depends on a count, a dict of plural forms (``one``/``few``/``many`` in Russian,
-``one``/``other`` in English) chosen by the ``count`` argument. Placeholders use
+it depends on a count, a dict of plural forms keyed by the CLDR plural categories of the
+catalogue's locale (``one``/``few``/``many``/``other`` in Russian, ``one``/``other`` in English),
+chosen by the ``count`` argument with Babel's plural rules. Placeholders use
 :meth:`str.format` syntax (``"{n} клиентов"``); callers pass values already formatted for the
 locale.
 
@@ -21,19 +22,27 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 __all__ = [
+    "DEFAULT_LANG",
     "LANGS",
     "MESSAGES_DIR",
     "MissingMessageError",
     "Translator",
     "catalogue",
+    "check_lang",
+    "data_value",
+    "feature_label",
     "plural_form",
+    "segment_title",
     "translator",
 ]
 
-#: Report languages.
-LANGS: tuple[str, ...] = ("ru", "en")
-#: Where the catalogues live.
+#: Where the catalogues live: one ``<lang>.json`` per report language.
 MESSAGES_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
+#: The default report language.
+DEFAULT_LANG = "ru"
+#: Report languages: one per catalogue file, the default first. Adding a language is adding a file.
+LANGS: tuple[str, ...] = tuple(sorted((p.stem for p in MESSAGES_DIR.glob("*.json")),
+                                      key=lambda lang: (lang != DEFAULT_LANG, lang)))
 
 Message = str | Mapping[str, str]
 
@@ -48,15 +57,16 @@ class Translator(Protocol):
     def __call__(self, key: str, /, **kwargs: Any) -> str: ...  # noqa: D102
 
 
-def _check_lang(lang: str) -> None:
-    if lang not in LANGS:
+def check_lang(lang: str) -> None:
+    """Raise :class:`ValueError` unless there is a catalogue for ``lang``."""
+    if lang not in LANGS and not (MESSAGES_DIR / f"{lang}.json").is_file():
         raise ValueError(f"unsupported report language {lang!r}; expected one of {LANGS}")
 
 
 @lru_cache(maxsize=None)
 def catalogue(lang: str) -> Mapping[str, Message]:
     """The read-only message catalogue of ``lang`` (key → message)."""
-    _check_lang(lang)
+    check_lang(lang)
     data = json.loads((MESSAGES_DIR / f"{lang}.json").read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError(f"{lang}.json: expected a JSON object of messages")
@@ -65,17 +75,10 @@ def catalogue(lang: str) -> Mapping[str, Message]:
 
 
 def plural_form(count: int | float, lang: str) -> str:
-    """The CLDR plural category of ``count`` in ``lang`` (integers; fractions take ``other``/``few``)."""
-    if isinstance(count, float) and not count.is_integer():
-        return "few" if lang == "ru" else "other"
-    n = abs(int(count))
-    if lang == "ru":
-        if n % 10 == 1 and n % 100 != 11:
-            return "one"
-        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-            return "few"
-        return "many"
-    return "one" if n == 1 else "other"
+    """The CLDR plural category of ``count`` in ``lang`` (Babel's plural rules of its locale)."""
+    from report.format import plural_category
+
+    return plural_category(count, lang)
 
 
 def _pick(message: Message, lang: str, kwargs: Mapping[str, Any], key: str) -> str:
@@ -84,9 +87,13 @@ def _pick(message: Message, lang: str, kwargs: Mapping[str, Any], key: str) -> s
     if "count" not in kwargs:
         raise TypeError(f"message {key!r} has plural forms: pass count=")
     form = plural_form(kwargs["count"], lang)
-    return message.get(form) or message["other" if "other" in message else "many"]
+    try:
+        return message[form]
+    except KeyError:
+        raise MissingMessageError(f"message {key!r} of the {lang} catalogue has no plural form {form!r}") from None
 
 
+@lru_cache(maxsize=None)
 def translator(lang: str, *, money_unit: str = "unit") -> Callable[..., str]:
     """Return ``t(key, **kwargs)`` for ``lang``.
 
@@ -109,3 +116,23 @@ def translator(lang: str, *, money_unit: str = "unit") -> Callable[..., str]:
         return text.format(**{**defaults, **kwargs})
 
     return t
+
+
+def feature_label(name: str, lang: str) -> str:
+    """The label of a feature or column identifier (``feature.<name>``; else the identifier)."""
+    return str(catalogue(lang).get(f"feature.{name}", name))
+
+
+def segment_title(key: str, lang: str) -> str:
+    """The title of a segment key (``segment.<key>``; else the key)."""
+    return str(catalogue(lang).get(f"segment.{key}", key))
+
+
+def data_value(value: object, lang: str) -> str:
+    """A value of the data (a category, a service type, «да»/«нет») in ``lang``.
+
+    The data hold Russian values; ``level.<raw value>`` translates the known ones. A value the
+    catalogue does not know (a new category) is printed as it was recorded.
+    """
+    text = str(value)
+    return str(catalogue(lang).get(f"level.{text}", text))

@@ -36,7 +36,6 @@ from analysis.results import (
     FeatureContrast,
     FeatureInfo,
     FeatureValue,
-    LocalizedText,
     NumericEda,
     ActionPlan,
     Results,
@@ -177,7 +176,6 @@ class ViewModel:
     selected_candidate: Candidate | None
     runner_up: Candidate | None
     segments: tuple[SegmentView, ...]
-    segment_titles: Mapping[str, LocalizedText]
     permutation: tuple[FeatureValue, ...]
     shap_by_feature: Mapping[str, float]
     groups: tuple[tuple[str, tuple[str, ...]], ...]
@@ -283,7 +281,6 @@ def view_model(results: Results) -> ViewModel:
         selected_candidate=next((c for c in candidates if c.name == results.model.selected.name), None),
         runner_up=runner_up,
         segments=segments,
-        segment_titles={s.key: s.title for s in results.segments.segments},
         permutation=tuple(sorted(results.importance.permutation, key=lambda f: -f.value)),
         shap_by_feature={f.feature: f.value for f in results.importance.global_importance},
         groups=tuple((k, tuple(v)) for k, v in results.data.groups.items()),

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from analysis.results import (
-    CategoricalEda, Conclusion, ModelResult, NumericEda, Results, TestResult,
+    CategoricalEda, CleaningNote, Conclusion, EditDistanceNote, InactiveNote, ModelResult, NumericEda, OutlierNote,
+    Results, TestResult,
 )
 from report.env import make_filters
-from report.i18n import catalogue, translator
+from report.i18n import catalogue, data_value, segment_title, translator
 
 __all__ = [
-    "agreement_text", "calibration_text", "column_digits", "conclusion_text", "eda_finding", "eda_sentence",
+    "agreement_text", "calibration_text", "cleaning_note", "column_digits", "conclusion_text", "eda_finding", "eda_sentence",
     "actions_resting_on", "model_label", "selection_text",
 ]
 
@@ -47,14 +48,29 @@ def eda_sentence(eda: NumericEda | CategoricalEda, *, lang: str) -> str:
         digits = column_digits(means)
         return t("eda.s_numeric", declined=f["num"](means[0], digits), stable=f["num"](means[1], digits),
                  finding=eda_finding(eda.test, lang=lang, direction=eda.test.effect_size))
-    from report.figures.charts import level_label  # the English names of the data's levels
-
     ranked = sorted((lv for lv in eda.levels if lv.declined + lv.stable > 0), key=lambda lv: -lv.declined_share)
     hi, lo = ranked[0], ranked[-1]
     key = "eda.s_two_levels" if len(ranked) == 2 else "eda.s_levels"
-    return t(key, hi=level_label(hi.level, lang), hi_share=f["pct"](hi.declined_share),
-             lo=level_label(lo.level, lang), lo_share=f["pct"](lo.declined_share),
+    return t(key, hi=data_value(hi.level, lang), hi_share=f["pct"](hi.declined_share),
+             lo=data_value(lo.level, lang), lo_share=f["pct"](lo.declined_share),
              finding=eda_finding(eda.test, lang=lang))
+
+
+def cleaning_note(note: CleaningNote | None, *, lang: str) -> str:
+    """Why a cleaning decision was taken, from its typed note (``cleaning.note.<key>``)."""
+    if note is None:
+        return ""
+    t = translator(lang)
+    f = make_filters(lang)
+    key = f"cleaning.note.{note.key}"
+    if isinstance(note, EditDistanceNote):
+        return t(key, distance=f["num"](note.distance))
+    if isinstance(note, InactiveNote):
+        return t(key, count=note.months, months=f["num"](note.months))
+    if isinstance(note, OutlierNote):
+        return t(key, customer=note.customer, threshold=f["num"](note.threshold, 1),
+                 mad_k=f["scalar"](note.mad_k), min_ratio=f["scalar"](note.min_ratio))
+    return t(key)
 
 
 def column_digits(values: tuple[float, ...] | list[float], *, max_digits: int = 2) -> int:
@@ -195,7 +211,7 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
         sg = results.segments
         seg = results.segment(sg.priority)
         share = seg.profit_at_risk / sg.total_profit_at_risk if sg.total_profit_at_risk else 0.0
-        return t("conclusion.priority", segment=seg.title.get(lang), n=f["num"](seg.n_customers),
+        return t("conclusion.priority", segment=segment_title(seg.key, lang), n=f["num"](seg.n_customers),
                  share=f["pct"](seg.share), p=f["pct"](seg.mean_probability), risk_share=f["pct"](share))
     if key == "deep_dive":
         dd = results.segments.deep_dive

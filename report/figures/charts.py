@@ -30,7 +30,7 @@ HTML); in SVG, the dense point layers (beeswarm, segment scatter) are embedded a
 image each (:func:`report.figures.style.rasterize_if_dense`).
 
 Every number written on a chart or into an alt text is formatted for the language with
-:mod:`analysis.textfmt` (decimal comma and no-break-space thousands in Russian).
+:mod:`report.format` (Babel) (decimal comma and no-break-space thousands in Russian).
 """
 
 from __future__ import annotations
@@ -71,16 +71,14 @@ from analysis.results import (
     SegmentsResult,
     TestResult,
 )
-from analysis.schema import feature_label
-from analysis.textfmt import NBSP, fmt_auto, fmt_number, fmt_p_value, fmt_percent
+from report.format import NBSP, fmt_auto, fmt_number, fmt_p_value, fmt_percent
+from report.i18n import catalogue, check_lang, data_value, feature_label, segment_title, translator
 from report.figures import style
 from report.figures.ishikawa import draw_ishikawa
 
 __all__ = [
     "BEESWARM_CMAP",
-    "CLASS_LABELS",
-    "EFFECT_LABELS",
-    "GROUP_TITLES",
+    "GROUP_ORDER",
     "FigureAsset",
     "build_figures",
     "calibration_figure",
@@ -107,168 +105,35 @@ __all__ = [
 # Vocabulary
 # --------------------------------------------------------------------------------------------
 
-LANGS: Final[tuple[str, ...]] = ("ru", "en")
-
-#: The two target classes: «declined» (positive) and «same level».
-CLASS_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
-    "declined": {"ru": "Снизилась", "en": "Declined"},
-    "stable": {"ru": "Прежний уровень", "en": "Same level"},
-}
-#: The effect at the head of the Ishikawa diagram.
-EFFECT_LABELS: Final[Mapping[str, str]] = {
-    "ru": "Снижение покупательской активности",
-    "en": "Decline in purchasing activity",
-}
-#: Titles of the feature groups (keys of ``results.data.groups``), in diagram order.
-GROUP_TITLES: Final[Mapping[str, Mapping[str, str]]] = {
-    "communication": {"ru": "Коммуникация с клиентом", "en": "Communication with the customer"},
-    "product": {"ru": "Продуктовое поведение", "en": "Product behaviour"},
-    "purchasing": {"ru": "Покупательское поведение", "en": "Purchasing behaviour"},
-    "site": {"ru": "Поведение на сайте", "en": "Site behaviour"},
-}
-#: English names of the canonical levels of the categorical columns (the data are Russian).
-LEVEL_LABELS_EN: Final[Mapping[str, str]] = {
-    "стандарт": "standard",
-    "премиум": "premium",
-    "да": "yes",
-    "нет": "no",
-    "Товары для детей": "Children's goods",
-    "Домашний текстиль": "Home textiles",
-    "Косметика и аксессуары": "Cosmetics and accessories",
-    "Техника для красоты и здоровья": "Beauty and health appliances",
-    "Мелкая бытовая техника и электроника": "Small appliances and electronics",
-    "Кухонная посуда": "Kitchenware",
-}
-#: Candidate model families, as management reads them.
-FAMILY_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
-    "knn": {"ru": "k ближайших соседей", "en": "k nearest neighbours"},
-    "decision_tree": {"ru": "Дерево решений", "en": "Decision tree"},
-    "logistic_regression": {"ru": "Логистическая регрессия", "en": "Logistic regression"},
-    "svc": {"ru": "Метод опорных векторов", "en": "Support vector machine"},
-    "extra_trees": {"ru": "Сверхслучайные деревья", "en": "Extremely randomised trees"},
-    "random_forest": {"ru": "Случайный лес", "en": "Random forest"},
-    "hist_gradient_boosting": {"ru": "Градиентный бустинг", "en": "Gradient boosting"},
-    "lightgbm": {"ru": "LightGBM", "en": "LightGBM"},
-}
-_MAGNITUDE: Final[Mapping[str, Mapping[str, str]]] = {
-    "negligible": {"ru": "эффект пренебрежимо малый", "en": "negligible effect"},
-    "small": {"ru": "эффект малый", "en": "small effect"},
-    "medium": {"ru": "эффект умеренный", "en": "medium effect"},
-    "large": {"ru": "эффект большой", "en": "large effect"},
-}
+#: The Ishikawa diagram's bones, in drawing order (keys of ``results.data.groups``).
+GROUP_ORDER: Final[tuple[str, ...]] = ("communication", "product", "purchasing", "site")
 _EFFECT_SYMBOL: Final[Mapping[str, str]] = {"rank_biserial": "r", "cramers_v": "V"}
-#: What one SHAP unit means, by ``ImportanceResult.output``.
-_SHAP_UNIT: Final[Mapping[str, Mapping[str, str]]] = {
-    "probability": {"ru": "вероятность снижения", "en": "probability of decline"},
-    "log_odds": {"ru": "логарифм шансов снижения", "en": "log-odds of decline"},
-    "decision_function": {"ru": "оценку модели", "en": "model score"},
-}
-
-_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
-    "class_share": {"ru": "Доля класса", "en": "Share of class"},
-    "declined_share": {"ru": "Доля клиентов со сниженной активностью",
-                       "en": "Share of customers whose activity declined"},
-    "average": {"ru": "в среднем", "en": "overall"},
-    "overall_share": {"ru": "доля по всем клиентам", "en": "share over all customers"},
-    "target": {"ru": "Целевой признак", "en": "Target"},
-    "phik_title": {"ru": "Связь признаков: коэффициент φK", "en": "Association between features: φK"},
-    "phik_cbar": {"ru": "φK (0 — нет связи, 1 — полная)", "en": "φK (0 no association, 1 full)"},
-    "phik_flagged": {"ru": "рамка: пара с φK ≥ {t} (мультиколлинеарность)",
-                     "en": "outlined: pair with φK ≥ {t} (multicollinearity)"},
-    "customers": {"ru": "клиентов", "en": "customers"},
-    "model_title": {"ru": "Сравнение моделей на кросс-валидации",
-                    "en": "Candidate models compared by cross-validation"},
-    "model_x": {"ru": "ROC-AUC (среднее ± стандартное отклонение по блокам)",
-                "en": "ROC-AUC (mean ± standard deviation over folds)"},
-    "selected": {"ru": "выбрана", "en": "selected"},
-    "cv_note": {"ru": "кросс-валидация {k}×{r} на обучающей части ({n} клиентов); 0,5 — случайное угадывание",
-                "en": "{k}×{r} cross-validation on the training part ({n} customers); 0.5 is chance level"},
-    "skipped": {"ru": "пропущена", "en": "skipped"},
-    "chance": {"ru": "случайное угадывание", "en": "chance level"},
-    "roc_title": {"ru": "ROC-кривая", "en": "ROC curve"},
-    "pr_title": {"ru": "Точность и полнота", "en": "Precision and recall"},
-    "test_note": {"ru": "тестовая выборка: {n} клиентов", "en": "test set: {n} customers"},
-    "fpr": {"ru": "Доля ложных тревог (FPR)", "en": "False positive rate"},
-    "tpr": {"ru": "Полнота (TPR)", "en": "Recall (true positive rate)"},
-    "recall": {"ru": "Полнота", "en": "Recall"},
-    "precision": {"ru": "Точность", "en": "Precision"},
-    "threshold_point": {"ru": "порог {t}", "en": "threshold {t}"},
-    "prevalence": {"ru": "доля класса {p}", "en": "prevalence {p}"},
-    "ci": {"ru": "95 % ДИ", "en": "95% CI"},
-    "cal_title": {"ru": "Калибровка вероятностей", "en": "Calibration of probabilities"},
-    "cal_x": {"ru": "Предсказанная вероятность снижения", "en": "Predicted probability of decline"},
-    "cal_y": {"ru": "Фактическая доля снизивших активность", "en": "Observed share declined"},
-    "cal_ideal": {"ru": "идеальная калибровка", "en": "perfect calibration"},
-    "cal_points": {"ru": "группа клиентов (n = {n})", "en": "group of customers (n = {n})"},
-    "cal_interval": {"ru": "{level} интервал доли", "en": "{level} interval of the share"},
-    "cal_missed": {"ru": "интервал не накрывает прогноз", "en": "interval misses the prediction"},
-    "conf_title": {"ru": "Матрица ошибок при пороге {t}", "en": "Confusion matrix at threshold {t}"},
-    "actual": {"ru": "Фактически", "en": "Actual"},
-    "predicted": {"ru": "Прогноз", "en": "Predicted"},
-    "of_class": {"ru": "класса", "en": "of class"},
-    "shap_title": {"ru": "Важность признаков: SHAP и перестановочная важность",
-                   "en": "Feature importance: SHAP and permutation"},
-    "shap_mean_abs": {"ru": "Средний |SHAP| (вклад в {u})", "en": "Mean |SHAP| (effect on {u})"},
-    "perm_title": {"ru": "Перестановочная важность", "en": "Permutation importance"},
-    "shap_panel": {"ru": "Средний вклад в прогноз (SHAP)", "en": "Mean effect on the prediction (SHAP)"},
-    "perm_x": {"ru": "Снижение ROC-AUC при перемешивании", "en": "Drop in ROC-AUC when shuffled"},
-    "bee_title": {"ru": "Как значения признаков влияют на прогноз (SHAP)",
-                  "en": "How feature values drive the prediction (SHAP)"},
-    "bee_x": {"ru": "SHAP-вклад в {u}", "en": "SHAP contribution to the {u}"},
-    "bee_value": {"ru": "Значение признака", "en": "Feature value"},
-    "low": {"ru": "низкое", "en": "low"},
-    "high": {"ru": "высокое", "en": "high"},
-    "bee_grey": {"ru": "цвет — значение признака; серые точки — признаки без числовой шкалы (категории, да/нет)",
-                 "en": "colour shows the feature's value; grey points: features without a numeric scale "
-                       "(categories, yes/no)"},
-    "seg_shap_title": {"ru": "Средний SHAP-вклад по сегментам", "en": "Mean SHAP contribution by segment"},
-    "seg_shap_cbar": {"ru": "> 0 повышает риск снижения, < 0 понижает",
-                      "en": "> 0 raises the risk of decline, < 0 lowers it"},
-    "wf_title": {"ru": "Клиент {id}: почему такой прогноз", "en": "Customer {id}: why this prediction"},
-    "wf_base": {"ru": "средний прогноз", "en": "average prediction"},
-    "wf_x": {"ru": "Прогноз модели: {u}", "en": "Model output: {u}"},
-    "wf_end_raw": {"ru": "прогноз модели", "en": "model prediction"},
-    "wf_end_calibrated": {"ru": "вероятность после калибровки", "en": "probability after calibration"},
-    "wf_calibration": {"ru": "калибровка (сигмоида)", "en": "calibration (sigmoid)"},
-    "wf_probability": {"ru": "прогноз модели: вероятность снижения {p}", "en": "model's probability of decline {p}"},
-    "wf_oof": {"ru": "в отчёте {p} — прогноз модели, не видевшей клиента", "en": "{p} in the report, from a model that did not see the customer"},
-    "scatter_title": {"ru": "Сегменты: вероятность снижения × прибыль",
-                      "en": "Segments: probability of decline × profit"},
-    "scatter_x": {"ru": "Вероятность снижения активности", "en": "Probability of declining activity"},
-    "scatter_y": {"ru": "Прибыль, тыс. руб. в месяц", "en": "Profit, thousand RUB a month"},
-    "scatter_count": {"ru": "клиентов", "en": "customers"},
-    "prob_threshold": {"ru": "порог вероятности {t}", "en": "probability threshold {t}"},
-    "profit_threshold": {"ru": "порог прибыли {t}", "en": "profit threshold {t}"},
-    "sampled": {"ru": "показано {n} из {m} клиентов (случайная выборка)",
-                "en": "{n} of {m} customers shown (random sample)"},
-    "profile_x": {"ru": "Стандартизованная разница с остальными клиентами",
-                  "en": "Standardised difference from the other customers"},
-    "versus": {"ru": "{a} против {b}", "en": "{a} vs {b}"},
-    "versus_note": {"ru": "подписи: среднее в сегменте против среднего у остальных",
-                    "en": "labels: segment mean vs mean of the others"},
-    "mean_probability": {"ru": "средняя вероятность снижения", "en": "mean probability of decline"},
-}
 
 
 def _t(key: str, lang: str, **kwargs: object) -> str:
-    text = _TEXT[key][lang]
-    return text.format(**kwargs) if kwargs else text
+    """The chart message ``chart.<key>`` of the catalogue of ``lang``."""
+    return translator(lang)(f"chart.{key}", **kwargs)
 
 
 def _check_lang(lang: str) -> None:
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    check_lang(lang)
 
 
 def _class(name: str, lang: str) -> str:
-    return CLASS_LABELS[name][lang]
+    return _t(f"class.{name}", lang)
 
 
 def level_label(level: str, lang: str) -> str:
     """The label of a categorical level in ``lang`` (the data hold the Russian values)."""
-    if lang == "ru":
-        return level
-    return LEVEL_LABELS_EN.get(level, level)
+    return data_value(level, lang)
+
+
+def _group_title(key: str, lang: str) -> str:
+    return translator(lang)(f"chart.group.{key}") if f"chart.group.{key}" in catalogue(lang) else key
+
+
+def _segment_title(key: str, lang: str) -> str:
+    return segment_title(key, lang)
 
 
 def _target_aware_label(name: str, lang: str) -> str:
@@ -289,7 +154,7 @@ def _signed(value: float, lang: str, digits: int = 2) -> str:
 
 
 def _quote(text: str, lang: str) -> str:
-    return f"«{text}»" if lang == "ru" else f"“{text}”"
+    return translator(lang)("quote", text=text)
 
 
 def _count(n: int, lang: str) -> str:
@@ -316,7 +181,7 @@ def _effect_note(test: TestResult, lang: str) -> str:
     p_text = f"p{NBSP}{p}" if p.startswith("<") else f"p{NBSP}={NBSP}{p}"
     effect = (fmt_number(test.effect_size, lang, digits=2) if test.effect_name == "cramers_v"
               else _signed(test.effect_size, lang))
-    return f"{symbol}{NBSP}={NBSP}{effect} · {p_text} · {_MAGNITUDE[test.magnitude][lang]}"
+    return f"{symbol}{NBSP}={NBSP}{effect} · {p_text} · {_t('magnitude.' + test.magnitude, lang)}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -741,7 +606,7 @@ def _panel_note(test: TestResult, lang: str) -> str:
     symbol = _EFFECT_SYMBOL.get(test.effect_name, test.effect_name)
     effect = (fmt_number(test.effect_size, lang, digits=2) if test.effect_name == "cramers_v"
               else _signed(test.effect_size, lang))
-    return f"{symbol}{NBSP}={NBSP}{effect} · {_MAGNITUDE[test.magnitude][lang]}"
+    return f"{symbol}{NBSP}={NBSP}{effect} · {_t('magnitude.' + test.magnitude, lang)}"
 
 
 def _grid_legend(fig: Figure, size: tuple[float, float], handles: list[Patch], labels: list[str]) -> None:
@@ -894,15 +759,15 @@ def eda_categorical_grid(items: Sequence[CategoricalEda], *, lang: str, width_cm
 def ishikawa_figure(results: Results, *, lang: str) -> Figure:
     """The fishbone diagram of the four feature groups leading to the decline."""
     _check_lang(lang)
-    order = [k for k in GROUP_TITLES if k in results.data.groups]
-    order += [k for k in results.data.groups if k not in GROUP_TITLES]
+    order = [k for k in GROUP_ORDER if k in results.data.groups]
+    order += [k for k in results.data.groups if k not in GROUP_ORDER]
     groups = [
-        (GROUP_TITLES[key][lang] if key in GROUP_TITLES else key,
+        (_group_title(key, lang),
          [feature_label(f, lang) for f in results.data.groups[key]])
         for key in order
         if results.data.groups[key]
     ]
-    return draw_ishikawa(effect=EFFECT_LABELS[lang], groups=groups, width_cm=16, height_cm=9)
+    return draw_ishikawa(effect=_t("effect", lang), groups=groups, width_cm=16, height_cm=9)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1007,7 +872,8 @@ def phik_heatmap(correlation: CorrelationResult, *, lang: str, width_cm: float =
 
 
 def _family(name: str, family: str, lang: str) -> str:
-    return FAMILY_LABELS.get(family, {}).get(lang, name)
+    key = f"chart.family.{family}"
+    return translator(lang)(key) if key in catalogue(lang) else name
 
 
 def model_comparison_figure(model: ModelResult, *, lang: str, width_cm: float = 16.0) -> Figure:
@@ -1263,7 +1129,8 @@ BEESWARM_CMAP: Final = LinearSegmentedColormap.from_list(
 
 
 def _shap_unit(output: str, lang: str) -> str:
-    return _SHAP_UNIT.get(output, _SHAP_UNIT["decision_function"])[lang]
+    key = output if f"chart.shap_unit.{output}" in catalogue(lang) else "decision_function"
+    return _t(f"shap_unit.{key}", lang)
 
 
 def _feature_labels(features: Sequence[str], lang: str, width: int = 40) -> list[str]:
@@ -1446,7 +1313,7 @@ def shap_segments(importance: ImportanceResult, segments: SegmentsResult, *, lan
     header = _Header.make(_t("seg_shap_title", lang), None, width_cm)
     left = _left_margin(_widest(labels, _SIZE_TICK), ticks=False)
     col_w = (width_cm - left - _EDGE - 0.1) / max(len(segs), 1)
-    col_labels = [_wrap_cm(s.title.get(lang), _SIZE_TICK * (1.1 if s.priority else 1.0), col_w * 0.9)
+    col_labels = [_wrap_cm(_segment_title(s.key, lang), _SIZE_TICK * (1.1 if s.priority else 1.0), col_w * 0.9)
                   + f"\n{_count(s.n_customers, lang)} {_t('customers', lang)}" for s in segs]
     cbar_label = f"{_t('seg_shap_cbar', lang)} ({_shap_unit(importance.output, lang)})"
     with style.context():
@@ -1653,7 +1520,7 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
             if place is None:
                 continue
             cx, cy, ha, va = place
-            text = (f"{seg.title.get(lang)}\n{_count(seg.n_customers, lang)} {_t('customers', lang)} · "
+            text = (f"{_segment_title(seg.key, lang)}\n{_count(seg.n_customers, lang)} {_t('customers', lang)} · "
                     f"{fmt_percent(seg.share, lang)}")
             _inside(ax.text(cx, cy, text, transform=ax.transAxes, ha=ha, va=va, multialignment=ha,
                             fontsize=7.5, fontweight="bold", color=segment_text_color(seg), zorder=5,
@@ -1694,7 +1561,7 @@ def segment_profile_figure(segment: Segment, *, lang: str, top: int = 6, width_c
     note = (f"{_count(segment.n_customers, lang)} {_t('customers', lang)} ({fmt_percent(segment.share, lang)}) · "
             f"{_t('mean_probability', lang)} {fmt_percent(segment.mean_probability, lang)} · "
             f"{_t('versus_note', lang)}")
-    header = _Header.make(segment.title.get(lang), note, width_cm)
+    header = _Header.make(_segment_title(segment.key, lang), note, width_cm)
     xlabel = _t("profile_x", lang)
     with style.context():
         fig, ax = _new(width_cm, 6.0)
@@ -1733,58 +1600,60 @@ def segment_profile_figure(segment: Segment, *, lang: str, top: int = 6, width_c
 # --------------------------------------------------------------------------------------------
 
 
+def _a(key: str, lang: str, **kwargs: object) -> str:
+    """The alt-text message ``alt.<key>``."""
+    return translator(lang)(f"alt.{key}", **kwargs)
+
+
+def _customers(n: int, lang: str, case: str = "nom") -> str:
+    """«1 297 клиентов» in the grammatical ``case`` the sentence needs (``nom``/``gen``/``dat``)."""
+    return _a(f"customers.{case}", lang, count=n, n=_count(n, lang))
+
+
+def _features(n: int, lang: str, case: str = "nom") -> str:
+    return _a(f"features.{case}", lang, count=n, n=_count(n, lang))
+
+
+def _sentences(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
 def _alt_numeric(item: NumericEda, lang: str) -> str:
-    label = _quote(feature_label(item.feature, lang), lang)
     d, s = item.declined, item.stable
-    if lang == "ru":
-        return (f"Распределение признака {label} у клиентов со сниженной активностью и с прежним уровнем "
-                f"(гистограмма долей и диаграммы размаха): медиана {fmt_number(d.median, lang, digits=2)} "
-                f"против {fmt_number(s.median, lang, digits=2)}, среднее {fmt_number(d.mean, lang, digits=2)} "
-                f"против {fmt_number(s.mean, lang, digits=2)}; {_effect_note(item.test, lang)}.")
-    return (f"Distribution of {label} for customers whose activity declined and those at the same level "
-            f"(histogram of shares and box plots): median {fmt_number(d.median, lang, digits=2)} vs "
-            f"{fmt_number(s.median, lang, digits=2)}, mean {fmt_number(d.mean, lang, digits=2)} vs "
-            f"{fmt_number(s.mean, lang, digits=2)}; {_effect_note(item.test, lang)}.")
+    return _a("numeric", lang, label=_quote(feature_label(item.feature, lang), lang),
+              median_declined=fmt_number(d.median, lang, digits=2), median_stable=fmt_number(s.median, lang, digits=2),
+              mean_declined=fmt_number(d.mean, lang, digits=2), mean_stable=fmt_number(s.mean, lang, digits=2),
+              effect=_effect_note(item.test, lang))
 
 
 def _alt_categorical(item: CategoricalEda, lang: str) -> str:
-    label = _quote(feature_label(item.feature, lang), lang)
-    parts = "; ".join(f"{level_label(lv.level, lang)} — {fmt_percent(lv.declined_share, lang)}"
+    parts = "; ".join(_a("share_of_level", lang, level=level_label(lv.level, lang),
+                         share=fmt_percent(lv.declined_share, lang))
                       for lv in sorted(item.levels, key=lambda lv: -lv.declined_share))
-    if lang == "ru":
-        return (f"Доля клиентов со сниженной активностью по значениям признака {label}: {parts}; "
-                f"{_effect_note(item.test, lang)}.")
-    return f"Share of customers whose activity declined by {label}: {parts}; {_effect_note(item.test, lang)}."
+    return _a("categorical", lang, label=_quote(feature_label(item.feature, lang), lang), parts=parts,
+              effect=_effect_note(item.test, lang))
 
 
 def _alt_ishikawa(results: Results, lang: str) -> str:
-    groups = [GROUP_TITLES[k][lang] if k in GROUP_TITLES else k for k in results.data.groups]
+    groups = [_group_title(k, lang) for k in results.data.groups]
     n = sum(len(v) for v in results.data.groups.values())
-    if lang == "ru":
-        return (f"Диаграмма Исикавы: {n} признаков в четырёх группах ({', '.join(groups)}) ведут к эффекту "
-                f"«{EFFECT_LABELS[lang]}».")
-    return (f"Ishikawa diagram: {n} features in {len(groups)} groups ({', '.join(groups)}) leading to the effect "
-            f"“{EFFECT_LABELS[lang]}”.")
+    return _a("ishikawa", lang, features=_features(n, lang),
+              in_groups=_a("in_groups", lang, count=len(groups), n=_count(len(groups), lang)),
+              groups=", ".join(groups), effect=_quote(_t("effect", lang), lang))
 
 
 def _alt_phik(correlation: CorrelationResult, lang: str) -> str:
     best = max(correlation.with_target, key=lambda t: t.phik, default=None)
-    pairs = ", ".join(f"{feature_label(p.a, lang)} — {feature_label(p.b, lang)} ({fmt_number(p.phik, lang, digits=2)})"
+    pairs = ", ".join(_a("pair", lang, a=feature_label(p.a, lang), b=feature_label(p.b, lang),
+                         phik=fmt_number(p.phik, lang, digits=2))
                       for p in correlation.flagged_pairs)
     thr = fmt_number(correlation.threshold, lang, digits=1)
-    if lang == "ru":
-        text = f"Тепловая карта коэффициента φK для {len(correlation.phik.labels)} признаков, включая целевой."
-        if best is not None:
-            text += (f" Сильнее всего с целевым признаком связан {_quote(feature_label(best.feature, lang), lang)}"
-                     f" (φK = {fmt_number(best.phik, lang, digits=2)}).")
-        text += f" Пары с φK ≥ {thr}: {pairs}." if pairs else f" Пар с φK ≥ {thr} нет."
-        return text
-    text = f"Heatmap of φK for {len(correlation.phik.labels)} features including the target."
-    if best is not None:
-        text += (f" The feature most associated with the target is {_quote(feature_label(best.feature, lang), lang)}"
-                 f" (φK = {fmt_number(best.phik, lang, digits=2)}).")
-    text += f" Pairs with φK ≥ {thr}: {pairs}." if pairs else f" No pair has φK ≥ {thr}."
-    return text
+    n = len(correlation.phik.labels)
+    return _sentences(
+        _a("phik", lang, features=_features(n, lang, "gen")),
+        _a("phik_best", lang, label=_quote(feature_label(best.feature, lang), lang),
+           phik=fmt_number(best.phik, lang, digits=2)) if best is not None else "",
+        _a("phik_pairs", lang, t=thr, pairs=pairs) if pairs else _a("phik_no_pairs", lang, t=thr))
 
 
 def _alt_models(model: ModelResult, lang: str) -> str:
@@ -1794,55 +1663,34 @@ def _alt_models(model: ModelResult, lang: str) -> str:
     lo = min((c.cv_roc_auc_mean or 0.0) for c in ranked) if ranked else None
     hi = max((c.cv_roc_auc_mean or 0.0) for c in ranked) if ranked else None
     name = _family(model.selected.name, sel.family if sel else "", lang)
-    sel_auc = fmt_number(sel.cv_roc_auc_mean, lang, digits=3) if sel else "—"
-    if lang == "ru":
-        text = (f"ROC-AUC на кросс-валидации для {len(ranked)} моделей-кандидатов: от {fmt_number(lo, lang, digits=3)} "
-                f"до {fmt_number(hi, lang, digits=3)}; выбрана модель «{name}» (ROC-AUC {sel_auc}).")
-        if skipped:
-            text += f" Пропущено: {len(skipped)}."
-        return text
-    text = (f"Cross-validated ROC-AUC of {len(ranked)} candidate models: from {fmt_number(lo, lang, digits=3)} "
-            f"to {fmt_number(hi, lang, digits=3)}; selected: {name} (ROC-AUC {sel_auc}).")
-    if skipped:
-        text += f" Skipped: {len(skipped)}."
-    return text
+    return _sentences(
+        _a("models", lang, count=len(ranked), n=_count(len(ranked), lang), lo=fmt_number(lo, lang, digits=3),
+           hi=fmt_number(hi, lang, digits=3), name=name,
+           auc=fmt_number(sel.cv_roc_auc_mean, lang, digits=3) if sel else "—"),
+        _a("models_skipped", lang, n=_count(len(skipped), lang)) if skipped else "")
 
 
 def _alt_roc(model: ModelResult, lang: str) -> str:
     t, cm = model.test, model.confusion
     lo, hi = t.roc_auc_ci95
-    fpr = cm.fp / max(cm.fp + cm.tn, 1)
-    auc = fmt_number(t.roc_auc, lang, digits=3)
-    ci = f"{fmt_number(lo, lang, digits=3)}–{fmt_number(hi, lang, digits=3)}"
-    thr = fmt_number(cm.threshold, lang, digits=2)
-    if lang == "ru":
-        return (f"ROC-кривая на тестовой выборке ({_count(t.n, lang)} клиентов): ROC-AUC {auc} (95 % ДИ {ci}); "
-                f"при пороге {thr} полнота {fmt_percent(cm.recall, lang)}, доля ложных тревог {fmt_percent(fpr, lang)}.")
-    return (f"ROC curve on the test set ({_count(t.n, lang)} customers): ROC-AUC {auc} (95% CI {ci}); at the "
-            f"threshold {thr} recall is {fmt_percent(cm.recall, lang)} and the false positive rate "
-            f"{fmt_percent(fpr, lang)}.")
+    return _a("roc", lang, customers=_customers(t.n, lang), auc=fmt_number(t.roc_auc, lang, digits=3),
+              ci=_a("range", lang, lo=fmt_number(lo, lang, digits=3), hi=fmt_number(hi, lang, digits=3)),
+              thr=fmt_number(cm.threshold, lang, digits=2), recall=fmt_percent(cm.recall, lang),
+              fpr=fmt_percent(cm.false_positive_rate, lang))
 
 
 def _alt_calibration(model: ModelResult, lang: str) -> str:
     n = len(model.calibration_curve.x)
-    brier = fmt_number(model.test.brier, lang, digits=3)
-    if lang == "ru":
-        return (f"Диаграмма калибровки: предсказанная вероятность снижения против фактической доли в {n} группах "
-                f"клиентов тестовой выборки; показатель Брайера {brier}.")
-    return (f"Reliability diagram: predicted probability of decline against the observed share in {n} groups of "
-            f"test customers; Brier score {brier}.")
+    return _a("calibration", lang, in_groups=_a("in_groups", lang, count=n, n=_count(n, lang)),
+              brier=fmt_number(model.test.brier, lang, digits=3))
 
 
 def _alt_confusion(model: ModelResult, lang: str) -> str:
     cm = model.confusion
-    thr = fmt_number(cm.threshold, lang, digits=2)
-    if lang == "ru":
-        return (f"Матрица ошибок при пороге {thr}: верно найдено {cm.tp} клиентов со снижением, пропущено {cm.fn}, "
-                f"ложных тревог {cm.fp}, верно отнесено к прежнему уровню {cm.tn}; точность "
-                f"{fmt_percent(cm.precision, lang)}, полнота {fmt_percent(cm.recall, lang)}.")
-    return (f"Confusion matrix at threshold {thr}: {cm.tp} declines found, {cm.fn} missed, {cm.fp} false alarms, "
-            f"{cm.tn} correctly kept at the same level; precision {fmt_percent(cm.precision, lang)}, recall "
-            f"{fmt_percent(cm.recall, lang)}.")
+    return _a("confusion", lang, thr=fmt_number(cm.threshold, lang, digits=2),
+              found=_a("declines_found", lang, count=cm.tp, n=_count(cm.tp, lang)), fn=_count(cm.fn, lang),
+              fp=_count(cm.fp, lang), tn=_count(cm.tn, lang), precision=fmt_percent(cm.precision, lang),
+              recall=fmt_percent(cm.recall, lang))
 
 
 def _top_names(values: Iterable[str], lang: str, k: int = 3) -> str:
@@ -1850,26 +1698,18 @@ def _top_names(values: Iterable[str], lang: str, k: int = 3) -> str:
 
 
 def _alt_shap_bar(importance: ImportanceResult, lang: str) -> str:
-    top = _top_names((fv.feature for fv in importance.global_importance), lang)
-    perm_top = _top_names((fv.feature for fv in importance.permutation), lang)
     first = importance.global_importance[0] if importance.global_importance else None
-    value = fmt_number(first.value, lang, digits=3) if first else "—"
-    if lang == "ru":
-        return (f"Средний модуль SHAP по {len(importance.global_importance)} признакам и перестановочная важность. "
-                f"Самые важные по SHAP: {top} (у первого {value}); по перестановке: {perm_top}.")
-    return (f"Mean absolute SHAP value of {len(importance.global_importance)} features and permutation importance. "
-            f"Most important by SHAP: {top} (the first {value}); by permutation: {perm_top}.")
+    return _a("shap_bar", lang, features=_features(len(importance.global_importance), lang, "dat"),
+              top=_top_names((fv.feature for fv in importance.global_importance), lang),
+              value=fmt_number(first.value, lang, digits=3) if first else "—",
+              perm_top=_top_names((fv.feature for fv in importance.permutation), lang))
 
 
 def _alt_beeswarm(importance: ImportanceResult, lang: str) -> str:
     bees = importance.beeswarm
     n_points = sum(len(row) for row in bees.shap[:1])
-    top = _top_names(bees.features, lang)
-    if lang == "ru":
-        return (f"Диаграмма SHAP-значений для {_count(n_points, lang)} клиентов по {len(bees.features)} признакам; "
-                f"цвет — значение признака (синий — низкое, красный — высокое). Сильнее всего влияют {top}.")
-    return (f"SHAP values of {_count(n_points, lang)} customers across {len(bees.features)} features; colour shows "
-            f"the feature value (blue low, red high). The strongest drivers are {top}.")
+    return _a("beeswarm", lang, customers=_customers(n_points, lang, "gen"),
+              features=_features(len(bees.features), lang, "dat"), top=_top_names(bees.features, lang))
 
 
 def _alt_shap_segments(importance: ImportanceResult, segments: SegmentsResult, lang: str) -> str:
@@ -1879,60 +1719,40 @@ def _alt_shap_segments(importance: ImportanceResult, segments: SegmentsResult, l
         if not values:
             continue
         first = values[0]
-        parts.append(f"{seg.title.get(lang)}: {feature_label(first.feature, lang)} "
-                     f"({_signed(first.value, lang, digits=3)})")
-    if lang == "ru":
-        return "Средний SHAP-вклад главных признаков по сегментам; наибольший вклад — " + "; ".join(parts) + "."
-    return "Mean SHAP contribution of the top features by segment; the strongest — " + "; ".join(parts) + "."
+        parts.append(_a("segment_driver", lang, segment=_segment_title(seg.key, lang),
+                        feature=feature_label(first.feature, lang), value=_signed(first.value, lang, digits=3)))
+    return _a("shap_segments", lang, parts="; ".join(parts))
 
 
 def _alt_waterfall(example: CustomerExplanation, segment_title: str | None, lang: str) -> str:
     first = example.contributions[0] if example.contributions else None
-    prob = fmt_percent(example.probability, lang)
-    base = fmt_number(example.base_value, lang, digits=2)
-    segment = f" ({_quote(segment_title, lang)})" if segment_title else ""
-    if lang == "ru":
-        text = (f"Разбор прогноза для клиента {example.id}{segment}: вероятность снижения {prob}, средний прогноз "
-                f"модели {base}.")
-        if first is not None:
-            text += (f" Главный вклад: {_quote(feature_label(first.feature, lang), lang)} = "
-                     f"{_value_text(first.value, lang)} ({_signed(first.shap, lang)}).")
-        return text
-    text = (f"Explanation of the prediction for customer {example.id}{segment}: probability of decline {prob}, "
-            f"average prediction {base}.")
-    if first is not None:
-        text += (f" Largest contribution: {_quote(feature_label(first.feature, lang), lang)} = "
-                 f"{_value_text(first.value, lang)} ({_signed(first.shap, lang)}).")
-    return text
+    return _sentences(
+        _a("waterfall_segment" if segment_title else "waterfall", lang, id=example.id,
+           segment=_quote(segment_title, lang) if segment_title else "",
+           p=fmt_percent(example.probability, lang), base=fmt_number(example.base_value, lang, digits=2)),
+        _a("waterfall_first", lang, feature=_quote(feature_label(first.feature, lang), lang),
+           value=_value_text(first.value, lang), shap=_signed(first.shap, lang)) if first is not None else "")
 
 
 def _alt_scatter(segments: SegmentsResult, lang: str) -> str:
-    parts = "; ".join(f"{s.title.get(lang)} — {_count(s.n_customers, lang)} ({fmt_percent(s.share, lang)})"
+    parts = "; ".join(_a("segment_size", lang, segment=_segment_title(s.key, lang), n=_count(s.n_customers, lang),
+                         share=fmt_percent(s.share, lang))
                       for s in segments.segments)
-    p = fmt_number(segments.probability_threshold, lang, digits=2)
-    m = fmt_number(segments.profit_threshold, lang, digits=2)
-    n = len(segments.scatter.probability)
-    if lang == "ru":
-        text = (f"Диаграмма рассеяния {_count(n, lang)} клиентов: вероятность снижения и прибыль, пороги {p} и {m} "
-                f"делят клиентов на четыре сегмента: {parts}.")
-        return text + (" Показана случайная выборка." if segments.scatter.sampled else "")
-    text = (f"Scatter of {_count(n, lang)} customers: probability of decline against profit; thresholds {p} and {m} "
-            f"split them into four segments: {parts}.")
-    return text + (" A random sample is shown." if segments.scatter.sampled else "")
+    return _sentences(
+        _a("scatter", lang, customers=_customers(len(segments.scatter.probability), lang, "gen"),
+           p=fmt_number(segments.probability_threshold, lang, digits=2),
+           m=fmt_number(segments.profit_threshold, lang, digits=2), parts=parts),
+        _a("scatter_sampled", lang) if segments.scatter.sampled else "")
 
 
 def _alt_profile(segment: Segment, lang: str) -> str:
     contrasts = sorted(segment.profile.contrasts, key=lambda c: -abs(c.effect_size))[:3]
-    versus = "; ".join(f"{feature_label(c.feature, lang)}: "
-                       + _t("versus", lang, a=fmt_number(c.segment_mean, lang, digits=2),
-                            b=fmt_number(c.others_mean, lang, digits=2))
+    versus = "; ".join(_a("contrast", lang, feature=feature_label(c.feature, lang),
+                          versus=_t("versus", lang, a=fmt_number(c.segment_mean, lang, digits=2),
+                                    b=fmt_number(c.others_mean, lang, digits=2)))
                        for c in contrasts)
-    title = _quote(segment.title.get(lang), lang)
-    if lang == "ru":
-        return (f"Профиль сегмента {title} ({_count(segment.n_customers, lang)} клиентов): самые заметные отличия "
-                f"от остальных клиентов — {versus}.")
-    return (f"Profile of the segment {title} ({_count(segment.n_customers, lang)} customers): the largest "
-            f"differences from the other customers — {versus}.")
+    return _a("profile", lang, title=_quote(_segment_title(segment.key, lang), lang),
+              customers=_customers(segment.n_customers, lang), versus=versus)
 
 
 # --------------------------------------------------------------------------------------------
@@ -2069,7 +1889,7 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
         _alt_beeswarm(imp, lang))
     add("shap-segments", lambda: shap_segments(imp, results.segments, lang=lang),
         _alt_shap_segments(imp, results.segments, lang))
-    titles = {s.key: s.title.get(lang) for s in results.segments.segments}
+    titles = {s.key: _segment_title(s.key, lang) for s in results.segments.segments}
     for example in imp.examples:
         add(f"shap-example-{example.id}",
             lambda e=example: shap_waterfall(e, lang=lang, output=imp.output, segment_title=titles.get(e.segment)),

@@ -8,7 +8,7 @@ import pandas as pd
 from analysis.config import EdaConfig
 from analysis.correlation import vif
 from analysis.eda import bin_edges, chi2, mann_whitney
-from analysis.textfmt import fmt_number, fmt_percent
+from report.format import fmt_number, fmt_percent
 
 
 def test_rank_biserial_sign_and_size() -> None:

@@ -22,7 +22,7 @@ import pikepdf
 import pytest
 
 from analysis.results import Results
-from analysis.textfmt import fmt_number
+from report.format import fmt_number
 from report.i18n import translator
 from report.paged import ORIGIN_ID, PagedDocument, PageMarks, Resource
 from report.pdf import ExternalResourceError, PagedLayoutError, ReportURLFetcher, parse_created, render_pdf

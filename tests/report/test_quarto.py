@@ -34,7 +34,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from analysis.results import Comparison, Results
-from analysis.textfmt import fmt_number
+from report.format import fmt_number
 from report.i18n import translator
 from report.render import expected_figure_keys
 from report.texts import conclusion_text, eda_sentence

@@ -21,6 +21,8 @@ import pytest
 from jinja2 import UndefinedError
 
 from analysis.actions import ACTION_RULES
+from analysis.schema import FEATURES
+from analysis.segments import SEGMENTS
 from analysis.config import CandidateConfig, CleaningConfig, FeatureGroupsConfig, ReportConfig
 from analysis.results import RuleEvidence
 from analysis.results import (
@@ -28,13 +30,18 @@ from analysis.results import (
     Comparison,
     Conclusion,
     FeatureInfo,
-    LocalizedText,
+    EditDistanceNote,
+    ImplicitDuplicatesNote,
+    InactiveNote,
+    NewCategoryNote,
+    OutlierNote,
     OutlierInfo,
     Results,
 )
 from analysis.results import TestResult as _TestResult  # aliased: pytest would try to collect it
 from report.env import TEMPLATES_DIR, make_environment, make_filters
-from report.i18n import LANGS, MESSAGES_DIR, MissingMessageError, catalogue, plural_form, translator
+from report.format import babel_locale
+from report.i18n import LANGS, MESSAGES_DIR, MissingMessageError, catalogue, plural_form, segment_title, translator
 from report.render import (
     CSS_PATH,
     GLOSSARY_TERMS,
@@ -115,8 +122,9 @@ def test_catalogues_have_the_same_keys_and_placeholders() -> None:
         assert isinstance(ru[key], dict) == isinstance(en[key], dict), key
         assert _placeholders(ru[key]) == _placeholders(en[key]), key
         if isinstance(ru[key], dict):
-            assert set(ru[key]) == {"one", "few", "many"}, key
-            assert set(en[key]) == {"one", "other"}, key
+            # exactly the CLDR plural categories of each locale (Babel's rules pick among them)
+            assert set(ru[key]) == set(babel_locale("ru").plural_form.tags) | {"other"}, key
+            assert set(en[key]) == set(babel_locale("en").plural_form.tags) | {"other"}, key
         assert ru[key] and en[key], key
 
 
@@ -151,8 +159,10 @@ def _dynamic_keys() -> set[str]:
         "stage": {"load_validate_clean", "eda", "correlation", "model", "segments", "shap", "scores"},
         "section": {key for key, _, _ in SECTIONS},
         "class": {"declined", "stable"},
-        "month": {str(m) for m in range(1, 13)},
-        "month.gen": {str(m) for m in range(1, 13)},
+        "segment": {key for key, _, _ in SEGMENTS},
+        "feature": {*FEATURES, "profit", "activity", "id", "period", "revenue", "minutes"},
+        "cleaning.note": {n.model_fields["key"].default for n in (EditDistanceNote, NewCategoryNote,
+                                                                   ImplicitDuplicatesNote, InactiveNote, OutlierNote)},
     }
     keys = {f"{prefix}.{value}" for prefix, vals in values.items() for value in vals}
     keys |= {f"comparison.metric_{k}" for k in ("declined_share", "roc_auc", "profit_at_risk")}
@@ -276,7 +286,7 @@ def test_comparison_section_only_with_a_comparison(results: Results, figures: di
     assert 'id="comparison"' in out and 'href="#comparison"' in out
     text = html_lib.unescape(out)
     assert "сентябрь 2026" in text and "PSI" in text
-    titles = [s.title.ru for s in results.segments.segments]
+    titles = [segment_title(s.key, "ru") for s in results.segments.segments]
     assert all(title in text for title in titles)
 
 
@@ -303,7 +313,7 @@ def test_page_one_has_the_executive_summary(results: Results, html_ru: str) -> N
     assert f["num"](results.data.n_customers_analysed) in page1
     assert f["pct"](results.segments.share_high_risk) in page1
     assert f["money"](results.segments.total_profit_at_risk) in page1
-    assert priority.title.ru in page1
+    assert segment_title(priority.key, "ru") in page1
     t = translator("ru")
     actions = view_model(results).top_actions
     assert 1 <= len(actions) <= results.meta.config.actions.top_actions
@@ -363,21 +373,17 @@ def _with_payload(results: Results) -> Results:
 
         entry = CleaningEntry(table="market_file", column="x", action="fix_typo", **{"from": "a"}, to="b", rows=1)
         log = [entry]
-    log[0] = entry.model_copy(update={"from_": PAYLOAD, "column": PAYLOAD, "note": LocalizedText(ru=PAYLOAD, en=PAYLOAD)})
+    log[0] = entry.model_copy(update={"from_": PAYLOAD, "column": PAYLOAD})
     cat = results.eda.categorical[0]
     levels = (cat.levels[0].model_copy(update={"level": PAYLOAD}), *cat.levels[1:])
     eda = results.eda.model_copy(update={"categorical": (cat.model_copy(update={
         "levels": levels}), *results.eda.categorical[1:])})
-    seg = results.segments.segments[0]
-    segments = results.segments.model_copy(update={"segments": (
-        seg.model_copy(update={"title": LocalizedText(ru=PAYLOAD, en=PAYLOAD)}), *results.segments.segments[1:])})
     cand = results.model.candidates[0]
     model = results.model.model_copy(update={"candidates": (
         Candidate(**{**cand.model_dump(), "note": PAYLOAD, "params": {"k": PAYLOAD}}), *results.model.candidates[1:])})
     return results.model_copy(update={
         "data": data.model_copy(update={"cleaning_log": tuple(log)}),
-        "eda": eda, "segments": segments, "model": model,
-        "conclusions": (Conclusion(key="x", text=LocalizedText(ru=PAYLOAD, en=PAYLOAD)), *results.conclusions),
+        "eda": eda, "model": model,
     })
 
 
