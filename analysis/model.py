@@ -34,7 +34,7 @@ from analysis.config import CandidateConfig, ModelConfig
 from analysis.features import PreparedData
 from analysis.results import (
     CalibrationBin, CalibrationCheck, Candidate, ConfusionMatrix, Curve, ModelResult, Scalar, Selected, SelectionRule,
-    TestMetrics,
+    NotInstalledSkip, SkipNote, TestMetrics, TooFewRowsSkip, TooManyRowsSkip, runner_up,
 )
 from analysis.schema import BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
@@ -434,21 +434,21 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         cv = RepeatedStratifiedKFold(n_splits=config.cv_folds, n_repeats=repeats, random_state=random_state)
         splits = list(cv.split(X_sel, y_sel))
 
-        notes: list[str | None] = []
+        notes: list[SkipNote | None] = []
         for cand in families:
-            note = None
+            note: SkipNote | None = None
             if cand.family == "lightgbm":
                 try:
                     import lightgbm  # noqa: F401
                 except ImportError:
-                    note = "lightgbm is not installed"
+                    note = NotInstalledSkip(package="lightgbm")
             if note is None and cand.max_rows is not None and len(y_sel) > cand.max_rows:
-                note = f"skipped above {cand.max_rows} training rows"
+                note = TooManyRowsSkip(max_rows=cand.max_rows)
             fold_rows = min(len(train) for train, _ in splits)
             neighbours = max((int(v) for v in (*cand.grid.get("n_neighbors", ()), cand.params.get("n_neighbors", 0))
                               if v is not None), default=0) if cand.family == "knn" else 0
             if note is None and neighbours > fold_rows:
-                note = f"skipped: {neighbours} neighbours but {fold_rows} rows in a CV fold"
+                note = TooFewRowsSkip(neighbours=neighbours, fold_rows=fold_rows)
             notes.append(note)
         runnable = [cand for cand, note in zip(families, notes, strict=True) if note is None]
         # Fork-parallel CV, except with LightGBM: its OpenMP pool is not fork-safe.
@@ -548,5 +548,6 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
             selection_rows=len(y_sel), features=tuple(FEATURES),
             oof_roc_auc=round(float(roc_auc_score(y_train, p_train)), 4), refit_rows=len(fit_idx),
             selection=selection, calibration_check=check,
+            runner_up=runner_up([c.model_dump() for c in candidates], best.candidate.name),
         )
     return ModelOutput(result=result, model=fitted, probability=probability, is_test=is_test, X_train=X_train)

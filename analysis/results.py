@@ -281,6 +281,32 @@ class CorrelationResult(_Frozen):
 
 
 # -------------------------------------------------------------------------------------- model
+class NotInstalledSkip(_Frozen):
+    """The candidate's library is not installed."""
+
+    key: Literal["not_installed"] = "not_installed"
+    package: str
+
+
+class TooManyRowsSkip(_Frozen):
+    """The training part has more rows than the candidate's ``max_rows``."""
+
+    key: Literal["too_many_rows"] = "too_many_rows"
+    max_rows: int
+
+
+class TooFewRowsSkip(_Frozen):
+    """k nearest neighbours asks for more neighbours than a cross-validation fold has rows."""
+
+    key: Literal["too_few_rows"] = "too_few_rows"
+    neighbours: int
+    fold_rows: int
+
+
+#: Why a candidate was not compared: a key and its typed parameters (the report words it).
+SkipNote = Annotated[NotInstalledSkip | TooManyRowsSkip | TooFewRowsSkip, Field(discriminator="key")]
+
+
 class Candidate(_Frozen):
     """One candidate model family compared by cross-validation on the training part."""
 
@@ -292,7 +318,7 @@ class Candidate(_Frozen):
     fit_seconds: float | None
     n_configurations: int
     skipped: bool = False
-    note: str = ""
+    note: SkipNote | None = None
 
 
 class Selected(_Frozen):
@@ -412,6 +438,9 @@ class ModelResult(_Frozen):
     selection: SelectionRule | None = None
     #: The calibration of the test part's probabilities, bin by bin (``None`` before this field).
     calibration_check: CalibrationCheck | None = None
+    #: The candidate with the highest mean CV ROC-AUC after the selected one (``None`` when
+    #: no other candidate was scored).
+    runner_up: str | None = None
 
 
 # --------------------------------------------------------------------------------- importance
@@ -522,6 +551,8 @@ class Segment(_Frozen):
     profit_at_risk: float
     #: ``profit_at_risk × SegmentConfig.decline_loss_share``: the expected loss.
     expected_loss: float
+    #: The segment's share of the total profit at risk (0 when there is none).
+    profit_at_risk_share: float
     profile: SegmentProfile
 
 
@@ -838,6 +869,13 @@ class Results(_Frozen):
         return cls.model_validate_json(text)
 
 
+def runner_up(candidates: list[dict[str, object]], selected: object) -> str | None:
+    """The scored candidate with the highest mean CV ROC-AUC other than ``selected`` (ties by name)."""
+    scored = [c for c in candidates if not c.get("skipped") and isinstance(c.get("cv_roc_auc_mean"), (int, float))]
+    scored.sort(key=lambda c: (-float(c["cv_roc_auc_mean"]), str(c.get("name"))))  # type: ignore[arg-type]
+    return next((str(c["name"]) for c in scored if c.get("name") != selected), None)
+
+
 def migrate_v2(data: dict[str, object]) -> dict[str, object]:
     """A schema-2 results document as schema 3: its sentences, titles and labels dropped.
 
@@ -865,9 +903,19 @@ def migrate_v2(data: dict[str, object]) -> dict[str, object]:
                     item.pop("interpretation", None)
     s = out.get("segments")
     if isinstance(s, dict):
+        total = s.get("total_profit_at_risk") or 0.0
         for seg in s.get("segments", ()) or ():
             if isinstance(seg, dict):
                 seg.pop("title", None)
+                at_risk = seg.get("profit_at_risk") or 0.0
+                seg["profit_at_risk_share"] = round(at_risk / total, 4) if total else 0.0
+    m = out.get("model")
+    if isinstance(m, dict):
+        for c in m.get("candidates", ()) or ():
+            if isinstance(c, dict):
+                c["note"] = None  # a sentence in version 2
+        selected = (m.get("selected") or {}).get("name")
+        m["runner_up"] = runner_up([c for c in m.get("candidates", ()) if isinstance(c, dict)], selected)
     for c in out.get("conclusions", ()) or ():
         if isinstance(c, dict):
             c.pop("text", None)

@@ -117,6 +117,7 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
     at_risk = p * frame["profit"]
     loss = config.decline_loss_share
     segments = []
+    total = float(at_risk.sum())
     for key, risk, value in SEGMENTS:
         mask = (segment_of == key).to_numpy()
         members, others = frame[mask], frame[~mask]
@@ -130,6 +131,7 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
             mean_probability=round(mean_p, 4),
             mean_profit=round(float(members["profit"].mean()) if mask.any() else 0.0, 4),
             profit_at_risk=round(seg_at_risk, 2), expected_loss=round(seg_at_risk * loss, 2),
+            profit_at_risk_share=round(seg_at_risk / total, 4) if total > 0 else 0.0,
             profile=profile(members, others),
         ))
     idx = np.arange(n)
@@ -139,7 +141,6 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
     scatter = ScatterPoints(probability=tuple(round(float(v), 4) for v in p.to_numpy()[idx]),
                             profit=tuple(round(float(v), 3) for v in frame["profit"].to_numpy()[idx]),
                             segment=tuple(str(s) for s in segment_of.to_numpy()[idx]), sampled=sampled)
-    total = float(at_risk.sum())
     priority_at_risk = next(s.profit_at_risk for s in segments if s.key == PRIORITY)
     return SegmentsResult(
         probability_threshold=config.risk_threshold, profit_threshold=round(profit_threshold, 4),

@@ -233,5 +233,6 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
                        agreement_text=lambda results, recs: texts.agreement_text(results, recs, lang=lang),
                        conclusion_text=lambda results, c: texts.conclusion_text(results, c, lang=lang),
                        model_label=lambda results: texts.model_label(results, lang=lang),
-                       cleaning_note=lambda note: texts.cleaning_note(note, lang=lang))
+                       cleaning_note=lambda note: texts.cleaning_note(note, lang=lang),
+                       skip_note=lambda note: texts.skip_note(note, lang=lang))
     return env

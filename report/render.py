@@ -201,7 +201,6 @@ def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _segment_view(results: Results, seg: Segment) -> SegmentView:
-    total = results.segments.total_profit_at_risk
     mix = sorted(seg.profile.category_mix.items(), key=lambda kv: (-kv[1], kv[0]))
     contrasts = sorted(seg.profile.contrasts, key=lambda c: -abs(c.effect_size))
     shap = sorted(results.importance.per_segment.get(seg.key, ()), key=lambda f: -abs(f.value))
@@ -209,7 +208,7 @@ def _segment_view(results: Results, seg: Segment) -> SegmentView:
         segment=seg,
         contrasts=tuple(contrasts[:PROFILE_CONTRASTS]),
         categories=tuple(mix[:PROFILE_CATEGORIES]),
-        risk_share=seg.profit_at_risk / total if total > 0 else 0.0,
+        risk_share=seg.profit_at_risk_share,
         shap_top=tuple(shap[:3]),
         rules=results.actions.rules_of(seg.key),
     )
@@ -254,8 +253,7 @@ def view_model(results: Results) -> ViewModel:
 
     candidates = sorted(results.model.candidates,
                         key=lambda c: (c.skipped or c.cv_roc_auc_mean is None, -(c.cv_roc_auc_mean or 0.0), c.name))
-    ranked = [c for c in candidates if not c.skipped and c.cv_roc_auc_mean is not None]
-    runner_up = next((c for c in ranked if c.name != results.model.selected.name), None)
+    runner_up = next((c for c in candidates if c.name == results.model.runner_up), None)
 
     config = results.meta.config.model_dump(mode="python")
     candidate_sets = tuple(

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from analysis.results import (
-    CategoricalEda, CleaningNote, Conclusion, EditDistanceNote, InactiveNote, ModelResult, NumericEda, OutlierNote,
-    Results, TestResult,
+    CategoricalEda, CleaningNote, Conclusion, EditDistanceNote, InactiveNote, ModelResult, NotInstalledSkip,
+    NumericEda, OutlierNote, Results, SkipNote, TestResult, TooManyRowsSkip,
 )
 from report.env import make_filters
 from report.i18n import catalogue, data_value, segment_title, translator
 
 __all__ = [
-    "agreement_text", "calibration_text", "cleaning_note", "column_digits", "conclusion_text", "eda_finding", "eda_sentence",
+    "agreement_text", "calibration_text", "cleaning_note", "column_digits", "skip_note", "conclusion_text", "eda_finding", "eda_sentence",
     "actions_resting_on", "model_label", "selection_text",
 ]
 
@@ -71,6 +71,20 @@ def cleaning_note(note: CleaningNote | None, *, lang: str) -> str:
         return t(key, customer=note.customer, threshold=f["num"](note.threshold, 1),
                  mad_k=f["scalar"](note.mad_k), min_ratio=f["scalar"](note.min_ratio))
     return t(key)
+
+
+def skip_note(note: SkipNote | None, *, lang: str) -> str:
+    """Why a candidate model was not compared, from its typed note (``model.skip.<key>``)."""
+    if note is None:
+        return ""
+    t = translator(lang)
+    f = make_filters(lang)
+    if isinstance(note, NotInstalledSkip):
+        return t("model.skip.not_installed", package=note.package)
+    if isinstance(note, TooManyRowsSkip):
+        return t("model.skip.too_many_rows", max_rows=f["num"](note.max_rows))
+    return t("model.skip.too_few_rows", count=note.neighbours, neighbours=f["num"](note.neighbours),
+             fold_rows=f["num"](note.fold_rows))
 
 
 def column_digits(values: tuple[float, ...] | list[float], *, max_digits: int = 2) -> int:
@@ -139,7 +153,7 @@ def agreement_text(results: Results, actions: Sequence[str], *, lang: str) -> st
                         drop=f["num"](drop.get(name), 3)) for name in imp.disagreements)
     text = t("shap.disagreement", items=items)
     if actions:
-        recs = ", ".join(f"«{t(f'action.{key}.title')}»" for key in actions)
+        recs = ", ".join(t("quote", text=t(f"action.{key}.title")) for key in actions)
         text += " " + t("shap.disagreement_recs", recs=recs)
     return text
 
@@ -183,7 +197,7 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
         rule = m.selection
         if rule is not None:
             others = [n for n in rule.within if n != m.selected.name]
-            others = [f"«{model_label(results, lang=lang, name=n)}»" for n in others]
+            others = [t("quote", text=model_label(results, lang=lang, name=n)) for n in others]
             text += " " + (t("conclusion.model_noise", others=", ".join(others), se=f["num"](rule.standard_error, 3))
                            if others else t("conclusion.model_clear", se=f["num"](rule.standard_error, 3)))
         return text
@@ -201,18 +215,17 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
         return t("conclusion.drivers", items=items)
     if key == "importance_disagreement":
         imp = results.importance
-        features = ", ".join(f"«{f['feature_label'](name)}»" for name in imp.disagreements)
+        features = ", ".join(t("quote", text=f["feature_label"](name)) for name in imp.disagreements)
         keys = actions_resting_on(results, imp.disagreements)
         text = t("conclusion.importance_disagreement", features=features)
         if keys:
-            text += " " + t("conclusion.importance_recs", recs=", ".join(f"«{t(f'action.{k}.title')}»" for k in keys))
+            text += " " + t("conclusion.importance_recs", recs=", ".join(t("quote", text=t(f"action.{k}.title")) for k in keys))
         return text
     if key == "priority":
         sg = results.segments
         seg = results.segment(sg.priority)
-        share = seg.profit_at_risk / sg.total_profit_at_risk if sg.total_profit_at_risk else 0.0
         return t("conclusion.priority", segment=segment_title(seg.key, lang), n=f["num"](seg.n_customers),
-                 share=f["pct"](seg.share), p=f["pct"](seg.mean_probability), risk_share=f["pct"](share))
+                 share=f["pct"](seg.share), p=f["pct"](seg.mean_probability), risk_share=f["pct"](seg.profit_at_risk_share))
     if key == "deep_dive":
         dd = results.segments.deep_dive
         return t("conclusion.deep_dive", n=f["num"](dd.n_promo_unpaid), total=f["num"](dd.n_customers),

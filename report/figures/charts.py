@@ -75,6 +75,7 @@ from report.format import NBSP, fmt_auto, fmt_number, fmt_p_value, fmt_percent
 from report.i18n import catalogue, check_lang, data_value, feature_label, segment_title, translator
 from report.figures import style
 from report.figures.ishikawa import draw_ishikawa
+from report.texts import skip_note
 
 __all__ = [
     "BEESWARM_CMAP",
@@ -900,7 +901,8 @@ def model_comparison_figure(model: ModelResult, *, lang: str, width_cm: float = 
         note = _SIZE_NOTE
         for yi, cand, sel in zip(y, order, selected, strict=True):
             if cand in skipped:
-                text = _t("skipped", lang) + (f": {cand.note}" if cand.note else "")
+                text = (translator(lang)("model.skipped", note=skip_note(cand.note, lang=lang)) if cand.note
+                        else _t("skipped", lang))
                 _inside(ax.text(base + 0.006, yi, text, va="center", ha="left", fontsize=note,
                                 color=style.TEXT_MUTED, fontstyle="italic"))
                 continue
@@ -1036,7 +1038,7 @@ def calibration_figure(model: ModelResult, *, lang: str, width_cm: float = 8.5) 
         lo, hi, covered = y, y, np.ones(x.shape, dtype=bool)
         n_per_bin = sorted(set(curve.counts))
     note = (_t("test_note", lang, n=_count(model.test.n, lang))
-            + f" · Brier{NBSP}={NBSP}{fmt_number(model.test.brier, lang, digits=3)}")
+            + " · " + _t("brier", lang, value=fmt_number(model.test.brier, lang, digits=3)))
     header = _Header.make(_t("cal_title", lang), note, width_cm)
     xlabel, ylabel = _t("cal_x", lang), _t("cal_y", lang)
     n_text = (_count(n_per_bin[0], lang) if len(n_per_bin) == 1

@@ -34,7 +34,7 @@ def test_contract_keys(results_sample: Results) -> None:
     assert set(model["test"]) >= {"roc_auc", "roc_auc_ci95", "pr_auc", "brier"}
     assert len(model["test"]["roc_auc_ci95"]) == 2
     seg = doc["segments"]["segments"][0]
-    assert set(seg) >= {"key", "title", "rule", "n_customers", "share", "mean_probability", "mean_profit",
+    assert set(seg) >= {"key", "rule", "n_customers", "share", "mean_probability", "mean_profit",
                         "profit_at_risk", "expected_loss", "profile"}
     actions = doc["actions"]
     assert set(actions) >= {"plans", "rules", "top", "n_rows", "n_customers", "n_treatment", "n_control"}
@@ -43,3 +43,32 @@ def test_contract_keys(results_sample: Results) -> None:
     assert set(actions["rules"][0]["outcomes"][0]["evidence"][0]) >= {"feature", "effect_size", "mean_shap"}
     assert {t["stage"] for t in doc["meta"]["stage_timings"]} >= {"load_validate_clean", "eda", "correlation",
                                                                   "model", "shap", "segments", "actions"}
+
+
+def test_a_version_2_results_file_loads_through_the_migration(results_sample: Results, tmp_path: Path) -> None:
+    """Last month's archive may hold a schema-2 ``results.json``, with its wording in both languages:
+    it loads as schema 3 with every fact kept and the sentences dropped."""
+    doc = json.loads(results_sample.model_dump_json(by_alias=True))
+    doc["schema_version"] = 2
+    for entry in doc["data"]["cleaning_log"]:
+        entry["note"] = {"ru": "расстояние Левенштейна 1", "en": "edit distance 1"}
+    for feature in doc["data"]["features"]:
+        feature.update(label_ru="метка", label_en="label")
+    for item in doc["eda"]["numeric"] + doc["eda"]["categorical"]:
+        item["interpretation"] = {"ru": "текст", "en": "text"}
+    for seg in doc["segments"]["segments"]:
+        seg["title"] = {"ru": "Сегмент", "en": "Segment"}
+        del seg["profit_at_risk_share"]
+    for c in doc["conclusions"]:
+        c["text"] = {"ru": "вывод", "en": "conclusion"}
+    del doc["model"]["runner_up"]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+    loaded = Results.load(path)
+    assert loaded.schema_version == 3
+    expected_log = tuple(e.model_copy(update={"note": None}) for e in results_sample.data.cleaning_log)
+    assert loaded.data.cleaning_log == expected_log
+    assert loaded.segments == results_sample.segments  # the shares recomputed exactly as the analysis does
+    assert loaded.model.runner_up == results_sample.model.runner_up
+    assert loaded.model_copy(update={"data": results_sample.data}) == results_sample

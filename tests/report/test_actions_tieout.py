@@ -187,7 +187,7 @@ def test_previous_results_of_an_older_schema_are_refused_clearly(tmp_path: Path,
     old = tmp_path / "old" / "results.json"
     old.parent.mkdir()
     old.write_text(json.dumps({"schema_version": 1, "meta": {}}), encoding="utf-8")
-    with pytest.raises(DataError, match="schema version 1; this build reads version 2"):
+    with pytest.raises(DataError, match="schema version 1; this build reads version 3"):
         build_report(data_dir=sample_dir, out_dir=tmp_path / "out", period="2026-11", lang="ru", config=Config(),
                      previous=old)
     assert not (tmp_path / "out").exists()

@@ -16,7 +16,7 @@ from matplotlib._pylab_helpers import Gcf
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from analysis.results import Results
+from analysis.results import Results, TooManyRowsSkip
 from report.figures import charts, style
 from report.figures.charts import FigureAsset, build_figures
 
@@ -208,10 +208,10 @@ def test_skipped_candidate_is_shown_as_skipped(results: Results) -> None:
     model = results.model
     other = next(c for c in model.candidates if c.name != model.selected.name)
     skipped = other.model_copy(update={"skipped": True, "cv_roc_auc_mean": None, "cv_roc_auc_std": None,
-                                       "note": "time budget"})
+                                       "note": TooManyRowsSkip(max_rows=20_000)})
     changed = model.model_copy(update={"candidates": tuple(skipped if c is other else c for c in model.candidates)})
     texts = texts_of(charts.model_comparison_figure(changed, lang="en"))
-    assert "skipped: time budget" in texts
+    assert "skipped: more than 20,000 training rows" in texts
 
 
 # ---------------------------------------------------------------------------------- layout

@@ -35,7 +35,7 @@ from nbclient.exceptions import CellExecutionError
 
 from analysis.results import Comparison, Results
 from report.format import fmt_number
-from report.i18n import translator
+from report.i18n import segment_title, translator
 from report.render import expected_figure_keys
 from report.texts import conclusion_text, eda_sentence
 
@@ -308,7 +308,7 @@ def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, r
     # The generated texts: every EDA interpretation, the priority segment, every conclusion.
     for item in (*r.eda.numeric, *r.eda.categorical):
         assert eda_sentence(item, lang="ru") in text, item.feature
-    assert r.segment(r.segments.priority).title.ru in text
+    assert segment_title(r.segments.priority, "ru") in text
     for conclusion in r.conclusions:
         assert conclusion_text(r, conclusion, lang="ru") in text, conclusion.key
     t = translator("ru")
@@ -418,7 +418,7 @@ def test_quarto_render_pdf(results_json: Path, results_sample: Results, kernel_e
                                               capture_output=True, text=True).stdout.replace("\u00a0", " "))
     r = results_sample
     assert fmt_number(r.data.n_customers_analysed, "ru").replace("\u00a0", " ") in text
-    assert r.segment(r.segments.priority).title.ru in text
+    assert segment_title(r.segments.priority, "ru") in text
     for conclusion in r.conclusions:
         first_words = " ".join(conclusion_text(r, conclusion, lang="ru").replace("\u00a0", " ").split()[:4])
         assert first_words in text, conclusion.key

@@ -35,6 +35,7 @@ from analysis.results import (
     InactiveNote,
     NewCategoryNote,
     OutlierNote,
+    TooManyRowsSkip,
     OutlierInfo,
     Results,
 )
@@ -156,7 +157,9 @@ def _dynamic_keys() -> set[str]:
         "family": set(_literal_values(CandidateConfig, "family")),
         "output": {"probability", "log_odds", "decision_function"},
         "explainer": {"TreeExplainer", "LinearExplainer", "PermutationExplainer"},
-        "stage": {"load_validate_clean", "eda", "correlation", "model", "segments", "shap", "scores"},
+        "stage": {"load_validate_clean", "eda", "correlation", "model", "segments", "shap", "scores", "load",
+                  "validate", "clean", "model_selection", "refit", "scoring", "evaluation", "shap_values",
+                  "permutation", "actions"},
         "section": {key for key, _, _ in SECTIONS},
         "class": {"declined", "stable"},
         "segment": {key for key, _, _ in SEGMENTS},
@@ -380,7 +383,7 @@ def _with_payload(results: Results) -> Results:
         "levels": levels}), *results.eda.categorical[1:])})
     cand = results.model.candidates[0]
     model = results.model.model_copy(update={"candidates": (
-        Candidate(**{**cand.model_dump(), "note": PAYLOAD, "params": {"k": PAYLOAD}}), *results.model.candidates[1:])})
+        Candidate(**{**cand.model_dump(), "params": {"k": PAYLOAD}}), *results.model.candidates[1:])})
     return results.model_copy(update={
         "data": data.model_copy(update={"cleaning_log": tuple(log)}),
         "eda": eda, "model": model,
@@ -467,7 +470,7 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
     """Sampled correlations and SHAP, a skipped candidate, no cleaning, no outliers, an uncalibrated
     model and a segment without recommendations all render (StrictUndefined would fail otherwise)."""
     skipped = Candidate(name="SVC", family="svc", params={}, cv_roc_auc_mean=None, cv_roc_auc_std=None,
-                        fit_seconds=0.0, n_configurations=0, skipped=True, note="skipped above 20000 training rows")
+                        fit_seconds=0.0, n_configurations=0, skipped=True, note=TooManyRowsSkip(max_rows=20_000))
     seg = results.segments.segments[-1]
     variant = results.model_copy(update={
         "data": results.data.model_copy(update={"cleaning_log": (), "outliers": ()}),

@@ -55,7 +55,7 @@ def test_two_valued_feature_is_compared_not_ranked() -> None:
     ru = eda_sentence(item, lang="ru")
     assert "всего" not in ru and "«премиум» — 45\u00a0%" in ru and "«стандарт» — 35\u00a0%" in ru, ru
     en = eda_sentence(item, lang="en")
-    assert "highest" not in en and "«premium»" in en and "«standard»" in en, en
+    assert "highest" not in en and "“premium”" in en and "“standard”" in en, en
     three = CategoricalEda(feature="popular_category", levels=(*levels, CategoryCount(level="x", declined=1, stable=9)),
                            test=item.test)
     assert "выше всего у «премиум»" in eda_sentence(three, lang="ru")
