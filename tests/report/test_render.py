@@ -495,7 +495,7 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
             ("data.no_cleaning", {}), ("data.no_outliers", {}), ("corr.no_significance", {}),
             ("action.monitor.text", {}), ("conclusions.none", {}),
             ("corr.sample_note", {"n": f["num"](500), "total": f["num"](results.correlation.n_rows)}),
-            ("model.skipped", {"note": "skipped above 20000 training rows"}),
+            ("model.skipped", {"note": t("model.skip.too_many_rows", max_rows=f["num"](20_000))}),
         ):
             assert t(key, **kwargs) in text, key
         assert t("model.not_calibrated", raw=f["num"](results.model.selected.cv_brier_raw, 4),
