@@ -132,8 +132,9 @@ def inline_cell(markdown: str) -> str | None:
     return "__qmd_inline([\n    " + ",\n    ".join(parts) + ",\n])"
 
 
-def build_notebook(chunks: list[Chunk], results_path: Path) -> nbformat.NotebookNode:
-    """The notebook Quarto would execute, with ``results`` set to ``results_path``."""
+def build_notebook(chunks: list[Chunk], results_path: Path, lang: str = "ru") -> nbformat.NotebookNode:
+    """The notebook Quarto would execute, with ``results`` set to ``results_path`` and the report
+    language to ``lang`` (as ``-P results:... -P lang:...`` sets them)."""
     cells = [nbformat.v4.new_code_cell(INLINE_HELPER, metadata={"qmd_line": 0})]
     injected = 0
     for chunk in chunks:
@@ -141,7 +142,9 @@ def build_notebook(chunks: list[Chunk], results_path: Path) -> nbformat.Notebook
             source = chunk.source
             if "parameters" in chunk.options.get("tags", []):
                 source, n = re.subn(r"(?m)^results\s*=.*$", f"results = {str(results_path)!r}", source)
+                source, m = re.subn(r"(?m)^lang\s*=.*$", f"lang = {lang!r}", source)
                 injected += n
+                assert m == 1, "the parameters cell must assign `lang = ...` exactly once"
             cells.append(nbformat.v4.new_code_cell(source, metadata={"qmd_line": chunk.line}))
         else:
             cells.append(nbformat.v4.new_markdown_cell(chunk.source, metadata={"qmd_line": chunk.line}))
@@ -238,7 +241,8 @@ def test_qmd_structure(qmd: tuple[dict, list[Chunk]]) -> None:
     fences = [line.strip() for line in text.splitlines() if line.lstrip().startswith(FENCE)]
     assert fences, "report.qmd has no code chunks"
     assert set(fences) <= {CHUNK_OPEN, FENCE}, f"chunks must be fenced as {CHUNK_OPEN}: {set(fences)}"
-    assert front.get("jupyter") == KERNEL and front.get("lang") == "ru"
+    assert front.get("jupyter") == KERNEL
+    assert "title" not in front and "lang" not in front, "the language's words come from the project and its profile"
 
     code = [c for c in chunks if c.kind == "code"]
     params = [c for c in code if "parameters" in c.options.get("tags", [])]
@@ -246,15 +250,20 @@ def test_qmd_structure(qmd: tuple[dict, list[Chunk]]) -> None:
     assert params[0] is code[0], "the parameters chunk must come first"
     assert params[0].source.splitlines()[0] == "#| tags: [parameters]"
     assert re.search(rf'(?m)^results = "{re.escape(DEFAULT_RESULTS)}"$', params[0].source)
+    assert re.search(r'(?m)^lang = "ru"$', params[0].source)
 
-    labels = [c.options["label"] for c in code if "label" in c.options]
+    # Figures and tables are cross-reference divs whose last paragraph, the caption, comes from
+    # the catalogue; no caption is a chunk option (an option cannot be worded per language).
+    assert not [c for c in code if "fig-cap" in c.options or "tbl-cap" in c.options]
+    floats = re.findall(r"(?ms)^::: \{#((?:fig|tbl)-[\w-]+)\}\n(.*?)^:::$", text)
+    assert len(floats) >= 20
+    for label, body in floats:
+        last = [line for line in body.strip().splitlines() if line.strip()][-1]
+        assert re.fullmatch(rf'`\{{python\}} inline\(t\("qmd\.cap\.{label}"\)\)`', last), f"{label}: no caption"
+    labels = [c.options["label"] for c in code if "label" in c.options] + [label for label, _ in floats]
     assert len(labels) == len(set(labels)), "chunk labels must be unique"
-    for chunk in code:
-        label = str(chunk.options.get("label", ""))
-        if label.startswith("fig-"):
-            assert chunk.options.get("fig-cap"), f"{label}: no fig-cap"
-        if label.startswith("tbl-"):
-            assert chunk.options.get("tbl-cap"), f"{label}: no tbl-cap"
+    assert not [line for line in text.splitlines() if re.search(r"[\u0400-\u04FF]", line)], \
+        "report.qmd has no Russian of its own: its words are the catalogue's"
     sections = set(re.findall(r"\{#(sec-[\w-]+)", text))
     prose = "\n".join(c.source for c in chunks if c.kind == "markdown")
     for ref in re.findall(r"@((?:fig|tbl|sec)-[\w-]*\w)", prose):
@@ -266,15 +275,25 @@ def test_qmd_structure(qmd: tuple[dict, list[Chunk]]) -> None:
     assert html["embed-resources"] and html["toc"] and html["number-sections"]
     assert typst["toc"] and typst["number-sections"]
     assert config["execute"]["echo"] is False and config["execute"]["warning"] is False
-    assert config["lang"] == "ru" and config["crossref"]["fig-prefix"] == "Рис."
+    profile = yaml.safe_load((ROOT / "_quarto-en.yml").read_text(encoding="utf-8"))
+    for lang, meta in (("ru", config), ("en", {**config, **profile, "crossref": {**config["crossref"], **profile["crossref"]}})):
+        t = translator(lang)
+        assert meta["lang"] == lang
+        assert (meta["title"], meta["subtitle"]) == (t("report.title"), t("report.subtitle")), lang
+        cross = meta["crossref"]
+        assert cross["fig-prefix"] == cross["fig-title"] == t("figure.label"), lang
+        assert cross["tbl-prefix"] == cross["tbl-title"] == t("table.label"), lang
+        assert cross["sec-prefix"] == t("section.label"), lang
 
 
+@pytest.mark.parametrize("lang", ["ru", "en"])
 def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, results_sample: Results,
-                            kernel_env: dict[str, str]) -> None:
-    """Every chunk of report.qmd runs, in order, on a real results.json; the figures, the key
-    numbers (formatted in Russian) and the generated texts are in the outputs."""
+                            kernel_env: dict[str, str], lang: str) -> None:
+    """Every chunk of report.qmd runs, in order, on a real results.json, in each language; the
+    figures, the key numbers (formatted for the language) and the generated texts are in the
+    outputs, and the English document has no Russian but the data it quotes."""
     _, chunks = qmd
-    nb = build_notebook(chunks, results_json)
+    nb = build_notebook(chunks, results_json, lang=lang)
     nb.cells.insert(0, nbformat.v4.new_code_cell("import sys; print(sys.executable, end='')"))
     elapsed = execute(nb)
     assert nb.cells[0].outputs[0]["text"] == sys.executable, "the kernel runs the project's Python"
@@ -299,19 +318,19 @@ def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, r
     n_features = len(r.eda.numeric) + len(r.eda.categorical)
     assert len(images) >= n_features
     assert len(images) == len(expected_figure_keys(r)), f"{len(images)} images in {elapsed:.0f} s"
-    # Numbers in the text come from the results, formatted in Russian.
-    customers = fmt_number(r.data.n_customers_analysed, "ru")
-    assert "\u00a0" in customers and customers in text
+    # Numbers in the text come from the results, formatted for the language.
+    customers = fmt_number(r.data.n_customers_analysed, lang)
+    assert ("\u00a0" in customers) == (lang == "ru") and customers in text
     assert any(customers in block for block in inline), "the inline key numbers are evaluated"
     assert all(not block.startswith(("'", '"')) for block in inline), "inline values are shown as text, not repr"
     assert "\\xa0" not in text and "IPython.core.display" not in text
     # The generated texts: every EDA interpretation, the priority segment, every conclusion.
     for item in (*r.eda.numeric, *r.eda.categorical):
-        assert eda_sentence(item, lang="ru") in text, item.feature
-    assert segment_title(r.segments.priority, "ru") in text
+        assert eda_sentence(item, lang=lang) in text, item.feature
+    assert segment_title(r.segments.priority, lang) in text
     for conclusion in r.conclusions:
-        assert conclusion_text(r, conclusion, lang="ru") in text, conclusion.key
-    t = translator("ru")
+        assert conclusion_text(r, conclusion, lang=lang) in text, conclusion.key
+    t = translator(lang)
     for rules in r.actions.rules:
         for outcome in rules.fired:
             assert t(f"action.{outcome.action}.text") in text, outcome.action
@@ -319,7 +338,15 @@ def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, r
         assert t(f"action.{plan.action}.title") in text, plan.action
     if r.comparison is None or not r.comparison.action_effects:
         assert t("actions.effects_none_previous" if r.comparison is None else "actions.effects_none_actions") in text
-    assert ("Сравнение с прошлым месяцем" in text) == (r.comparison is not None)
+    assert (t("section.comparison") in text) == (r.comparison is not None)
+    for key in ("section.data", "section.model", "qmd.key_numbers", "qmd.cap.fig-roc"):
+        assert t(key) in text + "\n".join(inline), key
+    if lang == "en":
+        quoted = {w for e in r.data.cleaning_log for w in re.findall(r"[\u0400-\u04FF]+", f"{e.column} {e.from_} {e.to}")}
+        quoted |= {w for _, v in r.meta.config.cleaning.vocabulary for w in re.findall(r"[\u0400-\u04FF]+", " ".join(v))
+                   if isinstance(v, tuple)}
+        russian = set(re.findall(r"[\u0400-\u04FF]+", text + "\n".join(inline))) - quoted
+        assert not russian, sorted(russian)[:20]
 
 
 def _with_comparison(results: Results, *, compared: bool) -> Results:
@@ -364,25 +391,30 @@ def test_qmd_comparison_chunks_execute(qmd: tuple[dict, list[Chunk]], results_sa
 
 
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="the Quarto CLI is not on PATH")
+@pytest.mark.parametrize("lang", ["ru", "en"])
 def test_quarto_render(results_json: Path, results_sample: Results, kernel_env: dict[str, str],
-                       tmp_path: Path) -> None:
-    """`quarto render report.qmd -P results:<path> --to html` in a copy of the project's Quarto files."""
+                       tmp_path: Path, lang: str) -> None:
+    """`quarto render report.qmd -P results:<path> --to html` in a copy of the project's Quarto
+    files; in English with `-P lang:en --profile en`."""
     if find_spec("papermill") is None:
         pytest.fail("quarto render -P needs papermill in the project's Python: .venv/bin/pip install papermill")
     work = tmp_path / "project"
     work.mkdir()
-    for path in (QMD, QUARTO_YML):
+    for path in (QMD, QUARTO_YML, ROOT / "_quarto-en.yml"):
         shutil.copy2(path, work / path.name)
     env = {**kernel_env, "QUARTO_PYTHON": sys.executable}
+    english = ["-P", "lang:en", "--profile", "en"] if lang == "en" else []
     proc = subprocess.run(
-        ["quarto", "render", "report.qmd", "-P", f"results:{results_json}", "--to", "html"],
+        ["quarto", "render", "report.qmd", "-P", f"results:{results_json}", *english, "--to", "html"],
         cwd=work, env=env, capture_output=True, text=True, timeout=1800, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     html_path = work / "out" / "quarto" / "report.html"
     assert html_path.is_file(), sorted(str(p.relative_to(work)) for p in work.rglob("*"))
     html = html_path.read_text(encoding="utf-8")
-    customers = fmt_number(results_sample.data.n_customers_analysed, "ru")
+    assert f'lang="{lang}"' in html
+    assert translator(lang)("report.title") in html
+    customers = fmt_number(results_sample.data.n_customers_analysed, lang)
     assert customers in html or customers.replace("\u00a0", "&nbsp;") in html or customers.replace("\u00a0", "&#160;") in html
     assert "<img" in html or "<svg" in html
 
@@ -404,7 +436,7 @@ def test_quarto_render_pdf(results_json: Path, results_sample: Results, kernel_e
         pytest.fail("quarto render -P needs papermill in the project's Python: .venv/bin/pip install papermill")
     work = tmp_path / "project"
     work.mkdir()
-    for path in (QMD, QUARTO_YML, ROOT / ".gitignore"):
+    for path in (QMD, QUARTO_YML, ROOT / "_quarto-en.yml", ROOT / ".gitignore"):
         shutil.copy2(path, work / path.name)
     env = {**kernel_env, "QUARTO_PYTHON": sys.executable}
     proc = subprocess.run(
