@@ -40,7 +40,6 @@ import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -51,11 +50,9 @@ from matplotlib.axis import Axis
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
-from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FixedLocator, Formatter, MaxNLocator, ScalarFormatter
 
 from analysis.results import (
@@ -74,6 +71,7 @@ from analysis.results import (
 from report.format import NBSP, fmt_auto, fmt_number, fmt_p_value, fmt_percent
 from report.i18n import catalogue, check_lang, data_value, feature_label, segment_title, translator
 from report.figures import style
+from report.figures import text as measure_text
 from report.figures.ishikawa import draw_ishikawa
 from report.texts import skip_note
 
@@ -259,47 +257,21 @@ _SIZE_TICK: Final[float] = style.FONT_SIZES["tick"]
 _SIZE_LABEL: Final[float] = style.FONT_SIZES["label"]
 _SIZE_NOTE: Final[float] = style.FONT_SIZES["annotation"]
 _SIZE_TITLE: Final[float] = style.FONT_SIZES["title"]
-_TEXT_TO_PATH: Final = TextToPath()
-#: Raster output hints glyphs to whole pixels, which can widen a label by a few per cent.
-_WIDTH_SAFETY: Final[float] = 1.04
-
-
-@lru_cache(maxsize=8192)
-def _width(text: str, size: float, bold: bool = False) -> float:
-    """Width in cm of ``text`` (widest line) as the SVG draws it: the unhinted glyph outlines."""
-    prop = FontProperties(family=style.FONT_FAMILY, size=size, weight="bold" if bold else "normal")
-    width = max((_TEXT_TO_PATH.get_text_width_height_descent(line, prop, ismath=False)[0]
-                 for line in text.split("\n")), default=0.0)
-    return width * _PT * _WIDTH_SAFETY
+_width = measure_text.width_cm
 
 
 def _widest(texts: Iterable[str], size: float, bold: bool = False) -> float:
     return max((_width(t, size, bold) for t in texts), default=0.0)
 
 
-def _line(size: float, n: int = 1) -> float:
-    """Height in cm of ``n`` lines of text at ``size`` points (line spacing 1.2)."""
-    return size * 1.2 * max(n, 1) * _PT
+_line = measure_text.line_height_cm
 
 
 def _n_lines(texts: Iterable[str]) -> int:
     return max((t.count("\n") + 1 for t in texts), default=1)
 
 
-def _wrap_cm(text: str, size: float, width_cm: float) -> str:
-    """Greedy word wrap of ``text`` to lines no wider than ``width_cm``."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        current = ""
-        for word in paragraph.split(" "):
-            candidate = f"{current} {word}" if current else word
-            if current and _width(candidate, size) > width_cm:
-                lines.append(current)
-                current = word
-            else:
-                current = candidate
-        lines.append(current)
-    return "\n".join(lines)
+_wrap_cm = measure_text.wrap_greedy
 
 
 def _tick_texts(axis: Axis) -> list[str]:

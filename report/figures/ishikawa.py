@@ -17,7 +17,7 @@ Groups alternate above and below the spine, left to right.  Each side has its ow
 equal width; a bone leaves the spine and slants up-left (down-left) to a rounded box with the
 group's title.  Each member is a short horizontal rib ending on the bone, with its label to the
 left of the rib, right-aligned.  Labels are wrapped with :mod:`textwrap` into the width of the
-column (measured with the renderer, not guessed from character counts), choosing the fewest
+column (measured by the figures' text engine, not guessed from character counts), choosing the fewest
 and then the most balanced lines; ribs are spread evenly along the bone.  If the content does
 not fit, the fonts shrink step by step and, as a last resort at the smallest font, the figure
 grows taller — labels never overlap each other, the bones, the spine or the effect box.
@@ -26,19 +26,17 @@ grows taller — labels never overlap each other, the bones, the spine or the ef
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import ArrowStyle, FancyArrowPatch
-from matplotlib.text import Text
 
 from report.figures import style
+from report.figures import text as measure_text
 
 __all__ = ["MAX_GROUPS", "MAX_ITEMS", "draw_ishikawa"]
 
@@ -82,8 +80,6 @@ _GROUP_COLORS = tuple(c for c in style.CATEGORICAL if c != style.DECLINED)
 _SPINE_COLOR = "#3A3A3A"
 
 _PT_TO_CM = 2.54 / 72.0
-#: Estimated widths within this many cm of the limit are measured exactly.
-_ESTIMATE_TOLERANCE = 0.12
 
 
 # --------------------------------------------------------------------------------------------
@@ -92,143 +88,23 @@ _ESTIMATE_TOLERANCE = 0.12
 
 
 class _Measure:
-    """Measures text extents in centimetres with the figure's own renderer."""
+    """Text extents in cm for the diagram: the figures' one engine (:mod:`report.figures.text`)
+    at the diagram's line spacing."""
 
-    def __init__(self, fig: Figure) -> None:
-        self._fig = fig
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-        self._renderer: RendererAgg = canvas.get_renderer()
-        self._px_to_cm = 2.54 / fig.dpi
-        self.size = lru_cache(maxsize=None)(self._size)
-        self.word_width = lru_cache(maxsize=None)(self._word_width)
-
-    def _size(self, text: str, fontsize: float, bold: bool) -> tuple[float, float]:
+    def size(self, text: str, fontsize: float, bold: bool) -> tuple[float, float]:
         """Return (width, height) of ``text`` in cm."""
-        artist = Text(
-            0.0,
-            0.0,
-            text,
-            fontproperties=_font(fontsize, bold=bold),
-            linespacing=_LINESPACING,
-        )
-        artist.set_figure(self._fig)
-        box = artist.get_window_extent(self._renderer)
-        return box.width * self._px_to_cm, box.height * self._px_to_cm
+        return (measure_text.width_cm(text, fontsize, bold),
+                measure_text.height_cm(text, fontsize, bold, linespacing=_LINESPACING))
 
-    def _word_width(self, word: str, fontsize: float, bold: bool) -> float:
-        """Width of one line of text in cm, straight from the renderer (cached)."""
-        width, _, _ = self._renderer.get_text_width_height_descent(
-            word, _font(fontsize, bold=bold), ismath=False
-        )
-        return width * self._px_to_cm
+    def word_width(self, word: str, fontsize: float, bold: bool) -> float:
+        """Width of one line of text in cm."""
+        return measure_text.width_cm(word, fontsize, bold)
 
-    def _estimate(self, lines: list[str], fontsize: float, bold: bool) -> tuple[float, float]:
-        """Cheap (width, height) of wrapped lines from cached word widths.
-
-        Line width ≈ sum of its words plus the spaces (DejaVu Sans does not kern across a
-        space); the height of a block depends only on its number of lines.
-        """
-        space = self.word_width("a a", fontsize, bold) - self.word_width("aa", fontsize, bold)
-        width = max(
-            sum(self.word_width(w, fontsize, bold) for w in line.split())
-            + space * (len(line.split()) - 1)
-            for line in lines
-        )
-        height = self.size("\n".join(["lp"] * len(lines)), fontsize, bold)[1]
-        return width, height
-
-    def wrap(
-        self,
-        text: str,
-        *,
-        max_width: float,
-        fontsize: float,
-        bold: bool = False,
-        slant: float = 0.0,
-        break_words: bool = False,
-    ) -> tuple[str, float, float, bool]:
-        """Wrap ``text`` into ``max_width`` cm with the fewest, then most balanced, lines.
-
-        A candidate fits when ``width + slant * height / 2 <= max_width`` (a label beside a
-        slanted bone loses that much room at its edge nearest the spine).  Candidates are
-        screened with :meth:`_estimate`; those that may fit are measured exactly.  If
-        ``break_words`` and no wrapping at word boundaries fits, the words that are too wide
-        on their own are split into chunks (the text then differs from ``text`` by spaces).
-
-        Returns
-        -------
-        wrapped : str
-            The text with line breaks.
-        width, height : float
-            Its exact extent in cm.
-        fits : bool
-            False if no wrapping fits; the narrowest is returned.
-        """
-        result = self._wrap(text, max_width, fontsize, bold, slant)
-        if not result[3] and break_words:
-            split = " ".join(
-                self._split_word(w, max_width, fontsize, bold, slant) for w in text.split()
-            )
-            result = self._wrap(split, max_width, fontsize, bold, slant)
-        return result
-
-    def _split_word(
-        self, word: str, max_width: float, fontsize: float, bold: bool, slant: float
-    ) -> str:
-        """Split a word wider than ``max_width`` into space-separated chunks that fit."""
-        line_height = self.size("lp", fontsize, bold)[1]
-        room = max_width - slant * line_height / 2
-        chunks: list[str] = []
-        rest = word
-        while rest and self.word_width(rest, fontsize, bold) > room:
-            cut = 1
-            while cut < len(rest) and self.word_width(rest[: cut + 1], fontsize, bold) <= room:
-                cut += 1
-            chunks.append(rest[:cut])
-            rest = rest[cut:]
-        if rest:
-            chunks.append(rest)
-        return " ".join(chunks)
-
-    def _wrap(
-        self,
-        text: str,
-        max_width: float,
-        fontsize: float,
-        bold: bool,
-        slant: float,
-    ) -> tuple[str, float, float, bool]:
-        narrowest_chars = max((len(w) for w in text.split()), default=1)
-        seen: set[str] = set()
-        fitting: list[tuple[int, float, float, str]] = []
-        narrowest: tuple[float, str] | None = None
-        # Narrower wrap widths never give fewer lines, so once a wrapping fits, only the
-        # wrappings with as many lines remain to be compared for balance.
-        for chars in range(max(len(text), 1), max(narrowest_chars, 1) - 1, -1):
-            lines = textwrap.wrap(
-                text, width=chars, break_long_words=False, break_on_hyphens=False
-            )
-            if fitting and len(lines) > fitting[0][0]:
-                break
-            wrapped = "\n".join(lines)
-            if wrapped in seen:
-                continue
-            seen.add(wrapped)
-            est_width, est_height = self._estimate(lines, fontsize, bold)
-            if narrowest is None or est_width < narrowest[0]:
-                narrowest = (est_width, wrapped)
-            if est_width + slant * est_height / 2 > max_width + _ESTIMATE_TOLERANCE:
-                continue
-            width, height = self.size(wrapped, fontsize, bold)
-            if width + slant * height / 2 <= max_width:
-                fitting.append((len(lines), width, height, wrapped))
-        if fitting:
-            _, width, height, best = min(fitting)
-            return best, width, height, True
-        assert narrowest is not None
-        best = narrowest[1]
-        width, height = self.size(best, fontsize, bold)
-        return best, width, height, False
+    def wrap(self, text: str, *, max_width: float, fontsize: float, bold: bool = False, slant: float = 0.0,
+             break_words: bool = False) -> tuple[str, float, float, bool]:
+        """Wrap ``text`` into ``max_width`` cm (:func:`report.figures.text.wrap_balanced`)."""
+        return measure_text.wrap_balanced(text, max_width=max_width, size=fontsize, bold=bold, slant=slant,
+                                          break_words=break_words, linespacing=_LINESPACING)
 
 
 def _font(size: float, *, bold: bool = False) -> FontProperties:
@@ -559,7 +435,7 @@ def draw_ishikawa(
 
     fig = Figure(figsize=(width_cm * style.CM, height_cm * style.CM), dpi=style.DPI)
     FigureCanvasAgg(fig)
-    measure = _Measure(fig)
+    measure = _Measure()
 
     def attempt(item_size: float, height: float) -> _Plan:
         return _layout(
@@ -647,10 +523,13 @@ def _render(fig: Figure, plan: _Plan) -> None:
 
     # Effect box.
     effect_color = style.DECLINED
+    # Anchored at the box's left edge, where the arrow head ends: the box's drawn width may
+    # differ from the measured one by the glyphs' hinting, and that shows only on its right.
     ax.text(
-        *plan.effect_center,
+        plan.effect_box[0] + _EFFECT_PAD * sizes.effect * _PT_TO_CM,
+        plan.effect_center[1],
         plan.effect,
-        ha="center",
+        ha="left",
         va="center",
         multialignment="center",
         color=style.TEXT,
