@@ -60,7 +60,7 @@ def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the summary email (no JavaScript; the chart by ``cid:``)."""
     from report.env import make_environment
     from report.i18n import segment_title
-    from report.render import view_model
+    from report.structure import view_model
 
     env = make_environment(lang=lang, money_unit=results.meta.config.report.money_unit)
     view = view_model(results)
