@@ -105,7 +105,8 @@ def compose_report_email(out_dir: Path, *, sender: str, recipients: list[str],
     results, pdf = _read_build(out_dir, key=key)
     lang = report_language(pdf)
     subject, text, html = email_texts(results, lang=lang)
-    figure = segments_scatter(results.segments, lang=lang, rasterize_above=results.meta.config.report.rasterize_above)
+    figure = segments_scatter(results.segments, lang=lang, rasterize_above=results.meta.config.report.rasterize_above,
+                              money_unit=results.meta.config.report.money_unit)
     image = InlineImage(cid=SCATTER_CID, data=to_png(figure, dpi=96), subtype="png")
     return compose_message(
         subject=subject, sender=sender, recipients=recipients, text=text, html=html, inline_images=[image],

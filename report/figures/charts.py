@@ -769,7 +769,7 @@ def phik_heatmap(correlation: CorrelationResult, *, lang: str, width_cm: float =
     rgba = cmap(norm(np.ma.masked_invalid(sub)))
     cells = [(i, j) for i in range(sub.shape[0]) for j in range(i + 1)]
     rows_used = correlation.sample_rows or correlation.n_rows
-    header = _Header.make(_t("phik_title", lang), f"{_count(rows_used, lang)} {_t('customers', lang)}", width_cm)
+    header = _Header.make(_t("phik_title", lang), f"{_customers(rows_used, lang)}", width_cm)
 
     label_size, angle = 7.0, 45.0
     y_width = max((_width(names[r], label_size, is_target[r]) for r in rows), default=1.0)
@@ -864,7 +864,7 @@ def model_comparison_figure(model: ModelResult, *, lang: str, width_cm: float = 
     names = [_family(c.name, c.family, lang) for c in order]
     selected = [c.name == model.selected.name for c in order]
     header = _Header.make(_t("model_title", lang),
-                          _t("cv_note", lang, k=model.cv_folds, r=model.cv_repeats,
+                          _t("cv_note", lang, k=model.cv_folds, r=model.cv_repeats, count=model.selection_rows,
                              n=_count(model.selection_rows, lang)), width_cm)
     xlabel = _t("model_x", lang)
     with style.context():
@@ -945,7 +945,7 @@ def roc_figure(model: ModelResult, *, lang: str, with_pr: bool = False, width_cm
     curve_color = style.OKABE_ITO["blue"]
     width = width_cm or (16.0 if with_pr else 8.5)
     title = _t("roc_title", lang) if not with_pr else f"{_t('roc_title', lang)} · {_t('pr_title', lang)}"
-    header = _Header.make(title, _t("test_note", lang, n=_count(model.test.n, lang)), width)
+    header = _Header.make(title, _t("test_note", lang, count=model.test.n, n=_count(model.test.n, lang)), width)
     panel = width / (2 if with_pr else 1)
     with style.context():
         fig, axes = _new(width, header.height + panel, ncols=2 if with_pr else 1, squeeze=False)
@@ -1009,7 +1009,7 @@ def calibration_figure(model: ModelResult, *, lang: str, width_cm: float = 8.5) 
         x, y = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
         lo, hi, covered = y, y, np.ones(x.shape, dtype=bool)
         n_per_bin = sorted(set(curve.counts))
-    note = (_t("test_note", lang, n=_count(model.test.n, lang))
+    note = (_t("test_note", lang, count=model.test.n, n=_count(model.test.n, lang))
             + " · " + _t("brier", lang, value=fmt_number(model.test.brier, lang, digits=3)))
     header = _Header.make(_t("cal_title", lang), note, width_cm)
     xlabel, ylabel = _t("cal_x", lang), _t("cal_y", lang)
@@ -1052,7 +1052,7 @@ def confusion_figure(model: ModelResult, *, lang: str, width_cm: float = 8.5) ->
     correct = np.array([[True, False], [False, True]])
     note = (f"{_t('precision', lang)} {fmt_percent(cm.precision, lang)} · "
             f"{_t('recall', lang).lower()} {fmt_percent(cm.recall, lang)} · "
-            + _t("test_note", lang, n=_count(model.test.n, lang)))
+            + _t("test_note", lang, count=model.test.n, n=_count(model.test.n, lang)))
     header = _Header.make(_t("conf_title", lang, t=fmt_number(cm.threshold, lang, digits=2)), note, width_cm)
     names = [_class("declined", lang), _class("stable", lang)]
     predicted, actual = _t("predicted", lang), _t("actual", lang)
@@ -1288,7 +1288,7 @@ def shap_segments(importance: ImportanceResult, segments: SegmentsResult, *, lan
     left = _left_margin(_widest(labels, _SIZE_TICK), ticks=False)
     col_w = (width_cm - left - _EDGE - 0.1) / max(len(segs), 1)
     col_labels = [_wrap_cm(_segment_title(s.key, lang), _SIZE_TICK * (1.1 if s.priority else 1.0), col_w * 0.9)
-                  + f"\n{_count(s.n_customers, lang)} {_t('customers', lang)}" for s in segs]
+                  + f"\n{_customers(s.n_customers, lang)}" for s in segs]
     cbar_label = f"{_t('seg_shap_cbar', lang)} ({_shap_unit(importance.output, lang)})"
     with style.context():
         fig, ax = _new(width_cm, 8.0)
@@ -1433,7 +1433,7 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
 
 
 def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: int = 200,
-                     width_cm: float = 16.0, height_cm: float = 11.0) -> Figure:
+                     width_cm: float = 16.0, height_cm: float = 11.0, money_unit: str = "unit") -> Figure:
     """Probability × profit of every customer (or a stated sample), with the two thresholds.
 
     The four quadrants are named in the corners by their segments' titles, sizes and shares,
@@ -1458,7 +1458,8 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
         total = sum(s.n_customers for s in segments.segments)
         note = _t("sampled", lang, n=_count(int(x.size), lang), m=_count(total, lang))
     header = _Header.make(_t("scatter_title", lang), note, width_cm)
-    xlabel, ylabel = _t("scatter_x", lang), _t("scatter_y", lang)
+    xlabel = _t("scatter_x", lang)
+    ylabel = translator(lang, money_unit=money_unit)("chart.scatter_y")
     with style.context():
         fig, ax = _new(width_cm, height_cm)
         # the points pile up near 0 % and 100 %: a strip above the plot counts the customers per 5 %
@@ -1494,7 +1495,7 @@ def segments_scatter(segments: SegmentsResult, *, lang: str, rasterize_above: in
             if place is None:
                 continue
             cx, cy, ha, va = place
-            text = (f"{_segment_title(seg.key, lang)}\n{_count(seg.n_customers, lang)} {_t('customers', lang)} · "
+            text = (f"{_segment_title(seg.key, lang)}\n{_customers(seg.n_customers, lang)} · "
                     f"{fmt_percent(seg.share, lang)}")
             _inside(ax.text(cx, cy, text, transform=ax.transAxes, ha=ha, va=va, multialignment=ha,
                             fontsize=7.5, fontweight="bold", color=segment_text_color(seg), zorder=5,
@@ -1532,7 +1533,7 @@ def segment_profile_figure(segment: Segment, *, lang: str, top: int = 6, width_c
     limit = float(np.abs(effects).max()) if k else 1.0
     limit = limit or 1.0
     labels = _feature_labels([c.feature for c in contrasts], lang)
-    note = (f"{_count(segment.n_customers, lang)} {_t('customers', lang)} ({fmt_percent(segment.share, lang)}) · "
+    note = (f"{_customers(segment.n_customers, lang)} ({fmt_percent(segment.share, lang)}) · "
             f"{_t('mean_probability', lang)} {fmt_percent(segment.mean_probability, lang)} · "
             f"{_t('versus_note', lang)}")
     header = _Header.make(_segment_title(segment.key, lang), note, width_cm)
@@ -1868,7 +1869,8 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
         add(f"shap-example-{example.id}",
             lambda e=example: shap_waterfall(e, lang=lang, output=imp.output, segment_title=titles.get(e.segment)),
             _alt_waterfall(example, titles.get(example.segment), lang))
-    add("segments-scatter", lambda: segments_scatter(results.segments, lang=lang, rasterize_above=rasterize_above),
+    add("segments-scatter", lambda: segments_scatter(results.segments, lang=lang, rasterize_above=rasterize_above,
+                                                     money_unit=results.meta.config.report.money_unit),
         _alt_scatter(results.segments, lang))
     for seg in results.segments.segments:
         add(f"segment-{seg.key}", lambda s=seg: segment_profile_figure(s, lang=lang), _alt_profile(seg, lang))
