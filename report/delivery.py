@@ -57,36 +57,18 @@ def report_language(pdf: Path) -> str:
 
 
 def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of the summary email (no JavaScript; the chart by ``cid:``)."""
+    """Subject, plain text and HTML of the summary email (no JavaScript; the chart by ``cid:``).
+
+    All three come from templates: ``email_summary.jinja`` (the subject and the figures both
+    bodies show), ``email.txt`` and ``email.html``; their words from the catalogue (``email.*``).
+    """
     from report.env import make_environment
-    from report.i18n import segment_title
     from report.structure import view_model
 
     env = make_environment(lang=lang, money_unit=results.meta.config.report.money_unit)
-    view = view_model(results)
-    t, f = env.globals["t"], env.filters
-    period = f["period"](results.meta.period)
-    subject = t("email.subject", period=period)
-    priority = view.priority.segment
-    kpis = [
-        (f["num"](results.data.n_customers_analysed), t("kpi.analysed")),
-        (f["pct"](results.segments.share_high_risk), t("kpi.share_at_risk")),
-        (f["money"](results.segments.total_profit_at_risk), t("kpi.profit_at_risk")),
-        (f["num"](results.model.test.roc_auc, 3), "ROC-AUC"),
-    ]
-    html = env.get_template("email.html").render(results=results, view=view, kpis=kpis, cid=SCATTER_CID,
-                                                 subject=subject)
-    lines = [subject, "", t("email.intro", period=period), ""]
-    lines += [f"- {label}: {value}" for value, label in kpis]
-    lines += ["", f"{t('email.priority')}: {segment_title(priority.key, lang)} — {f['num'](priority.n_customers)} "
-                  f"({f['pct'](priority.share)}), {t('email.mean_probability')} {f['pct'](priority.mean_probability)}.",
-              "", t("email.actions")]
-    lines += [f"{i}. {t(f'action.{a.action}.title')}: {t(f'action.{a.action}.text')} ("
-              + t("summary.action_line", reach=f["num"](a.treatment), cost=f["money"](a.cost, 1),
-                  value=f["money"](a.expected_value, 1)) + ")"
-              for i, a in enumerate(view.top_actions, start=1)]
-    lines += ["", t("email.attached")]
-    return subject, "\n".join(lines) + "\n", html
+    context = {"results": results, "view": view_model(results), "cid": SCATTER_CID}
+    subject = str(env.get_template("email_summary.jinja").make_module(context).subject)
+    return subject, env.get_template("email.txt").render(context), env.get_template("email.html").render(context)
 
 
 def compose_report_email(out_dir: Path, *, sender: str, recipients: list[str],

@@ -1,4 +1,5 @@
-"""Tests of :mod:`report.email`: composing, header folding (gh-92081) and SMTP delivery.
+"""Tests of :mod:`report.email`: composing (headers by :class:`email.header.Header` on ``compat32``,
+which avoids CPython gh-92081) and SMTP delivery.
 
 Delivery is tested against a real SMTP server (aiosmtpd) on 127.0.0.1 and an
 ephemeral port. The TLS tests make a throw-away self-signed certificate with the
@@ -30,11 +31,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from report.email import (
-    POLICY,
+    MAX_LINE_LENGTH,
     Attachment,
     DeliveryError,
     InlineImage,
@@ -105,6 +106,11 @@ def _compose(**overrides: Any) -> EmailMessage:
     return compose_message(**kwargs)
 
 
+def _compose_small(*, subject: str = SUBJECT, recipients: tuple[str, ...] = RECIPIENTS) -> EmailMessage:
+    """A message with only a text and an HTML body (for the many examples of the property tests)."""
+    return compose_message(subject=subject, sender=SENDER, recipients=recipients, text="x", html="<p>x</p>")
+
+
 def _round_trip(message: EmailMessage) -> EmailMessage:
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
@@ -124,18 +130,18 @@ def _header_lines(raw: bytes, name: str) -> list[str]:
 
 def _assert_well_folded(lines: list[str]) -> None:
     for line in lines:
-        assert len(line) <= 78, line
+        assert len(line) <= MAX_LINE_LENGTH <= 78, line
         for word in re.findall(r"=\?[^?]+\?[bBqQ]\?[^?]*\?=", line):
             assert len(word) <= 75, word
 
 
 # --------------------------------------------------------------------------- #
-# Subject folding: CPython gh-92081                                           #
+# Header encoding: CPython gh-92081                                           #
 # --------------------------------------------------------------------------- #
 
 
 def test_stdlib_default_policy_glues_words_gh_92081() -> None:
-    """Documents the bug worked around: the stock policy loses a space."""
+    """Documents why the default policy is not used: it loses a space."""
     stock = EmailMessage(policy=email.policy.default)
     stock["Subject"] = SUBJECT
     stock.set_content("x")
@@ -156,6 +162,7 @@ def test_long_subject_survives_round_trip(subject: str) -> None:
     # A strict RFC 2047 decoder (whitespace between encoded words is dropped) agrees.
     unfolded = "".join(lines)[len("Subject:"):]
     assert str(make_header(decode_header(unfolded))) == subject
+    assert str(message["Subject"]) == subject  # the message in memory says the same
 
 
 def test_ascii_subject_stays_readable() -> None:
@@ -176,15 +183,18 @@ _SUBJECT_ALPHABET = st.sampled_from(
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(subject=st.text(_SUBJECT_ALPHABET, min_size=1, max_size=250))
+@example(subject="Looks like an encoded word =?utf-8?q?x?= but is plain ASCII text")
+@example(subject="  two  spaces  between  ASCII  words  ")
+@example(subject="An ASCII subject with one word far too long to fold: " + "x" * 90)
+@example(subject="Tab\there")
 def test_any_subject_survives_round_trip(subject: str) -> None:
-    message = EmailMessage(policy=POLICY)
-    message["Subject"] = subject
-    message["From"] = SENDER
-    message.set_content("x")
-    raw = message.as_bytes()
-    _assert_well_folded(_header_lines(raw, "Subject"))
+    raw = _compose_small(subject=subject).as_bytes()
+    assert raw.isascii()  # no raw non-ASCII in any header
+    lines = _header_lines(raw, "Subject")
+    _assert_well_folded(lines)
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Subject"] == subject
+    assert str(make_header(decode_header("".join(lines)[len("Subject: "):]))) == subject
 
 
 _NAME_ALPHABET = st.sampled_from(
@@ -194,11 +204,15 @@ _NAME_ALPHABET = st.sampled_from(
 
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(name=st.text(_NAME_ALPHABET, min_size=1, max_size=120).filter(lambda s: s.strip() == s))
+@example(name="Финансовый директор интернет-магазина «Ромашка» по работе с ключевыми клиентами")
+@example(name="Сверхдлинноеимябезпробеловкотороенепомещаетсяводнозакодированноеслово")
+@example(name="An ASCII name with a word too long to fold " + "x" * 80)
+@example(name='Отдел "аналитики" \\ (отчёты), <ежемесячные>; и: ещё@много слов ради длины')
 def test_any_display_name_decodes_exactly(name: str) -> None:
     """Long non-ASCII display names (the same bug hits address headers)."""
-    message = EmailMessage(policy=POLICY)
-    message["To"] = Address(display_name=name, addr_spec="cfo@shop.example")
-    message.set_content("x")
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')  # a quoted string keeps every space
+    message = _compose_small(recipients=(f'"{quoted}" <cfo@shop.example>',))
+    assert message["To"].isascii()
     lines = _header_lines(message.as_bytes(), "To")
     _assert_well_folded(lines)
     phrase = "".join(lines)[len("To:"):].rsplit("<", 1)[0]
@@ -216,6 +230,31 @@ def test_short_display_name_round_trips_with_stdlib_parser() -> None:
         ("", "ceo@shop.example"),
         ("Финансовый директор", "cfo@shop.example"),
     ]
+
+
+@pytest.mark.parametrize("name", [
+    "Финансовый директор",
+    "Аналитика, «Клик»",  # a comma and quotes: specials inside an encoded word
+    "Иванов Иван Иванович",
+    "Shop reports (monthly)",  # ASCII with specials: a quoted string
+])
+def test_display_name_that_fits_one_encoded_word_round_trips(name: str) -> None:
+    """Such a name is one encoded word, so CPython's own parser (which keeps the whitespace
+    between two encoded words of a display name) reads it back exactly too."""
+    sender = email.utils.formataddr((name, "reports@shop.example"))
+    message = _compose_small(recipients=(sender, "ceo@shop.example"))
+    assert len(re.findall(r"=\?utf-8\?", message["To"])) <= 1
+    parsed = _round_trip(message)
+    assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [
+        (name, "reports@shop.example"), ("", "ceo@shop.example")]
+    _assert_well_folded(_header_lines(message.as_bytes(), "To"))
+
+
+def test_sender_display_name_round_trips() -> None:
+    message = compose_message(subject=SUBJECT, sender="Отчёты «В один клик» <reports@shop.example>",
+                              recipients=["ceo@shop.example"], text="x", html="<p>x</p>")
+    (address,) = _round_trip(message)["From"].addresses
+    assert (address.display_name, address.addr_spec) == ("Отчёты «В один клик»", "reports@shop.example")
 
 
 # --------------------------------------------------------------------------- #
@@ -254,6 +293,7 @@ def _check_report_message(parsed: EmailMessage) -> None:
 def test_compose_structure() -> None:
     message = _compose()
     _check_report_message(_round_trip(message))
+    assert str(message["Subject"]) == SUBJECT
     assert message["Date"] == "Mon, 02 Nov 2026 09:30:00 +0300"
     assert re.fullmatch(r"<[^<>@]+@oneclick-report\.local>", message["Message-ID"])
     assert message.as_bytes().isascii()  # 7-bit clean: no 8BITMIME needed
@@ -303,6 +343,12 @@ def test_cid_references_must_match_images() -> None:
         ({"recipients": ["ceo@shop.example", "x@y, z@w"]}, ValueError, r"recipient is not a valid"),
         ({"recipients": []}, ValueError, r"at least one recipient"),
         ({"recipients": "ceo@shop.example"}, TypeError, r"not one string"),
+        ({"recipients": ["Финансовый\nдиректор <cfo@shop.example>"]}, ValueError, r"recipient must be one line"),
+        ({"sender": "reports@shop.example\r\nBcc: victim@example.com"}, ValueError, r"sender must be one line"),
+        ({"attachments": [Attachment("а" * 128 + ".pdf", PDF, "application", "pdf")]}, ValueError,
+         r"attachment filename is longer than 255 bytes"),
+        ({"attachments": [Attachment("report.pdf", PDF, "application", "pdf; x=y")]}, ValueError,
+         r"attachment subtype must be a MIME token"),
     ],
 )
 def test_compose_rejects_bad_input(overrides: dict[str, Any], error: type[Exception], match: str) -> None:
