@@ -25,7 +25,7 @@ A header of printable ASCII words separated by single spaces stays readable
 (plain text folded at the spaces); anything else (non-ASCII, runs of
 whitespace, a word too long to fold, text that reads like an encoded word such
 as ``=?utf-8?q?x?=``) is encoded, so the subject comes back literally. A
-display name goes into one encoded word when it fits (up to 23 Cyrillic
+display name goes into one encoded word when it fits (up to 22 Cyrillic
 letters): CPython's own address parser, unlike mail clients and
 :func:`email.header.decode_header`, keeps the whitespace between two encoded
 words of a display name (3.11 to 3.13), so only a longer name is split.
