@@ -77,7 +77,7 @@ def test_email_words_are_all_messages_and_the_text_is_not_escaped(results_sample
     """email.txt and email.html in a pseudo-locale: every message wrapped in ⟦<&…>⟧. The wrapping
     comes out unescaped in the plain-text part, escaped in the HTML, and no word of either body is
     left outside a message (in the HTML: outside its text nodes' messages)."""
-    from report.render import view_model
+    from report.structure import view_model
 
     env = make_environment(lang=lang, money_unit=results_sample.meta.config.report.money_unit)
     real_t = env.globals["t"]
