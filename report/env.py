@@ -45,7 +45,7 @@ from markupsafe import Markup, escape
 
 from report.format import fmt_auto, fmt_date, fmt_money, fmt_month, fmt_number, fmt_p_value, fmt_percent
 from report.i18n import catalogue, data_value, feature_label as _feature_label, segment_title as _segment_title
-from report.i18n import translator
+from report.i18n import source_column_label, translator
 
 __all__ = ["TEMPLATES_DIR", "make_environment", "make_filters"]
 
@@ -234,5 +234,7 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
                        conclusion_text=lambda results, c: texts.conclusion_text(results, c, lang=lang),
                        model_label=lambda results: texts.model_label(results, lang=lang),
                        cleaning_note=lambda note: texts.cleaning_note(note, lang=lang),
-                       skip_note=lambda note: texts.skip_note(note, lang=lang))
+                       skip_note=lambda note: texts.skip_note(note, lang=lang),
+                       rows_note=lambda actions: texts.rows_note(actions, lang=lang),
+                       column_label=lambda table, column: source_column_label(table, column, lang))
     return env

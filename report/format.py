@@ -6,8 +6,8 @@ own separators, percent sign and month names with its catalogue file.
 
 Russian (CLDR ``ru``): decimal comma and a no-break space between thousands (``0,93``,
 ``1 297``), ``38 %``; English (``en``): ``0.93``, ``1,297``, ``38%``. One typographic rule goes
-beyond CLDR, and the report keeps it: a negative number in Russian starts with the minus sign
-U+2212 (CLDR gives the hyphen-minus).
+beyond CLDR, and the report keeps it in every language: a negative number starts with the minus
+sign U+2212 (CLDR gives the hyphen-minus), as the charts and the signed differences always did.
 
 The value is rounded first, half to even on its binary value (Python's ``format``), and Babel
 then only lays out the digits: the printed digits are those of ``f"{value:.{digits}f}"``.
@@ -27,6 +27,7 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "babel_locale",
     "fmt_auto",
     "fmt_date",
+    "fmt_list",
     "fmt_money",
     "fmt_month",
     "fmt_number",
@@ -65,10 +67,8 @@ def _pattern(digits: int, suffix: str = "", *, group: bool = True) -> str:
     return ("#,##0" if group else "0") + ("." + "0" * digits if digits > 0 else "") + suffix
 
 
-def _minus(text: str, lang: str) -> str:
-    if text.startswith("-") and babel_locale(lang).language == "ru":
-        return MINUS + text[1:]
-    return text
+def _minus(text: str, lang: str) -> str:  # noqa: ARG001 - one typographic rule for every language
+    return MINUS + text[1:] if text.startswith("-") else text
 
 
 def fmt_number(value: float | int | None, lang: str, *, digits: int = 0, group: bool = True) -> str:
@@ -129,6 +129,11 @@ def fmt_date(value: str, lang: str, *, pattern: str) -> str:
     """An ISO date ``2026-10-31`` in the CLDR ``pattern`` (``dd.MM.y``, ``d MMMM y``)."""
     year, month, day = (int(part) for part in value.split("-")[:3])
     return format_date(date(year, month, day), format=pattern, locale=babel_locale(lang))
+
+
+def fmt_list(items: list[str], lang: str) -> str:
+    """``items`` joined as the locale joins a list (CLDR): «a, b и c» / "a, b, and c"."""
+    return format_list(list(items), style="standard", locale=babel_locale(lang)) if items else ""
 
 
 def plural_category(count: float | int, lang: str) -> str:

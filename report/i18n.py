@@ -33,6 +33,7 @@ __all__ = [
     "feature_label",
     "plural_form",
     "segment_title",
+    "source_column_label",
     "translator",
 ]
 
@@ -121,6 +122,18 @@ def translator(lang: str, *, money_unit: str = "unit") -> Callable[..., str]:
 def feature_label(name: str, lang: str) -> str:
     """The label of a feature or column identifier (``feature.<name>``; else the identifier)."""
     return str(catalogue(lang).get(f"feature.{name}", name))
+
+
+def source_column_label(table: str, source: str | None, lang: str) -> str:
+    """The label of a raw column of an input table (its header in the source file, e.g.
+    «Тип сервиса» of ``market_file``): the label of the column's identifier; «—» for none."""
+    if source is None:
+        return "—"
+    from analysis.schema import TABLES_BY_NAME
+
+    spec = TABLES_BY_NAME.get(table)
+    name = next((c.name for c in spec.columns if c.source == source), None) if spec is not None else None
+    return feature_label(name, lang) if name is not None else source
 
 
 def segment_title(key: str, lang: str) -> str:

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from analysis.results import (
-    CategoricalEda, CleaningNote, Conclusion, EditDistanceNote, InactiveNote, ModelResult, NotInstalledSkip,
+    ActionsResult, CategoricalEda, CleaningNote, Conclusion, EditDistanceNote, InactiveNote, ModelResult, NotInstalledSkip,
     NumericEda, OutlierNote, Results, SkipNote, TestResult, TooManyRowsSkip,
 )
 from report.env import make_filters
+from report.format import fmt_list
 from report.i18n import catalogue, data_value, segment_title, translator
 
 __all__ = [
-    "agreement_text", "calibration_text", "cleaning_note", "column_digits", "skip_note", "conclusion_text", "eda_finding", "eda_sentence",
+    "agreement_text", "calibration_text", "cleaning_note", "column_digits", "rows_note", "skip_note", "conclusion_text", "eda_finding", "eda_sentence",
     "actions_resting_on", "model_label", "selection_text",
 ]
 
@@ -68,9 +69,24 @@ def cleaning_note(note: CleaningNote | None, *, lang: str) -> str:
     if isinstance(note, InactiveNote):
         return t(key, count=note.months, months=f["num"](note.months))
     if isinstance(note, OutlierNote):
-        return t(key, customer=note.customer, threshold=f["num"](note.threshold, 1),
+        return t(key, customer=note.customer, threshold=f["auto"](note.threshold),
                  mad_k=f["scalar"](note.mad_k), min_ratio=f["scalar"](note.min_ratio))
     return t(key)
+
+
+def rows_note(actions: ActionsResult, *, lang: str) -> str:
+    """What ``actions.csv`` holds: its rows, treatment and control rows and customers, each count
+    with the noun in the form its number asks for."""
+    t = translator(lang)
+    f = make_filters(lang)
+
+    def count(key: str, n: int) -> str:
+        return t(key, count=n, n=f["num"](n))
+
+    return t("actions.rows_note", rows=count("actions.n_rows", actions.n_rows),
+             customers=count("alt.customers.gen", actions.n_customers),
+             treatment=count("actions.n_treatment", actions.n_treatment),
+             control=count("actions.n_control", actions.n_control), offers=count("actions.n_offers", actions.offers))
 
 
 def skip_note(note: SkipNote | None, *, lang: str) -> str:
@@ -149,11 +165,11 @@ def agreement_text(results: Results, actions: Sequence[str], *, lang: str) -> st
         return t("shap.agreement")
     shap = {fv.feature: fv.value for fv in imp.global_importance}
     drop = {fv.feature: fv.value for fv in imp.permutation}
-    items = ", ".join(t("shap.disagreement_item", feature=f["feature_label"](name), shap=f["num"](shap.get(name), 3),
-                        drop=f["num"](drop.get(name), 3)) for name in imp.disagreements)
+    items = fmt_list([t("shap.disagreement_item", feature=f["feature_label"](name), shap=f["num"](shap.get(name), 3),
+                        drop=f["num"](drop.get(name), 3)) for name in imp.disagreements], lang)
     text = t("shap.disagreement", items=items)
     if actions:
-        recs = ", ".join(t("quote", text=t(f"action.{key}.title")) for key in actions)
+        recs = fmt_list([t("quote", text=t(f"action.{key}.title")) for key in actions], lang)
         text += " " + t("shap.disagreement_recs", recs=recs)
     return text
 
@@ -198,7 +214,8 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
         if rule is not None:
             others = [n for n in rule.within if n != m.selected.name]
             others = [t("quote", text=model_label(results, lang=lang, name=n)) for n in others]
-            text += " " + (t("conclusion.model_noise", others=", ".join(others), se=f["num"](rule.standard_error, 3))
+            text += " " + (t("conclusion.model_noise", count=len(others), others=fmt_list(others, lang),
+                             se=f["num"](rule.standard_error, 3))
                            if others else t("conclusion.model_clear", se=f["num"](rule.standard_error, 3)))
         return text
     if key == "drivers":
@@ -211,15 +228,16 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
             full = t("conclusion.driver_first", feature=name, direction=word) if i == 0 and word else (
                 t("conclusion.driver", feature=name, direction=word) if word else t("conclusion.driver_plain", feature=name))
             parts.append(full)
-        items = t("conclusion.and", first=", ".join(parts[:-1]), last=parts[-1]) if len(parts) > 1 else "".join(parts)
+        items = fmt_list(parts, lang)
         return t("conclusion.drivers", items=items)
     if key == "importance_disagreement":
         imp = results.importance
-        features = ", ".join(t("quote", text=f["feature_label"](name)) for name in imp.disagreements)
+        features = fmt_list([t("quote", text=f["feature_label"](name)) for name in imp.disagreements], lang)
         keys = actions_resting_on(results, imp.disagreements)
         text = t("conclusion.importance_disagreement", features=features)
         if keys:
-            text += " " + t("conclusion.importance_recs", recs=", ".join(t("quote", text=t(f"action.{k}.title")) for k in keys))
+            text += " " + t("conclusion.importance_recs",
+                            recs=fmt_list([t("quote", text=t(f"action.{k}.title")) for k in keys], lang))
         return text
     if key == "priority":
         sg = results.segments

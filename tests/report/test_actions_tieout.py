@@ -18,6 +18,7 @@ from analysis.config import Config
 from analysis.results import Results
 from report.build import build_report
 from report.env import make_filters
+from report.texts import rows_note
 from report.i18n import translator
 
 PDFTOTEXT = shutil.which("pdftotext")
@@ -74,8 +75,9 @@ def test_actions_csv_ties_out_with_results_html_and_pdf(real_build) -> None:  # 
     assert (offers.loc[best["id"]].to_numpy() == best["action"].to_numpy()).all()
     assert (offers.drop(best["id"]) == "").all() and (offers != "").sum() == ac.offers
     # the counts note of the HTML and the PDF names the same numbers
-    note = flat(t("actions.rows_note", rows=f["num"](ac.n_rows), customers=f["num"](ac.n_customers),
-                  treatment=f["num"](ac.n_treatment), control=f["num"](ac.n_control), offers=f["num"](ac.offers)))
+    note = flat(rows_note(ac, lang="ru"))
+    for n in (ac.n_rows, ac.n_customers, ac.n_treatment, ac.n_control, ac.offers):
+        assert flat(f["num"](n)) in note
     assert note in page
     if pdf is not None:
         # spaces, and hyphens of words the PDF hyphenates at a line end (U+2010), left out

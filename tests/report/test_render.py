@@ -201,6 +201,28 @@ def test_every_message_key_used_exists() -> None:
         assert not missing_dynamic, f"{lang}: {missing_dynamic}"
 
 
+def test_every_catalogue_key_is_used() -> None:
+    """No dead message: every key is named in the code, the templates or report.qmd, built from a
+    prefix there (``f"chart.{key}"``, ``"section." ~ key``), or one of :func:`_dynamic_keys`
+    (the Quarto metadata's words are checked against their keys in test_quarto)."""
+    paths = [p for p in TEMPLATES_DIR.rglob("*") if p.is_file() and p.suffix not in (".json", ".css")]
+    paths += [*(ROOT / "report").rglob("*.py"), ROOT / "report.qmd"]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in paths)
+    literals = set(re.findall(r"""["']([\w.-]+)["']""", text))
+    prefixes = set(re.findall(r"""f["']([\w.]+\.)\{""", text)) | set(re.findall(r"""["']([\w.]+\.)["']\s*[~+]""", text))
+    quarto = {"report.subtitle", "table.label", "section.label"}
+
+    def used(key: str) -> bool:
+        # charts and alt texts name their messages without the "chart."/"alt." of their helpers
+        names = [key] + [key[len(p):] for p in ("chart.", "alt.") if key.startswith(p)]
+        return (key.startswith("_") or key in quarto or any(n in literals for n in names)
+                or any(n.startswith(p) for n in names for p in prefixes))
+
+    for lang in LANGS:
+        unused = sorted(k for k in catalogue(lang) if not used(k) and k not in _dynamic_keys())
+        assert not unused, f"{lang}: {unused}"
+
+
 def test_dynamic_key_prefixes_are_all_known() -> None:
     """Every prefix a template builds a message key from is covered by :func:`_dynamic_keys`."""
     dynamic = _dynamic_keys()
