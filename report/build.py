@@ -26,6 +26,7 @@ from report.publish import check_targets, discard, lock_output, prepare_work, pu
 from report.signing import sign_manifest
 
 if TYPE_CHECKING:
+    from analysis.sources import Source
     import pandas as pd
 
     from report.renderer import Renderer
@@ -118,7 +119,7 @@ def _json_bytes(obj: dict) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, config: Config,
+def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: str, config: Config,
                  previous: Path | None = None, progress: Callable[[str], None] | None = None,
                  renderer: Renderer | None = None, signing_key: bytes | None = None,
                  cancelled: Callable[[], bool] | None = None) -> BuildOutputs:
@@ -126,8 +127,8 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
 
     Parameters
     ----------
-    data_dir : Path
-        The four raw tables.
+    data_dir : Path or analysis.sources.Source
+        The four raw tables: a folder (CSV or Parquet files) or a database.
     out_dir : Path
         Where the outputs go (created if needed). Replaced only on success.
     period : str
@@ -202,6 +203,8 @@ def build_report(*, data_dir: Path, out_dir: Path, period: str, lang: str, confi
         outer = _manifest(results_meta=job.meta, outputs={**rendered.outputs, f"{stem}.pdf": pdf_sha256},
                           wall_clock=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                           timings=[t.model_dump() for t in clock.timings])
+        # what was read, table by table: the file or the SQL query, its rows and content hash
+        outer["sources"] = [dict(source) for source in analysed.sources]
         outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
         outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
         if signing_key is not None:
