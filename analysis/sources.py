@@ -129,19 +129,26 @@ def parquet_name(table: Table) -> str:
 
 
 def _select_declared(frame: pl.DataFrame, table: Table, source: str, what: str) -> pl.DataFrame:
-    """The declared columns of ``table`` (raw names) under their English names, or a DataError."""
+    """The declared columns of ``table`` under their English names, or a DataError.
+
+    A column is found under its raw name (``Длительность``) or under its English identifier
+    (``tenure_days``): PostgreSQL cuts names at 63 bytes, shorter than some raw names in Cyrillic.
+    """
     names = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     frame = frame.rename(dict(zip(frame.columns, names, strict=True))) if names != frame.columns else frame
-    missing = [c.source for c in table.columns if c.source not in frame.columns]
+    found = {c.name: c.source if c.source in frame.columns else c.name for c in table.columns
+             if c.source in frame.columns or c.name in frame.columns}
+    missing = [c.source for c in table.columns if c.name not in found]
     if missing:
         shown = ", ".join(repr(c) for c in frame.columns[:30])
         more = f" and {frame.width - 30} more" if frame.width > 30 else ""
         raise DataError(file=source, column=missing[0],
                         problem=f"missing column(s) {', '.join(repr(m) for m in missing)}; found {shown}{more}",
-                        expected="the columns " + ", ".join(repr(c.source) for c in table.columns))
+                        expected="the columns " + ", ".join(repr(c.source) for c in table.columns)
+                                 + " (or their identifiers " + ", ".join(c.name for c in table.columns) + ")")
     if frame.height == 0:
         raise DataError(file=source, problem=f"the {what} has no rows", expected="at least one data row")
-    return frame.select([pl.col(c.source).alias(c.name) for c in table.columns])
+    return frame.select([pl.col(found[c.name]).alias(c.name) for c in table.columns])
 
 
 def _checked(raw: RawTable, *, max_cell_chars: int | None, max_rows: int) -> RawTable:
