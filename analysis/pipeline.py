@@ -136,7 +136,7 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str,
     import pandas as pd
     from threadpoolctl import threadpool_limits
 
-    from analysis.features import prepare_data
+    from analysis.features import fork_safe, prepare_data
     from analysis.parallel import Forked
 
     clock = clock or StageClock()
@@ -166,7 +166,7 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str,
 
         clock.announce("load_validate_clean")
         side = Forked([("load_validate_clean", load_validate_clean), ("eda", eda), ("correlation", correlation)],
-                      enabled=parallel, results=done)
+                      enabled=parallel and fork_safe(), results=done)
         try:
             from analysis.actions import run_actions
             from analysis.conclusions import write_conclusions
