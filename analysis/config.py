@@ -227,6 +227,11 @@ class ModelConfig(_Frozen):
     refit_max_rows: int = Field(50_000, ge=500)
     #: Bootstrap resamples for the test ROC-AUC interval.
     bootstrap: int = Field(1000, ge=100, le=100_000)
+    #: Above this many test customers the ROC-AUC interval is DeLong's (the variance of the AUC
+    #: from each customer's placement among the other class, one ranking: linear after a sort)
+    #: instead of the bootstrap, whose cost grows as resamples × customers: at 2.5M test customers
+    #: (ten million customers) the bootstrap took 79 s. Both use every test customer.
+    bootstrap_max_rows: int = Field(250_000, ge=100)
     #: Decision threshold for the confusion matrix.
     threshold: float = Field(0.5, gt=0, lt=1)
     calibration_bins: int = Field(10, ge=3, le=100)
