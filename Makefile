@@ -38,9 +38,12 @@ report: $(STAMP) sysdeps
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q
 
-## Benchmarks: every stage on the real data and on synthetic 10k/100k/1M customers.
+## Benchmarks: every stage on the real data and on synthetic 10k/100k/1M customers; ten million
+## (3.5 GB of CSV, generated into ../bigdata outside the repository) on request:
+## make bench BENCH_SIZES=real,10k,100k,1m,10m
+BENCH_SIZES ?= real,10k,100k,1m
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf out .pytest_cache
