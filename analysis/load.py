@@ -131,8 +131,11 @@ def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np
     ``text`` may be the raw bytes of a UTF-8 file (decoded only when it has blank lines or quoted
     fields spanning lines). A row whose quoted field holds line breaks starts on the line given.
     """
-    newline = b"\n" if isinstance(text, bytes) else "\n"
-    if text.count(newline, 0, len(text.rstrip(b"\r\n" if isinstance(text, bytes) else "\r\n"))) == n_rows:
+    newline, ends = (b"\n", b"\r\n") if isinstance(text, bytes) else ("\n", "\r\n")
+    last = len(text)
+    while last and text[last - 1:last] in ends:  # the trailing line breaks (no copy of the file)
+        last -= 1
+    if text.count(newline, 0, last) == n_rows:
         # one line per row after the header (no blank line, no line break inside a quoted field):
         # one counting pass instead of searches and copies of the whole file
         return np.arange(2, n_rows + 2, dtype=np.int64)
