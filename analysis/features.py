@@ -9,7 +9,10 @@ is kept beside the features for the segmentation only; it is never a model featu
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager, nullcontext
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,8 +87,10 @@ def _clean_table(raw: RawTable, config: Config) -> tuple[pl.DataFrame, list[Clea
     typed, entries = drop_duplicates(raw, typed, raw.frame, key=key, max_rows=cfg.max_rows_in_error)
     log += entries
     integers = [col.name for col in table.columns if col.kind is Kind.INTEGER]
-    if integers:
-        typed = typed.with_columns(pl.col(integers).cast(pl.Int64))
+    # Text columns hold a few distinct values: as categoricals they take 4 bytes a row instead of a
+    # string each (the periods of 30 million rows: 1.5 GB as strings).
+    texts = [col.name for col in table.columns if col.kind not in (Kind.ID, Kind.NUMERIC, Kind.INTEGER)]
+    typed = typed.with_columns(pl.col(integers).cast(pl.Int64), pl.col(texts).cast(pl.Categorical))
     return typed, log
 
 
@@ -207,18 +212,67 @@ def prepare_data(data_dir: Path | Source, config: Config, *, clock: object | Non
     DataError
         On any invalid input, naming the file, column, rows and what was expected.
     """
-    from analysis.sources import read_source
+    from analysis.sources import iter_source
 
-    with _stage(clock, "load"):
-        raws = read_source(data_dir, config)
     log: list[CleaningEntry] = []
     tables: dict[str, pl.DataFrame] = {}
-    with _stage(clock, "validate"):
-        for name, raw in raws.items():
-            tables[name], entries = _clean_table(raw, config)
-            log += entries
+    raws: dict[str, RawTable] = {}
+    timer = _SubStages(clock)
+    # Table by table: each is read, then cleaned, and its raw values let go before the next is read
+    # (at ten million customers the four raw tables as text took more memory than the typed ones).
+    with timer("load"):
+        tables_read = iter_source(data_dir, config)
+    try:
+        while True:
+            with timer("load"):
+                raw = next(tables_read, None)
+            if raw is None:
+                break
+            with timer("validate"):
+                tables[raw.table.name], entries = _clean_table(raw, config)
+                log += entries
+            raws[raw.table.name] = raw.without_values()
+            del raw
+    finally:
+        close = getattr(tables_read, "close", None)
+        if close is not None:
+            close()  # a database's connection, at once (also after an error)
+    timer.record()
     with _stage(clock, "clean"):
         return _merge(raws, tables, log, config)
+
+
+class _SubStages:
+    """Wall and CPU time of named sub-stages entered many times, recorded once each (in the order
+    first entered) on a :class:`analysis.pipeline.StageClock`."""
+
+    def __init__(self, clock: object | None) -> None:
+        self.clock = clock
+        self.totals: dict[str, list[float]] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.clock is not None and name not in self.totals:
+            self.clock.announce(name)  # type: ignore[attr-defined]
+        totals = self.totals.setdefault(name, [0.0, 0.0, 0.0])
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            totals[0] += time.perf_counter() - wall
+            totals[1] += time.process_time() - cpu
+            totals[2] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def record(self) -> None:
+        if self.clock is None:
+            return
+        from analysis.results import StageTiming
+
+        parent = self.clock._open[-1] if getattr(self.clock, "_open", None) else None  # type: ignore[attr-defined]
+        for name, (wall, cpu, peak) in self.totals.items():
+            self.clock.timings.append(StageTiming(  # type: ignore[attr-defined]
+                stage=name, wall_seconds=round(wall, 3), cpu_seconds=round(cpu, 3), peak_rss_mb=round(peak, 1),
+                parent=parent))
 
 
 def _merge(raws: dict[str, RawTable], tables: dict[str, pl.DataFrame], log: list[CleaningEntry],
@@ -281,7 +335,7 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pl.DataFrame], log: list
         for f in FEATURES
     )
     summaries = tuple(
-        TableSummary(name=raw.table.name, file=raw.file, rows=raw.frame.height, columns=raw.frame.width,
+        TableSummary(name=raw.table.name, file=raw.file, rows=raw.rows, columns=raw.frame.width,
                      encoding=raw.format.encoding, separator=raw.format.separator, decimal=raw.format.decimal,
                      size_bytes=raw.size_bytes)
         for raw in raws.values()
@@ -294,7 +348,7 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pl.DataFrame], log: list
         n_customers_analysed=len(frame), n_declined=n_declined, n_stable=len(frame) - n_declined,
         features=features, groups=groups,
     )
-    sources = tuple({"table": raw.table.name, "source": raw.file, "origin": raw.origin, "rows": raw.frame.height,
+    sources = tuple({"table": raw.table.name, "source": raw.file, "origin": raw.origin, "rows": raw.rows,
                      "sha256": raw.sha256} for raw in raws.values())
     return PreparedData(frame=frame, result=result, input_sha256={r.file: r.sha256 for r in raws.values()},
                         sources=sources)
@@ -310,13 +364,11 @@ def _to_pandas(merged: pl.DataFrame) -> pd.DataFrame:
         if name == "id":
             continue
         series = merged[name]
-        if dtype == pl.String:
-            categories = series.unique().sort()
-            codes = series.replace_strict(categories, pl.int_range(len(categories), eager=True),
-                                          return_dtype=pl.Int32).to_numpy()
+        if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
+            categories = sorted(series.unique().cast(pl.String).to_list())  # code-point order, as pandas
+            codes = series.cast(pl.Enum(categories)).to_physical().to_numpy()
             columns[name] = pd.Categorical.from_codes(
-                codes, dtype=pd.CategoricalDtype(pd.Index(np.asarray(categories.to_list(), dtype=object),
-                                                          dtype=object)))
+                codes, dtype=pd.CategoricalDtype(pd.Index(np.asarray(categories, dtype=object), dtype=object)))
         else:
             columns[name] = series.to_numpy()
     return pd.DataFrame(columns, index=pd.Index(merged["id"].to_numpy(), name="id"))

@@ -13,6 +13,7 @@ its error names the line. The same tables may also come as Parquet files or from
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -58,8 +59,9 @@ class RawTable:
     frame : polars.DataFrame
         The declared columns under their English names, in declared order: strings from a CSV
         file, the stored types from Parquet or a database.
-    lines : ndarray or None
-        File line (1-based) of every row; ``None`` where rows have no lines (Parquet, a database).
+    lines : ndarray, range or None
+        File line (1-based) of every row (a ``range`` when each row is one line: no array of ten
+        million numbers); ``None`` where rows have no lines (Parquet, a database).
     source : str
         What errors name: the file name (``market_file.csv``), or the table or query read.
     origin : str
@@ -68,12 +70,24 @@ class RawTable:
 
     table: Table
     frame: pl.DataFrame
-    lines: np.ndarray | None
+    lines: np.ndarray | range | None
     format: RawFormat
     sha256: str
     size_bytes: int
     source: str = ""
     origin: str = "file"
+    #: Rows read (kept when the values are let go: :meth:`without_values`).
+    n_rows: int | None = None
+
+    @property
+    def rows(self) -> int:
+        """How many data rows were read."""
+        return self.frame.height if self.n_rows is None else self.n_rows
+
+    def without_values(self) -> RawTable:
+        """This table without its values (an empty frame of the same columns), once it is cleaned:
+        its name, lines, format, hash and row count stay for errors, the report and the manifest."""
+        return dataclasses.replace(self, frame=self.frame.clear(), n_rows=self.rows)
 
     @property
     def file(self) -> str:
@@ -125,7 +139,7 @@ def detect_format(text: str, *, encoding: str) -> RawFormat:
     return RawFormat(encoding=encoding, separator=separator, decimal=decimal, line_ending=line_ending)
 
 
-def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np.ndarray:
+def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np.ndarray | range:
     """File line (1-based) of each data row, skipping blank lines as the parser does.
 
     ``text`` may be the raw bytes of a UTF-8 file (decoded only when it has blank lines or quoted
@@ -138,7 +152,7 @@ def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np
     if text.count(newline, 0, last) == n_rows:
         # one line per row after the header (no blank line, no line break inside a quoted field):
         # one counting pass instead of searches and copies of the whole file
-        return np.arange(2, n_rows + 2, dtype=np.int64)
+        return range(2, n_rows + 2)
     if _spans_lines(text, n_rows):
         return _quoted_line_numbers(text if isinstance(text, str) else decode(text)[0], n_rows, separator)
     if isinstance(text, bytes):
@@ -148,10 +162,10 @@ def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np
         while end > start and text[end - 1] in b"\r\n":
             end -= 1
         if text.find(b"\n\n", start, end) < 0 and text.find(b"\n\r\n", start, end) < 0:
-            return np.arange(2, n_rows + 2, dtype=np.int64)
+            return range(2, n_rows + 2)
         text = decode(text)[0]
     if "\n\n" not in text.replace("\r\n", "\n").strip("\n"):
-        return np.arange(2, n_rows + 2, dtype=np.int64)
+        return range(2, n_rows + 2)
     lines = text.splitlines()
     numbers = [i + 1 for i, line in enumerate(lines[1:], start=1) if line.strip()]
     return np.asarray(numbers[:n_rows], dtype=np.int64)

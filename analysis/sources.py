@@ -16,6 +16,7 @@ of a database (a missing table or column, a wrong type, a server that cannot be 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,34 +94,46 @@ def _redacted(url: str) -> str:
 
 def read_source(source: Source, config: Config) -> dict[str, RawTable]:
     """The four tables of ``source`` (table name → :class:`RawTable`)."""
+    return {raw.table.name: raw for raw in iter_source(source, config)}
+
+
+def iter_source(source: Source, config: Config) -> Iterator[RawTable]:
+    """The four tables of ``source``, one at a time (the caller may clean each and let its raw
+    values go before the next is read). A folder's files are all checked for presence first."""
     cleaning = config.cleaning
     if isinstance(source, PostgresSource):
-        return read_postgres(source, config)
-    return read_folder(Path(source), max_cell_chars=cleaning.max_cell_chars, max_rows=cleaning.max_rows_in_error)
+        return iter_postgres(source, config)
+    return iter_folder(Path(source), max_cell_chars=cleaning.max_cell_chars, max_rows=cleaning.max_rows_in_error)
 
 
 def read_folder(data_dir: Path, *, max_cell_chars: int | None = None, max_rows: int = 5) -> dict[str, RawTable]:
+    """Each table from ``<table>.csv`` or, where that is absent, ``<table>.parquet``."""
+    return {raw.table.name: raw for raw in iter_folder(data_dir, max_cell_chars=max_cell_chars, max_rows=max_rows)}
+
+
+def iter_folder(data_dir: Path, *, max_cell_chars: int | None = None, max_rows: int = 5) -> Iterator[RawTable]:
     """Each table from ``<table>.csv`` or, where that is absent, ``<table>.parquet``.
 
     Raises
     ------
     DataError
-        When a table has neither file, or both (which one is meant is not guessed).
+        When a table has neither file, or both (which one is meant is not guessed): before any
+        table is read.
     """
-    raws: dict[str, RawTable] = {}
+    readers = []
     for table in TABLES:
         csv, parquet = data_dir / table.file, data_dir / parquet_name(table)
         if csv.exists() and parquet.exists():
             raise DataError(file=table.file, problem=f"both {table.file} and {parquet.name} are in {data_dir}",
                             expected="one file per table, CSV or Parquet")
         if parquet.exists() and not csv.exists():
-            raws[table.name] = read_parquet_table(parquet, table, max_cell_chars=max_cell_chars, max_rows=max_rows)
+            readers.append((read_parquet_table, parquet, table))
         elif not csv.is_file():
             raise DataError(file=table.file, problem=f"file not found in {data_dir}",
                             expected=f"the file {table.file} (or {parquet.name})")
         else:
-            raws[table.name] = read_table(csv, table, max_cell_chars=max_cell_chars, max_rows=max_rows)
-    return raws
+            readers.append((read_table, csv, table))
+    return (read(path, table, max_cell_chars=max_cell_chars, max_rows=max_rows) for read, path, table in readers)
 
 
 def parquet_name(table: Table) -> str:
@@ -235,8 +248,13 @@ def _with_timeout(url: str, seconds: int) -> str:
 
 
 def read_postgres(source: PostgresSource, config: Config) -> dict[str, RawTable]:
-    """The four tables from PostgreSQL: one query each (``config.source``), read through ADBC
-    into polars.
+    """The four tables from PostgreSQL (:func:`iter_postgres`)."""
+    return {raw.table.name: raw for raw in iter_postgres(source, config)}
+
+
+def iter_postgres(source: PostgresSource, config: Config) -> Iterator[RawTable]:
+    """The four tables from PostgreSQL, one at a time: one query each (``config.source``), read
+    through ADBC into polars, on one connection (connected before the first is asked for).
 
     Raises
     ------
@@ -255,7 +273,13 @@ def read_postgres(source: PostgresSource, config: Config) -> dict[str, RawTable]
         raise DataError(file=where, problem=f"cannot connect to the database ({_first_line(exc)})",
                         expected="a reachable PostgreSQL server at that address, with the user and password in "
                                  "the environment (PGUSER, PGPASSWORD) or ~/.pgpass") from None
-    raws: dict[str, RawTable] = {}
+    return _tables_of(connection, config)
+
+
+def _tables_of(connection, config: Config) -> Iterator[RawTable]:  # noqa: ANN001 - an ADBC DB-API connection
+    import adbc_driver_manager
+
+    cleaning = config.cleaning
     try:
         for table in TABLES:
             query = config.source.query(table.name)
@@ -281,7 +305,6 @@ def read_postgres(source: PostgresSource, config: Config) -> dict[str, RawTable]
             frame = _select_declared(frame, table, label, "table")
             raw = RawTable(table=table, frame=frame, lines=None, format=RawFormat("postgresql", "", "", ""),
                            sha256=sha256, size_bytes=size, source=label, origin=query)
-            raws[table.name] = _checked(raw, max_cell_chars=cleaning.max_cell_chars, max_rows=cleaning.max_rows_in_error)
+            yield _checked(raw, max_cell_chars=cleaning.max_cell_chars, max_rows=cleaning.max_rows_in_error)
     finally:
         connection.close()
-    return raws
