@@ -120,15 +120,19 @@ def real_database(postgres_server, real_dir: Path) -> str:  # noqa: ANN001
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_postgres_build_gives_the_csv_results(real_database: str, real_dir: Path, tmp_path: Path,
+def test_postgres_and_parquet_builds_give_the_csv_results(real_database: str, real_dir: Path, tmp_path: Path,
                                               postgres_server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("PGPASSWORD", postgres_server.password)
     source = parse_source(real_database)
     _same_data(prepare_data(source, Config()), prepare_data(real_dir, Config()))
     args = ["--period", "2026-10", "--lang", "en"]
+    parquet = _write_parquet(raw_tables_typed(real_dir), tmp_path / "parquet")
     assert main(["build", "--data", real_database, "--out", str(tmp_path / "pg"), *args]) == 0
+    assert main(["build", "--data", str(parquet), "--out", str(tmp_path / "pq"), *args]) == 0
     assert main(["build", "--data", str(real_dir), "--out", str(tmp_path / "csv"), *args]) == 0
-    assert _comparable(tmp_path / "pg" / "results.json") == _comparable(tmp_path / "csv" / "results.json")
+    csv_results = _comparable(tmp_path / "csv" / "results.json")
+    assert _comparable(tmp_path / "pg" / "results.json") == csv_results
+    assert _comparable(tmp_path / "pq" / "results.json") == csv_results
     manifest = json.loads((tmp_path / "pg" / "manifest.json").read_text(encoding="utf-8"))
     read = {s["table"]: s for s in manifest["sources"]}
     assert read["market_money"]["origin"] == 'SELECT * FROM "market_money"'
