@@ -195,6 +195,11 @@ def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: s
                         archived_bytes=archived_bytes, results_sha256=sha256_bytes(results_bytes),
                         scores_sha256=scores_sha256, actions_sha256=actions_sha256,
                         meta=json.loads(results.meta.model_dump_json()))
+        # The per-customer frames are written: let them go before rendering (at ten million customers
+        # they held gigabytes while the renderer read scores.csv into the PDF)
+        sources = analysed.sources
+        del analysed
+        gc.collect()
         rendered = renderer.call(render_outputs, job, progress) if renderer is not None \
             else render_outputs(job, progress)
         clock.timings += rendered.timings
@@ -204,7 +209,7 @@ def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: s
                           wall_clock=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                           timings=[t.model_dump() for t in clock.timings])
         # what was read, table by table: the file or the SQL query, its rows and content hash
-        outer["sources"] = [dict(source) for source in analysed.sources]
+        outer["sources"] = [dict(source) for source in sources]
         outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
         outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
         if signing_key is not None:
