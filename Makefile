@@ -19,9 +19,10 @@ install: $(STAMP)
 
 ## System packages: poppler-utils (pdftotext/pdftoppm for the PDF checks), DejaVu fonts (Cyrillic),
 ## HarfBuzz's subsetter (WeasyPrint subsets fonts ~1 s faster with it) and Debian's chromium (the HTML
-## layout test drives /usr/bin/chromium with Playwright; no downloaded browser). Installed only when
-## missing, as root.
-SYSPKGS := poppler-utils fonts-dejavu-core libharfbuzz-subset0 chromium
+## layout test drives /usr/bin/chromium with Playwright; no downloaded browser) and Debian's postgresql
+## (the PostgreSQL source's tests start their own server from its initdb/pg_ctl in a temporary folder).
+## Installed only when missing, as root.
+SYSPKGS := poppler-utils fonts-dejavu-core libharfbuzz-subset0 chromium postgresql
 sysdeps:
 	@missing=$$(for p in $(SYSPKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -37,9 +38,12 @@ report: $(STAMP) sysdeps
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q
 
-## Benchmarks: every stage on the real data and on synthetic 10k/100k/1M customers.
+## Benchmarks: every stage on the real data and on synthetic 10k/100k/1M customers; ten million
+## (3.5 GB of CSV, generated into ../bigdata outside the repository) on request:
+## make bench BENCH_SIZES=real,10k,100k,1m,10m
+BENCH_SIZES ?= real,10k,100k,1m
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf out .pytest_cache

@@ -1,7 +1,8 @@
 """Cleaning, every decision logged: text normalisation, near-typos, duplicates, outliers.
 
-Each function returns the cleaned frame and the :class:`CleaningEntry` objects that describe
-what it did; nothing is changed silently.
+Each function returns the cleaned (polars) frame and the :class:`CleaningEntry` objects that
+describe what it did; nothing is changed silently. Decisions are taken once per distinct value
+(a few dozen), the frame is changed by polars in one pass.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from numpy.typing import ArrayLike
+
 import numpy as np
-import pandas as pd
+import polars as pl
 from rapidfuzz.distance import Levenshtein
 
 from analysis.config import CleaningConfig
@@ -59,28 +62,39 @@ def canonical_match(value: str, vocabulary: Sequence[str], *, max_distance: int,
     return None, "unknown"
 
 
-def normalise_text(raw: RawTable, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[CleaningEntry]]:
+def _counts(series: pl.Series) -> list[tuple[str, int]]:
+    """Distinct non-missing values and their counts: the most frequent first, ties in order of
+    first appearance (as pandas' ``value_counts``)."""
+    counts = (series.drop_nulls().to_frame("value").group_by("value", maintain_order=True).len()
+              .sort("len", descending=True, maintain_order=True))
+    return list(zip(counts["value"].to_list(), counts["len"].to_list(), strict=True))
+
+
+def _replace(frame: pl.DataFrame, column: str, mapping: dict[str, str]) -> pl.DataFrame:
+    return frame.with_columns(pl.col(column).replace(list(mapping), list(mapping.values())))
+
+
+def normalise_text(raw: RawTable, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[CleaningEntry]]:
     """Strip and collapse whitespace in every text column; log the values that changed."""
     log: list[CleaningEntry] = []
-    frame = frame.copy()
     for col in raw.table.columns:
-        if col.kind in (Kind.NUMERIC, Kind.INTEGER, Kind.ID):
+        if col.kind in (Kind.NUMERIC, Kind.INTEGER, Kind.ID) or frame.schema[col.name] != pl.String:
             continue
         series = frame[col.name]
-        uniques = series.unique()
-        mapping = {u: _SPACES.sub(" ", u).strip() for u in uniques}
-        changed = {k: v for k, v in mapping.items() if k != v}
+        uniques = series.drop_nulls().unique(maintain_order=True).to_list()
+        changed = {u: _SPACES.sub(" ", u).strip() for u in uniques}
+        changed = {k: v for k, v in changed.items() if k != v}
         if changed:
-            counts = series.value_counts()
+            counts = dict(_counts(series.filter(series.is_in(list(changed)))))
             for before, after in changed.items():
                 log.append(CleaningEntry(table=raw.table.name, column=col.source, action="normalise_whitespace",
                                          from_=before, to=after, rows=int(counts[before])))
-            frame[col.name] = series.map(mapping)
+            frame = _replace(frame, col.name, changed)
     return frame, log
 
 
-def map_vocabulary(raw: RawTable, frame: pd.DataFrame, column: str, vocabulary: Sequence[str],
-                   config: CleaningConfig, *, open_vocabulary: bool) -> tuple[pd.DataFrame, list[CleaningEntry]]:
+def map_vocabulary(raw: RawTable, frame: pl.DataFrame, column: str, vocabulary: Sequence[str],
+                   config: CleaningConfig, *, open_vocabulary: bool) -> tuple[pl.DataFrame, list[CleaningEntry]]:
     """Map near-typos (and case variants) of ``column`` onto the canonical ``vocabulary``.
 
     Parameters
@@ -92,18 +106,19 @@ def map_vocabulary(raw: RawTable, frame: pd.DataFrame, column: str, vocabulary: 
     table = raw.table
     source = table.column(column).source
     series = frame[column]
-    counts = series.value_counts()
+    if series.dtype != pl.String:
+        return frame, []  # not text: validation names the column's type
     mapping: dict[str, str] = {}
     log: list[CleaningEntry] = []
     unknown: list[str] = []
-    for value in counts.index:
+    for value, rows in _counts(series):
         target, action = canonical_match(str(value), vocabulary, max_distance=config.typo_max_distance,
                                          max_relative=config.typo_max_relative)
         if action == "unknown" and open_vocabulary:
             unknown.append(value)
             if len(unknown) > config.max_new_categories:  # stop at once: bounded work on any number of values
-                positions = np.flatnonzero(series.isin(unknown).to_numpy())
-                raise DataError(file=table.file, column=source,
+                positions = np.flatnonzero(series.is_in(unknown).fill_null(False).to_numpy())
+                raise DataError(file=raw.file, column=source,
                                 problem=f"more than {config.max_new_categories} values that are neither one of "
                                         "the known categories nor a near-typo of one",
                                 expected="one of " + ", ".join(f"«{v}»" for v in vocabulary)
@@ -114,21 +129,26 @@ def map_vocabulary(raw: RawTable, frame: pd.DataFrame, column: str, vocabulary: 
         if action in ("normalise_case", "fix_typo") and target is not None:
             mapping[value] = target
             log.append(CleaningEntry(table=table.name, column=source, action=action, from_=value, to=target,
-                                     rows=int(counts[value]),
+                                     rows=int(rows),
                                      note=EditDistanceNote(distance=levenshtein(str(value), target))
                                      if action == "fix_typo" else None))
         elif action == "unknown" and open_vocabulary:
             log.append(CleaningEntry(table=table.name, column=source, action="new_category", from_=value,
-                                     to=value, rows=int(counts[value]),
+                                     to=value, rows=int(rows),
                                      note=NewCategoryNote()))
     if mapping:
-        frame = frame.copy()
-        frame[column] = series.replace(mapping)
+        frame = _replace(frame, column, mapping)
     return frame, log
 
 
-def drop_duplicates(raw: RawTable, frame: pd.DataFrame, raw_frame: pd.DataFrame, *,
-                    key: Sequence[str], max_rows: int) -> tuple[pd.DataFrame, list[CleaningEntry]]:
+def _repeats(frame: pl.DataFrame, columns: Sequence[str] | None = None) -> np.ndarray:
+    """Whether each row repeats an earlier one (on ``columns``, by default all)."""
+    return (~frame.select(pl.struct(list(columns) if columns else frame.columns).is_first_distinct())
+            .to_series()).to_numpy()
+
+
+def drop_duplicates(raw: RawTable, frame: pl.DataFrame, raw_frame: pl.DataFrame, *,
+                    key: Sequence[str], max_rows: int) -> tuple[pl.DataFrame, list[CleaningEntry]]:
     """Drop full and implicit duplicate rows; refuse conflicting rows for the same key.
 
     A *full* duplicate repeats another row of the raw file exactly; an *implicit* one only
@@ -138,13 +158,13 @@ def drop_duplicates(raw: RawTable, frame: pd.DataFrame, raw_frame: pd.DataFrame,
     table = raw.table
     log: list[CleaningEntry] = []
     # A full duplicate is also a duplicate of the key: a unique key means nothing to drop or refuse
-    # (hashing the key alone is 5× cheaper than whole rows at a million customers).
-    unique_key = frame[key[0]].is_unique if len(key) == 1 else not frame.duplicated(subset=list(key)).any()
+    # (hashing the key alone is cheaper than whole rows).
+    unique_key = frame.select(pl.struct(list(key)).is_unique().all()).item()
     if unique_key:
         return frame, log
-    dup_all = frame.duplicated(keep="first").to_numpy()
+    dup_all = _repeats(frame)
     if dup_all.any():
-        dup_raw = raw_frame.duplicated(keep="first").to_numpy()
+        dup_raw = _repeats(raw_frame)
         n_full = int((dup_all & dup_raw).sum())
         n_implicit = int((dup_all & ~dup_raw).sum())
         if n_full:
@@ -155,15 +175,15 @@ def drop_duplicates(raw: RawTable, frame: pd.DataFrame, raw_frame: pd.DataFrame,
                                      from_=None, to=None, rows=n_implicit,
                                      note=ImplicitDuplicatesNote()))
         keep = ~dup_all
-        frame = frame[keep]
+        frame = frame.filter(pl.Series(keep))
         positions_kept = np.flatnonzero(keep)
     else:
-        positions_kept = np.arange(len(frame))
-    conflict = frame.duplicated(subset=list(key), keep=False).to_numpy()
+        positions_kept = np.arange(frame.height)
+    conflict = frame.select(pl.struct(list(key)).is_duplicated()).to_series().to_numpy()
     if conflict.any():
         positions = positions_kept[conflict]
         what = "the same id" if len(key) == 1 else "the same id and period"
-        raise DataError(file=table.file, column=table.column(key[-1]).source,
+        raise DataError(file=raw.file, column=table.column(key[-1]).source,
                         problem=f"{what} appears more than once with different values",
                         expected="one row per customer" if len(key) == 1 else "one row per customer and period",
                         rows=bad_rows(raw, positions, key[-1], limit=max_rows), n_rows=len(positions))
@@ -180,18 +200,22 @@ class OutlierDecision:
     mask: np.ndarray
 
 
-def detect_outliers(values: pd.Series, periods: pd.Series, ids: pd.Series,
+def detect_outliers(values: ArrayLike, periods: ArrayLike, ids: ArrayLike,
                     config: CleaningConfig) -> OutlierDecision:
     """Flag values above ``median + k·1.4826·MAD`` (per period, over positive values) that are
     also at least ``outlier_min_ratio`` times the median.
 
-    The threshold reported is the smallest per-period threshold.
+    ``values``, ``periods`` and ``ids`` are aligned one-dimensional arrays (NumPy, polars or
+    pandas). The threshold reported is the smallest per-period threshold.
     """
-    mask = np.zeros(len(values), dtype=bool)
+    v = np.asarray(values, dtype=float)
+    mask = np.zeros(v.size, dtype=bool)
     thresholds: list[float] = []
-    v = values.to_numpy(dtype=float)
-    codes, uniques = pd.factorize(periods)  # in order of appearance, as pd.unique
-    for k in range(len(uniques)):
+    labels = periods if isinstance(periods, pl.Series) else pl.Series(np.asarray(periods, dtype=object), dtype=pl.String)
+    if isinstance(labels.dtype, (pl.Categorical, pl.Enum)):
+        labels = labels.to_physical()
+    codes = labels.rank("dense").cast(pl.Int64).to_numpy() - 1  # one code per period label
+    for k in range(int(codes.max()) + 1 if codes.size else 0):
         sel = codes == k
         positive = v[sel & (v > 0)]
         if positive.size < 3:
@@ -202,7 +226,7 @@ def detect_outliers(values: pd.Series, periods: pd.Series, ids: pd.Series,
         thresholds.append(threshold)
         mask |= sel & (v > threshold)
     threshold = min(thresholds) if thresholds else float("inf")
-    return OutlierDecision(threshold=threshold, ids=ids.to_numpy()[mask], values=v[mask], mask=mask)
+    return OutlierDecision(threshold=threshold, ids=np.asarray(ids)[mask], values=v[mask], mask=mask)
 
 
 def column_source(table: Table, name: str) -> str:

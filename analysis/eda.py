@@ -94,12 +94,22 @@ def numeric_eda(feature: str, values: np.ndarray, y: np.ndarray, config: EdaConf
 
 def categorical_eda(feature: str, values: pd.Series, y: np.ndarray, config: EdaConfig) -> CategoricalEda:
     """EDA of one categorical or binary feature."""
-    table = pd.crosstab(values.to_numpy(), y)
-    table = table.reindex(columns=[1, 0], fill_value=0)
-    levels = tuple(CategoryCount(level=str(level), declined=int(row[1]), stable=int(row[0]))
-                   for level, row in table.iterrows())
+    if isinstance(values.dtype, pd.CategoricalDtype) and not values.isna().any():
+        # counted from the category codes in one pass (a crosstab of the values hashed a Python
+        # string per row: 10 s at ten million customers); the same table, levels in sorted order
+        names = [str(level) for level in values.cat.categories]
+        counts = np.bincount(values.cat.codes.to_numpy().astype(np.intp) * 2 + (np.asarray(y) == 1),
+                             minlength=2 * len(names)).reshape(-1, 2)
+        observed = counts.sum(axis=1) > 0
+        table = counts[observed][:, ::-1]  # columns: declined, stable
+        names = [name for name, seen in zip(names, observed, strict=True) if seen]
+    else:
+        crossed = pd.crosstab(values.to_numpy(), y).reindex(columns=[1, 0], fill_value=0)
+        names, table = [str(level) for level in crossed.index], crossed.to_numpy()
+    levels = tuple(CategoryCount(level=name, declined=int(row[0]), stable=int(row[1]))
+                   for name, row in zip(names, table, strict=True))
     levels = tuple(sorted(levels, key=lambda lv: -(lv.declined + lv.stable)))
-    test = chi2(table.to_numpy(), config)
+    test = chi2(np.asarray(table), config)
     return CategoricalEda(feature=feature, levels=levels, test=test)
 
 

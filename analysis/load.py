@@ -3,12 +3,17 @@
 Nothing is assumed from a file's name: each file's encoding (UTF-8, UTF-8 with BOM, cp1251),
 separator (``,`` ``;`` tab), decimal mark (``.`` or ``,``) and line endings are detected from
 its bytes. Raw column names are mapped to English identifiers here, once, from
-:mod:`analysis.schema`. Values stay strings: typing and range checks belong to
-:mod:`analysis.validate`.
+:mod:`analysis.schema`. CSV values stay strings: typing and range checks belong to
+:mod:`analysis.validate`. Tables are polars frames: pyarrow's multithreaded CSV reader parses a
+well-formed file and hands its columns to polars without a copy; a file of another shape (ragged
+rows, duplicate header names) is parsed by the standard library's :mod:`csv`, row by row, so that
+its error names the line. The same tables may also come as Parquet files or from PostgreSQL
+(:mod:`analysis.sources`); they keep their column types, which :mod:`analysis.validate` checks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
@@ -33,8 +38,6 @@ _MAX_EXTRA_COLUMNS = 100
 _BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _TEXT_BYTES = bytes(range(0x20, 0x100)) + b"\t\n\r"
 _PARSER_LINE = re.compile(r"line (\d+)")
-#: The dtype pandas gives ``read_csv(dtype=str)``: pyarrow-backed strings, NaN as missing value.
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,23 +52,52 @@ class RawFormat:
 
 @dataclass(frozen=True, slots=True)
 class RawTable:
-    """One loaded table: English column names, string values, file line of every row."""
+    """One loaded table: English column names, the values as read, the file line of every row.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        The declared columns under their English names, in declared order: strings from a CSV
+        file, the stored types from Parquet or a database.
+    lines : ndarray, range or None
+        File line (1-based) of every row (a ``range`` when each row is one line: no array of ten
+        million numbers); ``None`` where rows have no lines (Parquet, a database).
+    source : str
+        What errors name: the file name (``market_file.csv``), or the table or query read.
+    origin : str
+        What was read, for the manifest: ``file``, ``parquet``, or the SQL query run.
+    """
 
     table: Table
-    frame: pd.DataFrame
-    lines: np.ndarray
+    frame: pl.DataFrame
+    lines: np.ndarray | range | None
     format: RawFormat
     sha256: str
     size_bytes: int
+    source: str = ""
+    origin: str = "file"
+    #: Rows read (kept when the values are let go: :meth:`without_values`).
+    n_rows: int | None = None
+
+    @property
+    def rows(self) -> int:
+        """How many data rows were read."""
+        return self.frame.height if self.n_rows is None else self.n_rows
+
+    def without_values(self) -> RawTable:
+        """This table without its values (an empty frame of the same columns), once it is cleaned:
+        its name, lines, format, hash and row count stay for errors, the report and the manifest."""
+        return dataclasses.replace(self, frame=self.frame.clear(), n_rows=self.rows)
 
     @property
     def file(self) -> str:
-        """The file name."""
-        return self.table.file
+        """The name errors and the report use for this table (the file name for CSV)."""
+        return self.source or self.table.file
 
-    def line_of(self, index: int) -> int:
-        """The 1-based line number in the file of the row at positional ``index``."""
-        return int(self.lines[index])
+    def line_of(self, index: int) -> int | None:
+        """The 1-based line number in the file of the row at positional ``index`` (``None``
+        where the table has no lines)."""
+        return None if self.lines is None else int(self.lines[index])
 
 
 def sha256_file(path: Path) -> str:
@@ -107,12 +139,20 @@ def detect_format(text: str, *, encoding: str) -> RawFormat:
     return RawFormat(encoding=encoding, separator=separator, decimal=decimal, line_ending=line_ending)
 
 
-def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np.ndarray:
+def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np.ndarray | range:
     """File line (1-based) of each data row, skipping blank lines as the parser does.
 
     ``text`` may be the raw bytes of a UTF-8 file (decoded only when it has blank lines or quoted
     fields spanning lines). A row whose quoted field holds line breaks starts on the line given.
     """
+    newline, ends = (b"\n", b"\r\n") if isinstance(text, bytes) else ("\n", "\r\n")
+    last = len(text)
+    while last and text[last - 1:last] in ends:  # the trailing line breaks (no copy of the file)
+        last -= 1
+    if text.count(newline, 0, last) == n_rows:
+        # one line per row after the header (no blank line, no line break inside a quoted field):
+        # one counting pass instead of searches and copies of the whole file
+        return range(2, n_rows + 2)
     if _spans_lines(text, n_rows):
         return _quoted_line_numbers(text if isinstance(text, str) else decode(text)[0], n_rows, separator)
     if isinstance(text, bytes):
@@ -122,10 +162,10 @@ def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np
         while end > start and text[end - 1] in b"\r\n":
             end -= 1
         if text.find(b"\n\n", start, end) < 0 and text.find(b"\n\r\n", start, end) < 0:
-            return np.arange(2, n_rows + 2, dtype=np.int64)
+            return range(2, n_rows + 2)
         text = decode(text)[0]
     if "\n\n" not in text.replace("\r\n", "\n").strip("\n"):
-        return np.arange(2, n_rows + 2, dtype=np.int64)
+        return range(2, n_rows + 2)
     lines = text.splitlines()
     numbers = [i + 1 for i, line in enumerate(lines[1:], start=1) if line.strip()]
     return np.asarray(numbers[:n_rows], dtype=np.int64)
@@ -196,11 +236,11 @@ def _text_head(data: bytes, encoding: str) -> str:
     return body[: 4 * 65536 + 4].decode("utf-8", errors="ignore")[:65536]
 
 
-def _read_arrow(data: bytes, text: str | None, fmt: RawFormat) -> pd.DataFrame | None:
+def _read_arrow(data: bytes, text: str | None, fmt: RawFormat) -> pl.DataFrame | None:
     """Parse into string columns with pyarrow's multithreaded CSV reader (measured 30× faster than
-    pandas' C parser with ``dtype=str`` at a million rows). ``None`` when the file has a shape
-    pyarrow reads differently from pandas (ragged rows, whitespace-only lines, duplicate or empty
-    header names, a parse error): the caller then uses pandas, so behaviour is unchanged."""
+    pandas' C parser with ``dtype=str`` at a million rows). ``None`` when the file has another
+    shape (ragged rows, whitespace-only lines, duplicate or empty header names, a parse error):
+    the caller then reads it with :func:`_read_rows`, which names the offending line."""
     if text is not None:
         body = text.encode("utf-8")
     else:
@@ -225,7 +265,88 @@ def _read_arrow(data: bytes, text: str | None, fmt: RawFormat) -> pd.DataFrame |
         return None
     if table.column_names != names:
         return None
-    return table.to_pandas(types_mapper={pa.string(): _STR}.get)
+    return pl.from_arrow(table)  # type: ignore[return-value]
+
+
+def _read_polars(data: bytes, text: str | None, fmt: RawFormat) -> pl.DataFrame | None:
+    """Parse a file of one line per row into string columns with polars' reader (its string
+    columns directly: pyarrow's reader, then polars' copy of its columns, held six times the file's
+    size at the peak; polars' reader three times). ``None`` for any other shape — a blank line, a
+    line break inside a quoted field, a row longer than the header, odd header names, a parse
+    error — which :func:`_read_arrow` then reads as before."""
+    if text is not None:
+        body = text.encode("utf-8")
+    else:
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    end = body.find(b"\n")
+    first = body[: end if end >= 0 else len(body)].split(b"\r", 1)[0]
+    if not first.strip() or b'"' in first:
+        return None
+    names = first.decode("utf-8").split(fmt.separator)
+    if len(set(names)) != len(names) or any(not n.strip() for n in names):
+        return None
+    try:
+        frame = pl.read_csv(body, separator=fmt.separator, has_header=True, infer_schema=False,
+                            empty_string_is_null=False, quote_char='"', raise_if_empty=False)
+    except (pl.exceptions.PolarsError, ValueError, UnicodeDecodeError):
+        return None
+    last = len(body)
+    while last and body[last - 1:last] in b"\r\n":
+        last -= 1
+    if frame.columns != names or body.count(b"\n", 0, last) != frame.height or "\r" in "".join(names):
+        return None  # not one line per row (quoted line breaks, CR line ends): pyarrow's reader
+    if frame.height and frame.select(pl.any_horizontal(pl.all_horizontal(pl.all().fill_null("") == "")).any()).item():
+        return None  # a blank line (polars reads it as a row of empty cells) or a row of empty cells: pyarrow's
+    return frame
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Header names made unique as spreadsheet exports and pandas do: an empty name becomes
+    ``Unnamed: i``, a repeated one ``name.1``, ``name.2``."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        name = name if name.strip() else f"Unnamed: {index}"
+        base, count = name, seen.get(name, 0)
+        while name in seen:
+            count += 1
+            name = f"{base}.{count}"
+        seen[base] = count
+        seen.setdefault(name, 0)
+        out.append(name)
+    return out
+
+
+class _Ragged(ValueError):
+    """A row with more fields than the header."""
+
+    def __init__(self, expected: int, line: int, found: int) -> None:
+        super().__init__(f"Expected {expected} fields in line {line}, saw {found}")
+
+
+def _read_rows(text: str, separator: str) -> pl.DataFrame:
+    """Parse ``text`` with the standard library's CSV grammar: blank lines skipped, a short row
+    padded with missing values, a long one refused with its line (:class:`_Ragged`)."""
+    import csv
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    header: list[str] | None = None
+    columns: list[list[str | None]] = []
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0]):
+            continue  # a blank line
+        if header is None:
+            header = row
+            columns = [[] for _ in header]
+            continue
+        if len(row) > len(header):
+            raise _Ragged(len(header), reader.line_num, len(row))
+        for index, column in enumerate(columns):
+            column.append(row[index] if index < len(row) else None)
+    if header is None:
+        return pl.DataFrame()
+    names = _unique_names([name.strip().lstrip("\ufeff") for name in header])
+    return pl.DataFrame({name: pl.Series(name, values, dtype=pl.String) for name, values in zip(names, columns)})
 
 
 def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, max_rows: int = 5) -> RawTable:
@@ -266,22 +387,22 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
     if header_fields > len(table.columns) + _MAX_EXTRA_COLUMNS:
         raise DataError(file=table.file, problem=f"the header has {header_fields} fields",
                         expected=f"the {len(table.columns)} columns " + ", ".join(repr(c.source) for c in table.columns))
-    frame = _read_arrow(data, text, fmt)
-    if frame is None:  # anything pyarrow refuses (or might read differently) goes through pandas as before
+    frame = _read_polars(data, text, fmt)
+    if frame is None:
+        frame = _read_arrow(data, text, fmt)
+    if frame is None:  # anything pyarrow refuses goes through the standard library's CSV reader
         text = text if text is not None else decode(data)[0]
         try:
-            frame = pd.read_csv(
-                io.StringIO(text), sep=fmt.separator, dtype=str, keep_default_na=False,
-                engine="c",
-            )
-        except (pd.errors.ParserError, ValueError, OverflowError) as exc:
+            frame = _read_rows(text, fmt.separator)
+        except (_Ragged, csv_error()) as exc:
             message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             found = _PARSER_LINE.search(message)
             raise DataError(file=table.file, problem=f"cannot be read as a table ({_shorten(message, 200)})",
                             expected=f"{header_fields} fields separated by {fmt.separator!r} on every row, "
                                      "as in the header",
                             rows=[BadRow(line=int(found.group(1)), id=None, value="")] if found else ()) from None
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame = frame.rename(dict(zip(frame.columns, _unique_names([str(c).strip().lstrip("\ufeff")
+                                                                for c in frame.columns]))))
     missing = [c.source for c in table.columns if c.source not in frame.columns]
     if missing:
         shown = ", ".join(repr(_shorten(str(c))) for c in list(frame.columns)[:30])
@@ -289,14 +410,16 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
         raise DataError(file=table.file, column=missing[0],
                         problem=f"missing column(s) {', '.join(repr(m) for m in missing)}; found {shown}{more}",
                         expected="the columns " + ", ".join(repr(c.source) for c in table.columns))
-    if frame.empty:
+    if frame.height == 0:
         raise DataError(file=table.file, problem="the header has no data rows",
                         expected="at least one data row")
-    frame = frame[[c.source for c in table.columns]].rename(columns=table.rename_map)
+    frame = frame.select([pl.col(c.source).alias(c.name) for c in table.columns])
     lines = None
     if max_cell_chars is not None:
-        for col in table.columns:
-            too_long = np.flatnonzero((frame[col.name].str.len() > max_cell_chars).to_numpy())
+        too_long_any = frame.select(pl.any_horizontal(pl.col(c.name).str.len_chars() > max_cell_chars
+                                                      for c in table.columns).any()).item()
+        for col in table.columns if too_long_any else ():
+            too_long = np.flatnonzero(frame[col.name].str.len_chars().gt(max_cell_chars).fill_null(False).to_numpy())
             if too_long.size:
                 lines = _line_numbers(text if text is not None else data, len(frame), separator=fmt.separator)
                 raw = RawTable(table=table, frame=frame, lines=lines, format=fmt, sha256="", size_bytes=len(data))
@@ -304,32 +427,48 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
                                 problem=f"values longer than {max_cell_chars} characters",
                                 expected=f"at most {max_cell_chars} characters in a cell",
                                 rows=bad_rows(raw, too_long, col.name, limit=max_rows), n_rows=int(too_long.size))
-    for col in table.columns:
-        if col.kind not in (Kind.NUMERIC, Kind.INTEGER):
-            continue
-        values = frame[col.name]
-        # Decimal commas: detected for the file, or per column when quoted in a comma-separated file.
-        if fmt.decimal == "," or (values.str.contains(",", regex=False).any()
-                                  and not values.str.contains(".", regex=False).any()):
-            frame[col.name] = values.str.replace(",", ".", regex=False)
+    numeric = [c.name for c in table.columns if c.kind in (Kind.NUMERIC, Kind.INTEGER)]
+    if fmt.decimal == ",":
+        commas = set(numeric)
+    else:  # per column when quoted in a comma-separated file: commas and no point anywhere in it
+        found = frame.select([(pl.col(n).str.contains(",", literal=True).any()
+                               & ~pl.col(n).str.contains(".", literal=True).any()).alias(n) for n in numeric])
+        commas = {n for n in numeric if found[n].item()}
+    if commas:
+        frame = frame.with_columns([pl.col(n).str.replace_all(",", ".", literal=True) for n in commas])
     if lines is None:
         lines = _line_numbers(text if text is not None else data, len(frame), separator=fmt.separator)
     return RawTable(table=table, frame=frame, lines=lines, format=fmt,
                     sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
 
 
+def csv_error() -> type[Exception]:
+    """The standard library's CSV parse error."""
+    import csv
+
+    return csv.Error
+
+
 def read_all(data_dir: Path, *, max_cell_chars: int | None = None, max_rows: int = 5) -> dict[str, RawTable]:
-    """Read the four tables from ``data_dir`` (table name → :class:`RawTable`)."""
-    return {table.name: read_table(data_dir / table.file, table, max_cell_chars=max_cell_chars, max_rows=max_rows)
-            for table in TABLES}
+    """Read the four tables from ``data_dir`` (table name → :class:`RawTable`): each as CSV, or as
+    Parquet where ``<table>.parquet`` is there instead (:func:`analysis.sources.read_parquet_table`)."""
+    from analysis.sources import read_folder
+
+    return read_folder(data_dir, max_cell_chars=max_cell_chars, max_rows=max_rows)
 
 
 def bad_rows(raw: RawTable, positions: np.ndarray, column: str | None, *, limit: int) -> list[BadRow]:
     """The first ``limit`` offending rows at ``positions`` as :class:`BadRow` objects."""
     out = []
-    ids = raw.frame["id"].to_numpy() if "id" in raw.frame.columns else None
+    has_id = "id" in raw.frame.columns
     for pos in positions[:limit]:
-        value = "" if column is None else str(raw.frame[column].iat[int(pos)])
-        out.append(BadRow(line=raw.line_of(int(pos)), id=None if ids is None else str(ids[int(pos)]),
+        pos = int(pos)
+        value = "" if column is None else _as_text(raw.frame[column][pos])
+        out.append(BadRow(line=raw.line_of(pos), id=_as_text(raw.frame["id"][pos]) if has_id else None,
                           value=value))
     return out
+
+
+def _as_text(value: object) -> str:
+    """A cell as quoted in an error: a missing value as the empty string."""
+    return "" if value is None else str(value)

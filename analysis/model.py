@@ -370,6 +370,26 @@ def bootstrap_auc_ci(y: np.ndarray, p: np.ndarray, *, n_resamples: int, random_s
     return float(np.quantile(all_aucs, alpha)), float(np.quantile(all_aucs, 1 - alpha))
 
 
+def delong_auc_ci(y: np.ndarray, p: np.ndarray, *, level: float = 0.95) -> tuple[float, float]:
+    """DeLong's interval of ROC-AUC: AUC ± z·SE, the variance from each customer's placement
+    among the other class (DeLong, DeLong & Clarke-Pearson 1988; the mid-rank form of Sun & Xu
+    2014), clipped to [0, 1]. One ranking of the scores per class and overall."""
+    from scipy.stats import norm, rankdata
+
+    y = np.asarray(y) != 0
+    p = np.asarray(p, dtype=float)
+    m, n = int(y.sum()), int((~y).sum())
+    if m < 2 or n < 2:
+        return float("nan"), float("nan")
+    ranks = rankdata(p)
+    pos_placement = (ranks[y] - rankdata(p[y])) / n  # share of negatives below each positive (ties ½)
+    neg_placement = 1.0 - (ranks[~y] - rankdata(p[~y])) / m  # share of positives above each negative
+    auc = float(pos_placement.mean())
+    se = math.sqrt(pos_placement.var(ddof=1) / m + neg_placement.var(ddof=1) / n)
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    return max(0.0, auc - z * se), min(1.0, auc + z * se)
+
+
 def _downsample(x: np.ndarray, y: np.ndarray, points: int) -> Curve:
     if len(x) > points:
         idx = np.unique(np.linspace(0, len(x) - 1, points).round().astype(int))
@@ -516,7 +536,9 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         is_test.iloc[idx_test] = True
 
     with _stage(clock, "evaluation"):
-        lo, hi = bootstrap_auc_ci(y_test, p_test, n_resamples=config.bootstrap, random_state=random_state)
+        ci_method = "bootstrap" if len(y_test) <= config.bootstrap_max_rows else "delong"
+        lo, hi = bootstrap_auc_ci(y_test, p_test, n_resamples=config.bootstrap, random_state=random_state) \
+            if ci_method == "bootstrap" else delong_auc_ci(y_test, p_test)
         fpr, tpr, _ = roc_curve(y_test, p_test)
         precision, recall, _ = precision_recall_curve(y_test, p_test)
         frac_pos, mean_pred = calibration_curve(y_test, p_test, n_bins=config.calibration_bins, strategy="quantile")
@@ -537,7 +559,7 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
                              roc_auc_ci95=(round(lo, 4), round(hi, 4)),
                              pr_auc=round(float(average_precision_score(y_test, p_test)), 4),
                              brier=round(float(brier_score_loss(y_test, p_test)), 4),
-                             prevalence=round(float(y_test.mean()), 4)),
+                             prevalence=round(float(y_test.mean()), 4), roc_auc_ci_method=ci_method),
             confusion=ConfusionMatrix(threshold=config.threshold, tn=tn, fp=fp, fn=fn, tp=tp),
             roc_curve=_downsample(fpr, tpr, config.curve_points),
             pr_curve=_downsample(recall[::-1], precision[::-1], config.curve_points),

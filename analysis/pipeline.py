@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from analysis.features import PreparedData
+    from analysis.sources import Source
 
-_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "pandera", "phik", "shap", "lightgbm", "pydantic")
+_PACKAGES = ("numpy", "pandas", "polars", "pyarrow", "scipy", "scikit-learn", "pandera", "phik", "shap", "lightgbm",
+             "pydantic")
 
 
 def package_versions(names: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
@@ -106,15 +108,19 @@ class AnalysisOutput:
     scores: pd.DataFrame
     features: pd.DataFrame
     actions: pd.DataFrame
+    #: What was read, table by table: :attr:`analysis.features.PreparedData.sources`.
+    sources: tuple[dict[str, str | int], ...] = ()
 
 
-def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClock | None = None) -> AnalysisOutput:
+def run_analysis(data_dir: Path | Source, *, config: Config, period: str,
+                 clock: StageClock | None = None) -> AnalysisOutput:
     """Run every analysis stage on the four tables in ``data_dir``.
 
     Parameters
     ----------
-    data_dir : Path
-        Folder with ``market_file.csv``, ``market_money.csv``, ``market_time.csv``, ``money.csv``.
+    data_dir : Path or analysis.sources.Source
+        Folder with ``market_file.csv``, ``market_money.csv``, ``market_time.csv``, ``money.csv``
+        (or ``<table>.parquet``), or a database (:class:`analysis.sources.PostgresSource`).
     config : Config
         Thresholds, budgets and the seed.
     period : str
@@ -130,7 +136,7 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
     import pandas as pd
     from threadpoolctl import threadpool_limits
 
-    from analysis.features import prepare_data
+    from analysis.features import fork_safe, prepare_data
     from analysis.parallel import Forked
 
     clock = clock or StageClock()
@@ -160,7 +166,7 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
 
         clock.announce("load_validate_clean")
         side = Forked([("load_validate_clean", load_validate_clean), ("eda", eda), ("correlation", correlation)],
-                      enabled=parallel, results=done)
+                      enabled=parallel and fork_safe(), results=done)
         try:
             from analysis.actions import run_actions
             from analysis.conclusions import write_conclusions
@@ -234,4 +240,5 @@ def run_analysis(data_dir: Path, *, config: Config, period: str, clock: StageClo
     results = Results(meta=meta, data=data.result, eda=eda_result, correlation=correlation_result,
                       model=model.result, importance=importance, segments=segments, actions=actions.result,
                       conclusions=conclusions)
-    return AnalysisOutput(results=results, scores=scores, features=data.frame, actions=actions.table)
+    return AnalysisOutput(results=results, scores=scores, features=data.frame, actions=actions.table,
+                          sources=data.sources)

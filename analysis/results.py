@@ -373,6 +373,10 @@ class TestMetrics(_Frozen):
     pr_auc: float
     brier: float
     prevalence: float
+    #: How ``roc_auc_ci95`` was obtained: ``bootstrap`` (percentile, ``ModelConfig.bootstrap``
+    #: resamples), or ``delong`` above ``ModelConfig.bootstrap_max_rows`` test customers (``None``
+    #: in results written before this field: the bootstrap).
+    roc_auc_ci_method: Literal["bootstrap", "delong"] | None = None
 
 
 class SelectionRule(_Frozen):

@@ -395,8 +395,9 @@ def next_month(data_dir: Path, *, actions: pd.DataFrame, effects: dict[str, floa
     if unknown:
         raise ValueError(f"no customer has the action(s) {unknown} in the given actions.csv")
     rng = np.random.default_rng(seed)
-    raws = read_all(Path(data_dir))
-    market_file = raws[MARKET_FILE.name].frame.copy()
+    # the generator works on pandas (the raw tables are small next to what it writes)
+    raws = {name: raw.frame.to_pandas() for name, raw in read_all(Path(data_dir)).items()}
+    market_file = raws[MARKET_FILE.name].copy()
     ids = market_file["id"].astype(np.int64).to_numpy()
 
     declined = (market_file["activity"] == POSITIVE_LABEL).to_numpy()
@@ -408,14 +409,14 @@ def next_month(data_dir: Path, *, actions: pd.DataFrame, effects: dict[str, floa
     market_file["activity"] = np.where(declined_next, POSITIVE_LABEL, NEGATIVE_LABEL)
 
     vocab = VocabularyConfig()
-    money = raws[MARKET_MONEY.name].frame.copy()
+    money = raws[MARKET_MONEY.name].copy()
     revenue = money.pivot_table(index="id", columns="period", values="revenue", aggfunc="first",
                                 sort=False).astype(float).reindex(market_file["id"])
     prev2, prev, current = (revenue[name].to_numpy() if name in revenue else np.zeros(ids.size)
                             for name in vocab.money_periods)
     grown = current * np.where(declined_next, 0.95, 1.03) + rng.normal(0.0, 150.0, ids.size)
     new_current = np.where(current > 0, np.clip(np.rint(grown * 10) / 10, 0.0, None), 0.0)
-    time_ = raws[MARKET_TIME.name].frame.copy()
+    time_ = raws[MARKET_TIME.name].copy()
     minutes = time_.pivot_table(index="id", columns="period", values="minutes", aggfunc="first",
                                 sort=False).astype(float).reindex(market_file["id"])
     current_minutes = minutes[vocab.time_periods[1]].to_numpy()
@@ -429,7 +430,7 @@ def next_month(data_dir: Path, *, actions: pd.DataFrame, effects: dict[str, floa
     columns = {c.name: (market_file[c.name].astype(numeric[c.name]).to_numpy() if c.name in numeric
                         else market_file[c.name].to_numpy()) for c in MARKET_FILE.columns}
     columns["id"] = ids
-    profit = raws[MONEY.name].frame.set_index("id")["profit"].astype(float).reindex(market_file["id"]).to_numpy()
+    profit = raws[MONEY.name].set_index("id")["profit"].astype(float).reindex(market_file["id"]).to_numpy()
     tables = _assemble(columns, keep=keep, revenue=np.column_stack([prev, current, new_current]),
                        minutes=np.column_stack([current_minutes, new_minutes]), profit=profit, rng=rng)
     n_new = int(round(new_share * ids.size))

@@ -81,6 +81,29 @@ def _check_input_folder(path: Path, option: str) -> None:
         raise _Invalid(f"{option} {path}: " + ("not a folder" if path.exists() else "no such folder"))
 
 
+_DATA_HELP = ("folder with the four tables as CSV (or <table>.parquet) files, or a PostgreSQL database "
+              "postgresql://host:port/database (tables or queries in the config's [source]; the password "
+              "in PGPASSWORD, never in the URL)")
+
+
+def _data_source(value: str) -> Path | object:
+    """``--data``: a folder, or a database URL without a password (checked before any work)."""
+    if not value.startswith(("postgresql://", "postgres://")):
+        return Path(value)
+    from analysis.sources import parse_source  # imports polars: only for a database
+
+    try:
+        return parse_source(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _check_input(source: object, option: str) -> None:
+    """A folder must exist; a database is checked when it is read."""
+    if isinstance(source, Path):
+        _check_input_folder(source, option)
+
+
 def _current_period() -> str:
     return dt.date.today().strftime("%Y-%m")
 
@@ -93,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("validate", help="check the four tables and print a data-quality summary")
-    p.add_argument("--data", type=Path, required=True, help="folder with the four CSV files")
+    p.add_argument("--data", type=_data_source, required=True, help=_DATA_HELP)
     p.add_argument("--config", type=Path, help="configuration file (TOML or JSON)")
 
     p = sub.add_parser("sample", help="write a seeded synthetic data set in the raw formats")
@@ -109,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(e.g. promo_cart=-0.15); repeatable")
 
     p = sub.add_parser("build", help="analyse the data and write the report (HTML, PDF, results, scores)")
-    p.add_argument("--data", type=Path, required=True, help="folder with the four CSV files")
+    p.add_argument("--data", type=_data_source, required=True, help=_DATA_HELP)
     p.add_argument("--out", type=Path, help="output folder (default out/<period>)")
     p.add_argument("--period", type=_period, default=None, help="reporting month YYYY-MM (default: this month)")
     p.add_argument("--lang", choices=("ru", "en"), default=None, help="report language (default ru)")
@@ -169,7 +192,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from analysis.features import prepare_data
     from report.texts import cleaning_note
 
-    _check_input_folder(args.data, "--data")
+    _check_input(args.data, "--data")
     config = _load_config(args.config)
     data = prepare_data(args.data, config)
     r = data.result
@@ -247,7 +270,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from report.build import Progress, build_report, warm_up_rendering
     from report.renderer import Renderer
 
-    _check_input_folder(args.data, "--data")
+    _check_input(args.data, "--data")
     config = _load_config(args.config)
     period = args.period or _current_period()
     lang = args.lang or config.report.lang

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from analysis.errors import DataError
 from analysis.load import decode, detect_format, read_table
@@ -48,8 +49,8 @@ def test_same_frame_for_every_format(tmp_path: Path, encoding: str, sep: str, de
     path = tmp_path / f"money-{encoding}-{ord(sep)}-{ord(decimal)}-{bom}-{len(eol)}.csv"
     path.write_bytes(_money_bytes(encoding=encoding, sep=sep, decimal=decimal, bom=bom, eol=eol))
     raw = read_table(path, MONEY)
-    expected = pd.DataFrame({"id": [r[0] for r in MONEY_ROWS], "profit": [r[1] for r in MONEY_ROWS]})
-    pd.testing.assert_frame_equal(raw.frame.reset_index(drop=True), expected, check_dtype=False)
+    expected = pl.DataFrame({"id": [r[0] for r in MONEY_ROWS], "profit": [r[1] for r in MONEY_ROWS]})
+    assert_frame_equal(raw.frame, expected)
     assert list(raw.lines) == [2, 3, 4]
 
 
@@ -82,4 +83,4 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
 def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path: Path) -> None:
     path = tmp_path / "money.csv"
     path.write_text('id,Прибыль\n1,"0,98"\n2,"4,5"\n', encoding="utf-8")
-    assert read_table(path, MONEY).frame["profit"].tolist() == ["0.98", "4.5"]
+    assert read_table(path, MONEY).frame["profit"].to_list() == ["0.98", "4.5"]

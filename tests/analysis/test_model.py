@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from analysis.model import bootstrap_auc_ci
+from analysis.model import bootstrap_auc_ci, delong_auc_ci
 from analysis.schema import FEATURES
 
 
@@ -96,6 +96,35 @@ def test_bootstrap_interval_brackets_the_auc() -> None:
     auc = roc_auc_score(y, p)
     assert lo < auc < hi
     assert bootstrap_auc_ci(y, p, n_resamples=500, random_state=1) == (lo, hi)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_delong_interval_agrees_with_the_bootstrap(ties: bool) -> None:
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 20_000)
+    p = np.clip(y * 0.25 + rng.normal(0.4, 0.2, y.size), 0, 1)
+    if ties:
+        p = np.round(p, 2)  # many tied scores: counted one half, as the bootstrap's Mann–Whitney does
+    lo, hi = delong_auc_ci(y, p)
+    b_lo, b_hi = bootstrap_auc_ci(y, p, n_resamples=1000, random_state=1)
+    assert lo < roc_auc_score(y, p) < hi
+    assert abs(lo - b_lo) < 0.003 and abs(hi - b_hi) < 0.003
+    assert abs((hi - lo) - (b_hi - b_lo)) < 0.002
+
+
+def test_the_interval_is_delongs_above_the_budget(sample_dir) -> None:  # noqa: ANN001
+    from analysis.config import CandidateConfig, Config, ModelConfig
+    from analysis.features import prepare_data
+    from analysis.model import run_model
+
+    data = prepare_data(sample_dir, Config())
+    only = (CandidateConfig(name="LR", family="logistic_regression"),)
+    small = run_model(data, ModelConfig(candidates=only, bootstrap_max_rows=100), random_state=0, n_jobs=1)
+    large = run_model(data, ModelConfig(candidates=only), random_state=0, n_jobs=1)
+    assert small.result.test.n > 100 and small.result.test.roc_auc_ci_method == "delong"
+    assert large.result.test.roc_auc_ci_method == "bootstrap"
+    assert small.result.test.roc_auc_ci95 != large.result.test.roc_auc_ci95
+    assert small.result.test.roc_auc == large.result.test.roc_auc
 
 
 @pytest.mark.parametrize("family", ["logistic_regression", "knn"])

@@ -378,3 +378,22 @@ def test_a_full_tmpfs_names_the_path(tmp_path: Path, sample_dir: Path) -> None:
         assert list(out.iterdir()) == []
     finally:
         subprocess.run(["umount", str(out)], check=False)
+
+
+def test_scores_csv_has_the_bytes_pandas_writes(tmp_path) -> None:  # noqa: ANN001
+    """polars writes scores.csv (fast); the bytes are pandas' to_csv's, edge values included."""
+    import pandas as pd
+
+    from report.build import write_scores_csv
+
+    frame = pd.DataFrame({
+        "id": [1, 2, 3, 4, 5, 6],
+        "probability": [0.0, 1.0, 0.0001, 0.5, 0.1234, 0.9999],
+        "segment": ["a", "b", "", "c", "d", "e"],
+        "profit": [-0.0, 4.16, 0.1 + 0.2, -3.0, 12345678901234.5, 2.0],
+        "in_test": [True, False, True, False, True, False],
+        "reason_1": ["", 'a,b', 'q"uote', "line\nbreak", " lead", "Ё"],
+    })
+    for case in (frame, frame.assign(profit=[1e-07, 1.0, 2.0, 3.0, 4.0, float("nan")])):  # exponents, NaN: pandas
+        write_scores_csv(case, tmp_path / "scores.csv")
+        assert (tmp_path / "scores.csv").read_text(encoding="utf-8") == case.to_csv(index=False, lineterminator="\n")
