@@ -4,18 +4,21 @@ Usage (``make bench`` runs the default)::
 
     .venv/bin/python benchmarks/run.py [--sizes real,10k,100k,1m] [--stages-only] [--no-notebook]
 
-For each data set the full ``oneclick-report build`` runs in a child process; its wall time, CPU
-time (user + system, the whole process tree) and peak resident memory come from ``os.wait4``,
+For each data set the full ``oneclick-report build`` runs in a child process; its wall time and
+CPU time come from ``os.wait4``, its peak memory is the largest sum of the proportional set sizes
+(PSS) of the build and all its descendants (its worker processes), sampled every 0.1 s with psutil,
 and the per-stage timings (wall, CPU, peak RSS) from the build's own ``manifest.json`` →
 ``stage_timings`` (analysis and render stages; ``results.json`` → ``meta.stage_timings`` holds the
 analysis ones). On the real data the analyst's notebook protocol
 (``../shared/bench/notebook_protocol.py``) runs in the same session, side by side, and the ratio
 build / notebook is printed: the goal is ≤ 0.5.
 
-Stages marked ∥ ran in a forked worker beside the main process (``config.n_jobs > 1``): EDA and
-correlations beside the model, permutation importance beside the SHAP values; their wall time
-overlaps the stages around them. The row "start-up, imports, other" is what no stage covers
-(interpreter start-up, imports, the CLI's re-exec, publishing the outputs).
+Stages marked ∥ ran in a worker process beside the main process (``runtime.executor``):
+permutation importance beside the SHAP values; their wall time overlaps the stages around them.
+The row "start-up, imports, other" is what no stage covers (interpreter start-up, imports,
+waiting for the workers' forkserver, publishing the outputs). CPU time counts the build's own
+process and the processes it waited for (its forkserver's workers are the forkserver's children,
+so their CPU time is not in it; the stages' CPU times are each process' own).
 
 ``--stages-only`` runs the analysis (no rendering) through :func:`analysis.pipeline.run_analysis`:
 in a fresh interpreter per data set (so peak memory and import time are per data set), or in this
@@ -120,7 +123,7 @@ def _tree_pss(pid: int) -> int | None:
 def measure(cmd: list[str], *, log_dir: Path, name: str, timeout: float, env: dict[str, str] | None = None,
             cwd: Path = ROOT) -> Measured:
     """Run ``cmd`` and measure it with ``os.wait4`` (its rusage covers the child and the
-    descendants it waited for, e.g. the CLI's re-executed build)."""
+    descendants it waited for) and the peak resident memory of its whole process tree."""
     log_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
@@ -325,7 +328,7 @@ def markdown_table(entries: list[dict]) -> str:
         label = f"{'&nbsp;&nbsp;↳ ' if sub else ''}{stage}{' ∥' if concurrent else ''}"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     cells = []
-    for e in ok:  # what no stage covers: interpreter start-up, imports, the CLI's re-exec, publishing
+    for e in ok:  # what no stage covers: interpreter start-up, imports, waiting for the forkserver, publishing
         top = [s for s in e["stages"] if not s.get("parent") and not s.get("concurrent")]
         side = [s for s in e["stages"] if s.get("concurrent")]
         cells += [_fmt(e["wall_seconds"] - sum(s["wall_seconds"] for s in top)),
@@ -340,8 +343,8 @@ def markdown_table(entries: list[dict]) -> str:
         cells += ["", "", _fmt(e.get("peak_tree_mb"), 0)]
     lines.append("| peak memory summed over all processes (PSS) | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("∥ ran in a forked worker beside the main process (its wall time overlaps the stages around it; "
-                 "its CPU time is its own process', counted in the whole-process total).")
+    lines.append("∥ ran in a worker process beside the main process (its wall time overlaps the stages around it; "
+                 "its CPU time is the worker's own, not in the whole-process total).")
     return "\n".join(lines)
 
 
