@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from analysis.sources import Source
     import pandas as pd
 
-    from report.figures.charts import FigureAsset
+    from report.figures.jobs import FigureAsset
 
 REPORT_PREFIX = "oneclick-report"
 #: The CRM's action list (:mod:`report.crm`).
@@ -193,7 +193,7 @@ def _build(*, data_dir: Path, out_dir: Path, period: str, lang: str, config: Con
            progress: Callable[[str], None] | None, executor: Executor, signing_key: bytes | None,
            cancelled: Callable[[], bool] | None) -> BuildOutputs:
     from analysis.pipeline import Findings, run_analysis
-    from report.figures.charts import build_figures, data_figure_keys, draw_figure
+    from report.figures.jobs import collect_figures, submit_data_figures
 
     clock = StageClock(on_stage=progress)
     # the previous month is read and checked (results, scores, actions) before any work: bad input
@@ -207,8 +207,7 @@ def _build(*, data_dir: Path, out_dir: Path, period: str, lang: str, config: Con
     def draw_early(findings: Findings) -> None:
         # drawn by the workers while the model is fitted, queued behind its cross-validation fits:
         # they fill the time the workers would wait for this process' refit, scoring and segments
-        early.update({key: executor.submit_later(draw_figure, findings, key, **figure_options)
-                      for key in data_figure_keys(findings)})
+        early.update(submit_data_figures(findings, executor=executor, **figure_options))
 
     with _locked_work(out_dir, output_names(period, lang)) as work:
         analysed = run_analysis(data_dir, config=config, period=period, clock=clock, executor=executor,
@@ -250,7 +249,8 @@ def _build(*, data_dir: Path, out_dir: Path, period: str, lang: str, config: Con
         del analysed
         gc.collect()
         with clock.stage("figures"):
-            figures = build_figures(archived, executor=executor, submitted=early, **figure_options)
+            # drawn by the workers (this process never imports matplotlib)
+            figures = collect_figures(archived, executor=executor, submitted=early, **figure_options)
         # by a worker: its hash seed is fixed (WeasyPrint's font subset names depend on it)
         rendered = executor.result(executor.submit(render_outputs, job, figures, progress), name="html_pdf")
         clock.timings += rendered.timings

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -420,5 +422,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def run() -> NoReturn:
+    """The ``oneclick-report`` command (and ``python -m report.cli``): :func:`main`, then exit.
+
+    Before the interpreter finalises, every object is moved to the garbage collector's permanent
+    generation (:func:`gc.freeze`), so the collection that finalisation runs does not traverse the
+    objects of every library a build imported (measured on the real data: 0.5–1.2 s of exit → 0.1 s).
+    Nothing is left to clean up by then: the build removed its work folder and stopped its workers,
+    and the memory goes back to the system with the process. :func:`main` itself, called as a
+    library (the tests), leaves the collector alone.
+    """
+    code = main()
+    sys.stdout.flush()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # ``python -m report.cli``
-    sys.exit(main())
+    run()

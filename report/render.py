@@ -34,8 +34,10 @@ from report.structure import GLOSSARY_TERMS, SECTIONS, SectionView, ViewModel, v
 #: URL scheme of in-memory resources (figures) in the HTML given to the PDF renderer.
 RESOURCE_SCHEME = "report-resource:"
 
+from report.figures.jobs import figure_keys
+
 if TYPE_CHECKING:  # the figures module is optional at import time
-    from report.figures.charts import FigureAsset
+    from report.figures.jobs import FigureAsset
 
 __all__ = [
     "GLOSSARY_TERMS",
@@ -56,12 +58,8 @@ CSS_PATH = TEMPLATES_DIR / "report.css"
 
 
 def expected_figure_keys(results: Results) -> tuple[str, ...]:
-    """The figure keys the report shows for ``results`` (see ``report.figures.charts``)."""
-    keys = ["eda-numeric", "eda-categorical", "ishikawa", "phik", "model-comparison", "roc", "calibration", "confusion",
-             "shap-bar", "shap-beeswarm", "shap-segments"]
-    keys += [f"shap-example-{e.id}" for e in results.importance.examples]
-    keys += ["segments-scatter"] + [f"segment-{s.key}" for s in results.segments.segments]
-    return tuple(keys)
+    """The figure keys the report shows for ``results`` (:func:`report.figures.jobs.figure_keys`)."""
+    return figure_keys(results)
 
 
 # ------------------------------------------------------------------------------ rendering

@@ -35,13 +35,11 @@ Every number written on a chart or into an alt text is formatted for the languag
 
 from __future__ import annotations
 
-import base64
 import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -75,6 +73,7 @@ from report.i18n import catalogue, check_lang, data_value, feature_label, segmen
 from report.figures import style
 from report.figures import text as measure_text
 from report.figures.ishikawa import draw_ishikawa
+from report.figures.jobs import FigureAsset, collect_figures
 from report.texts import skip_note
 
 if TYPE_CHECKING:
@@ -1741,52 +1740,7 @@ def _alt_profile(segment: Segment, lang: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FigureAsset:
-    """One serialised figure, ready to embed in HTML (and so in the PDF).
-
-    Exactly one of ``svg`` and ``png`` is set.
-    """
-
-    key: str
-    svg: str | None
-    png: bytes | None
-    alt: str
-    width_cm: float
-
-    def data_uri(self) -> str:
-        """The figure as a ``data:`` URI (``data:image/svg+xml;base64,…`` or ``data:image/png;base64,…``)."""
-        if self.svg is not None:
-            return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
-        if self.png is not None:
-            return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
-        raise ValueError(f"figure {self.key!r} has no content")
-
-    @property
-    def mime(self) -> str:
-        """The MIME type of :meth:`data_uri`."""
-        return "image/svg+xml" if self.svg is not None else "image/png"
-
-    @property
-    def payload(self) -> bytes:
-        """The serialised figure (SVG text as UTF-8, or PNG)."""
-        if self.svg is not None:
-            return self.svg.encode("utf-8")
-        if self.png is not None:
-            return self.png
-        raise ValueError(f"figure {self.key!r} has no content")
-
-    @property
-    def file_name(self) -> str:
-        """A file name for the figure: its key with the extension of its format."""
-        return f"{self.key}.{'svg' if self.svg is not None else 'png'}"
-
-    @property
-    def size_bytes(self) -> int:
-        """Size of the serialised figure in bytes."""
-        if self.svg is not None:
-            return len(self.svg.encode("utf-8"))
-        return len(self.png or b"")
+# FigureAsset lives in report.figures.jobs (importable without matplotlib); re-exported here.
 
 
 def _asset(key: str, fig: Figure, alt: str, *, dpi: int, vector: bool) -> FigureAsset:
@@ -1842,12 +1796,11 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
         If ``lang`` is not ``"ru"`` or ``"en"``.
     """
     _check_lang(lang)
-    keys = list(_figure_jobs(results, lang=lang, rasterize_above=rasterize_above))
-    draw = partial(draw_figure, results, lang=lang, dpi=dpi, rasterize_above=rasterize_above, vector=vector)
-    if executor is None:
-        return {key: draw(key) for key in keys}
-    futures = {**{key: executor.submit(draw, key) for key in keys if key not in (submitted or {})}, **(submitted or {})}
-    return {key: executor.result(futures[key], name=f"figure {key}") for key in keys}
+    if executor is not None:
+        return collect_figures(results, executor=executor, lang=lang, dpi=dpi, rasterize_above=rasterize_above,
+                               vector=vector, submitted=submitted)
+    return {key: draw_figure(results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above, vector=vector)
+            for key in _figure_jobs(results, lang=lang, rasterize_above=rasterize_above)}
 
 
 def data_figure_keys(findings: Findings) -> tuple[str, ...]:
