@@ -47,9 +47,10 @@ class WorkerTimeout(TimeoutError):
 
 def worker_environment(*, hash_seed: int = 0, threads: int = 1) -> dict[str, str]:
     """The environment workers start with: a fixed hash seed, ``threads`` BLAS/OpenMP threads, and
-    no background thread of the jemalloc that pyarrow (imported by pandas) loads — it would start
-    one at import, and the forkserver must be single-threaded when it forks."""
-    env = {"PYTHONHASHSEED": str(hash_seed), "JE_ARROW_MALLOC_CONF": "background_thread:false"}
+    no background thread of the jemalloc that pyarrow (imported by pandas) and polars load — they
+    would start them at import, and the forkserver must not run threads when it forks."""
+    env = {"PYTHONHASHSEED": str(hash_seed), "JE_ARROW_MALLOC_CONF": "background_thread:false",
+           "_RJEM_MALLOC_CONF": "background_thread:false"}  # polars' jemalloc
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
     return env
