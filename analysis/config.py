@@ -418,12 +418,6 @@ class SourceConfig(_Frozen):
             return self.queries[table].strip().rstrip(";")
         name = getattr(self, table)
         return "SELECT * FROM " + ".".join(f'"{part}"' for part in name.split("."))
-class ExecutorConfig(_Frozen):
-    """The build's worker processes (:mod:`runtime.executor`; ``n_jobs`` of them)."""
-
-    #: Seconds one worker task (a stage, a fit, a batch of figures, the PDF) may take before the
-    #: build stops its workers and fails (a hung worker).
-    task_timeout: float = Field(600.0, gt=0)
 
 
 class Config(_Frozen):
@@ -431,7 +425,7 @@ class Config(_Frozen):
 
     #: numpy's and scikit-learn's seeds are unsigned 32-bit integers.
     seed: int = Field(42, ge=0, le=2**32 - 1)
-    #: Worker processes of a build (runtime.executor); joblib threads of an estimator fitted here.
+    #: joblib threads for tree ensembles (and LightGBM).
     n_jobs: int = Field(2, ge=1, le=256)
     #: BLAS/OpenMP threads for the whole run (HistGradientBoosting, numpy linear algebra).
     openmp_threads: int = Field(1, ge=1, le=256)
@@ -446,7 +440,6 @@ class Config(_Frozen):
     report: ReportConfig = ReportConfig()
     comparison: ComparisonConfig = ComparisonConfig()
     source: SourceConfig = SourceConfig()
-    executor: ExecutorConfig = ExecutorConfig()
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -1,1 +1,0 @@
-"""What both analysis/ and report/ use to run a build: the worker processes (runtime.executor)."""
