@@ -362,7 +362,8 @@ class ActionsConfig(_Frozen):
 
 
 class ReportConfig(_Frozen):
-    """Rendering."""
+    """Rendering only: nothing here may shape the results (the analysis cache, :mod:`report.cache`,
+    serves one analysis to every value of these settings)."""
 
     lang: Literal["ru", "en"] = "ru"
     dpi: int = Field(110, ge=50, le=600)
@@ -420,6 +421,15 @@ class SourceConfig(_Frozen):
         return "SELECT * FROM " + ".".join(f'"{part}"' for part in name.split("."))
 
 
+class CacheConfig(_Frozen):
+    """Limits of the analysis cache (:mod:`report.cache`); they do not shape the results."""
+
+    #: Entries kept (the least recently used are removed first).
+    max_entries: int = Field(8, ge=1, le=1000)
+    #: Bytes kept in all (a million customers' entry is ~80 MB, most of it scores.csv).
+    max_bytes: int = Field(4 << 30, ge=1 << 20)
+
+
 class Config(_Frozen):
     """The project's whole configuration."""
 
@@ -440,6 +450,7 @@ class Config(_Frozen):
     report: ReportConfig = ReportConfig()
     comparison: ComparisonConfig = ComparisonConfig()
     source: SourceConfig = SourceConfig()
+    cache: CacheConfig = CacheConfig()
 
 
 def load_config(path: Path | None = None) -> Config:

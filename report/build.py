@@ -12,9 +12,10 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from analysis.sources import Source
     import pandas as pd
 
+    from report.cache import AnalysisCache
     from report.renderer import Renderer
 
 REPORT_PREFIX = "oneclick-report"
@@ -122,8 +124,8 @@ def _json_bytes(obj: dict) -> bytes:
 def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: str, config: Config,
                  previous: Path | None = None, progress: Callable[[str], None] | None = None,
                  renderer: Renderer | None = None, signing_key: bytes | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> BuildOutputs:
-    """Run the analysis and render the report into ``out_dir``.
+                 cancelled: Callable[[], bool] | None = None, cache: AnalysisCache | None = None) -> BuildOutputs:
+    """Run the analysis (or take it from ``cache``) and render the report in ``lang`` into ``out_dir``.
 
     Parameters
     ----------
@@ -148,74 +150,161 @@ def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: s
         Sign ``manifest.json`` with this HMAC key (:mod:`report.signing`).
     cancelled : callable, optional
         Asked just before publishing: ``True`` (the build was told to stop) publishes nothing.
+    cache : AnalysisCache, optional
+        The analysis cache (:mod:`report.cache`): read before the analysis, written after it.
+        ``None`` (``--no-cache``) neither reads nor writes it.
 
     Raises
     ------
     analysis.errors.DataError
         On invalid input; nothing is written into ``out_dir``.
     """
-    from analysis.pipeline import run_analysis
+    (outputs,) = build_reports(data_dir=data_dir, out_dir=out_dir, period=period, langs=(lang,), config=config,
+                               previous=previous, progress=progress, renderer=renderer, signing_key=signing_key,
+                               cancelled=cancelled, cache=cache)
+    return outputs
 
+
+def language_folders(out_dir: Path, langs: Sequence[str]) -> dict[str, Path]:
+    """Where each language's report goes: ``out_dir`` itself for one language; for several,
+    ``out_dir/<lang>`` each — a complete build folder of its own (what ``send``, ``verify`` and the
+    archive take), since ``actions.csv`` and the manifest attached to each PDF are per language."""
+    if len(langs) == 1:
+        return {langs[0]: out_dir}
+    return {lang: out_dir / lang for lang in langs}
+
+
+def build_reports(*, data_dir: Path, out_dir: Path, period: str, langs: Sequence[str], config: Config,
+                  previous: Path | None = None, progress: Callable[[str], None] | None = None,
+                  renderer: Renderer | None = None, signing_key: bytes | None = None,
+                  cancelled: Callable[[], bool] | None = None,
+                  cache: AnalysisCache | None = None) -> tuple[BuildOutputs, ...]:
+    """One analysis (computed, or served by ``cache``), rendered in every language of ``langs``.
+
+    The outputs of each language go into :func:`language_folders`; every folder is locked and
+    written into a work folder first, and published only after every language has rendered.
+    Parameters as :func:`build_report`.
+    """
+    if not langs or len(set(langs)) != len(langs):
+        raise ValueError(f"expected distinct languages, got {list(langs)}")
     clock = StageClock(on_stage=progress)
     # the previous month is read and checked (results, scores, actions) before any work: bad input
     # there is refused at once, and read only once
+    previous_inputs = None
     if previous is not None:
         previous_results = load_previous(previous)
         previous_scores, previous_actions = _previous_tables(previous, previous_rows=previous_results.actions.n_rows)
-    with _locked_work(out_dir, output_names(period, lang)) as work:
-        analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
-        results = analysed.results
-        if previous is not None:
-            from analysis.comparison import compare
-
-            with clock.stage("comparison"):
-                comparison = compare(previous=previous_results, previous_scores=previous_scores,
-                                     current=results, current_scores=analysed.scores,
-                                     current_frame=analysed.features, config=config.comparison,
-                                     previous_actions=previous_actions, alpha=config.actions.alpha)
-                results = results.model_copy(update={"comparison": comparison})
-        stem = report_stem(period, lang)
+        previous_inputs = (previous_results, previous_scores, previous_actions)
+    folders = language_folders(out_dir, langs)
+    with contextlib.ExitStack() as stack:
+        works = {lang: stack.enter_context(_locked_work(folders[lang], output_names(period, lang))) for lang in langs}
+        first = works[langs[0]]
+        analysis = _analysis(data_dir=data_dir, period=period, config=config, previous=previous,
+                             previous_inputs=previous_inputs, clock=clock, cache=cache,
+                             scores_path=first / "scores.csv")
+        results = analysis.results
+        jobs = []
         with clock.stage("write_results"):
             results_bytes = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")
-            (work / "results.json").write_bytes(results_bytes)
             # The report, and the results attached to it, leave out the run's own timings so that
             # the same inputs, configuration and code give a byte-identical HTML and PDF.
             archived = results.without_measurements()
             archived_bytes = archived.model_dump_json(by_alias=True, indent=1).encode("utf-8")
-            # written by pandas in chunks (not as one whole-file string); read back for its hash here
-            # and again, for the PDF attachment, by whoever renders
-            write_scores_csv(analysed.scores, work / "scores.csv")
-            scores_sha256 = sha256_bytes((work / "scores.csv").read_bytes())
+            scores_sha256 = sha256_bytes((first / "scores.csv").read_bytes())
+            meta = json.loads(results.meta.model_dump_json())
             from report.crm import write_actions_csv
 
-            write_actions_csv(analysed.actions, work / ACTIONS_CSV, lang=lang, money_unit=config.report.money_unit,
-                              risk_threshold=config.segments.risk_threshold)
-            actions_sha256 = sha256_bytes((work / ACTIONS_CSV).read_bytes())
-        job = RenderJob(work=work, stem=stem, lang=lang, config=config, archived=archived,
-                        archived_bytes=archived_bytes, results_sha256=sha256_bytes(results_bytes),
-                        scores_sha256=scores_sha256, actions_sha256=actions_sha256,
-                        meta=json.loads(results.meta.model_dump_json()))
-        # The per-customer frames are written: let them go before rendering (at ten million customers
-        # they held gigabytes while the renderer read scores.csv into the PDF)
-        sources = analysed.sources
-        del analysed
-        gc.collect()
-        rendered = renderer.call(render_outputs, job, progress) if renderer is not None \
-            else render_outputs(job, progress)
-        clock.timings += rendered.timings
-        inner = rendered.inner_manifest
-        pdf_sha256 = sha256_bytes((work / f"{stem}.pdf").read_bytes())
-        outer = _manifest(results_meta=job.meta, outputs={**rendered.outputs, f"{stem}.pdf": pdf_sha256},
-                          wall_clock=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                          timings=[t.model_dump() for t in clock.timings])
-        # what was read, table by table: the file or the SQL query, its rows and content hash
-        outer["sources"] = [dict(source) for source in sources]
-        outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
-        outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
-        if signing_key is not None:
-            outer = sign_manifest(outer, signing_key)
-        (work / "manifest.json").write_bytes(_json_bytes(outer))
-        return _publish(work, out_dir, stem, cancelled=cancelled)
+            for lang, work in works.items():
+                (work / "results.json").write_bytes(results_bytes)
+                if work != first:
+                    shutil.copyfile(first / "scores.csv", work / "scores.csv")
+                write_actions_csv(analysis.actions, work / ACTIONS_CSV, lang=lang,
+                                  money_unit=config.report.money_unit, risk_threshold=config.segments.risk_threshold)
+                jobs.append(RenderJob(work=work, stem=report_stem(period, lang), lang=lang, config=config,
+                                      archived=archived, archived_bytes=archived_bytes,
+                                      results_sha256=sha256_bytes(results_bytes), scores_sha256=scores_sha256,
+                                      actions_sha256=sha256_bytes((work / ACTIONS_CSV).read_bytes()), meta=meta))
+        rendered_all = renderer.call(render_all, jobs, progress) if renderer is not None \
+            else render_all(jobs, progress)
+        built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        for job, rendered in zip(jobs, rendered_all, strict=True):
+            inner = rendered.inner_manifest
+            pdf_sha256 = sha256_bytes((job.work / f"{job.stem}.pdf").read_bytes())
+            timings = [*clock.timings, *rendered.timings]
+            outer = _manifest(results_meta=job.meta, outputs={**rendered.outputs, f"{job.stem}.pdf": pdf_sha256},
+                              wall_clock=built_at, timings=[t.model_dump() for t in timings])
+            outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
+            outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
+            # what was read, table by table: the file or the SQL query, its rows and content hash
+            outer["sources"] = [dict(source) for source in analysis.sources]
+            outer["analysis_cache"] = analysis.cache_record
+            if signing_key is not None:
+                outer = sign_manifest(outer, signing_key)
+            (job.work / "manifest.json").write_bytes(_json_bytes(outer))
+        return tuple(_publish(works[lang], folders[lang], report_stem(period, lang), cancelled=cancelled)
+                     for lang in langs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    """The analysis a build renders: results (after the comparison), the action rows, and what the
+    cache did (``manifest.json`` → ``analysis_cache``). ``scores.csv`` is in the first work folder."""
+
+    results: Results
+    actions: pd.DataFrame
+    cache_record: dict[str, str]
+    #: What was read, table by table (``manifest.json`` → ``sources``).
+    sources: tuple[dict[str, str | int], ...] = ()
+
+
+def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | None,
+              previous_inputs: tuple | None, clock: StageClock, cache: AnalysisCache | None,
+              scores_path: Path) -> _Analysis:
+    """The cached analysis of these inputs, configuration and code, or a new one (then stored)."""
+    from analysis.pipeline import run_analysis
+
+    key = None
+    if cache is not None:
+        from report.cache import CacheKey, source_fingerprint
+
+        with clock.stage("analysis_cache"):
+            inputs = source_fingerprint(data_dir)
+            if inputs is None:
+                cache.note("analysis cache: not used for this source (its content is known only once read)")
+            else:
+                key = CacheKey.for_build(inputs=inputs, period=period, config=config, previous=previous)
+                hit = cache.load(key, config=config, scores_to=scores_path)
+                if hit is not None:
+                    return _Analysis(results=hit.results, actions=hit.actions,
+                                     cache_record={"status": "hit", "key": key.digest, "computed_at": hit.computed_at})
+    analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
+    results = analysed.results
+    if previous_inputs is not None:
+        from analysis.comparison import compare
+
+        previous_results, previous_scores, previous_actions = previous_inputs
+        with clock.stage("comparison"):
+            comparison = compare(previous=previous_results, previous_scores=previous_scores,
+                                 current=results, current_scores=analysed.scores,
+                                 current_frame=analysed.features, config=config.comparison,
+                                 previous_actions=previous_actions, alpha=config.actions.alpha)
+            results = results.model_copy(update={"comparison": comparison})
+    with clock.stage("write_scores"):
+        # written by pandas in chunks (not as one whole-file string)
+        write_scores_csv(analysed.scores, scores_path)
+    if key is None:
+        return _Analysis(results=results, actions=analysed.actions,
+                         cache_record={"status": "off" if cache is None else "unsupported source"})
+    status = "not stored"
+    if results.meta.input_sha256 and all(key.document["inputs"].get(name) == sha
+                                         for name, sha in results.meta.input_sha256.items()):
+        with clock.stage("analysis_cache_store"):
+            results_bytes = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")
+            if cache.store(key, results_bytes=results_bytes, scores=scores_path, actions=analysed.actions):
+                status = "stored"
+    else:  # an input changed between its hashing and its reading: the key would not describe it
+        cache.note("analysis cache: an input changed while the build read it; not stored")
+    return _Analysis(results=results, actions=analysed.actions, cache_record={"status": status, "key": key.digest})
 
 
 def write_scores_csv(scores: pd.DataFrame, path: Path) -> None:
@@ -404,6 +493,11 @@ def warm_up_rendering(lang: str) -> None:
     from report.render import compile_templates
 
     compile_templates(lang)
+
+
+def render_all(jobs: Sequence[RenderJob], progress: Callable[[str], None] | None = None) -> list[RenderedOutputs]:
+    """:func:`render_outputs` of every job, in order (one renderer job for every language)."""
+    return [render_outputs(job, progress) for job in jobs]
 
 
 def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None) -> RenderedOutputs:

@@ -53,6 +53,20 @@ def _period(value: str) -> str:
     return value
 
 
+_LANGS = ("ru", "en")
+
+
+def _langs(value: str) -> tuple[str, ...]:
+    """``ru``, ``en`` or several, comma-separated (``ru,en``): each once."""
+    langs = tuple(part.strip() for part in value.split(","))
+    unknown = [lang for lang in langs if lang not in _LANGS]
+    if unknown or not langs:
+        raise argparse.ArgumentTypeError(f"expected ru, en or both comma-separated (ru,en), got {value!r}")
+    if len(set(langs)) != len(langs):
+        raise argparse.ArgumentTypeError(f"a language named twice in {value!r}")
+    return langs
+
+
 def _int_in(lo: int, hi: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
@@ -135,12 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=_data_source, required=True, help=_DATA_HELP)
     p.add_argument("--out", type=Path, help="output folder (default out/<period>)")
     p.add_argument("--period", type=_period, default=None, help="reporting month YYYY-MM (default: this month)")
-    p.add_argument("--lang", choices=("ru", "en"), default=None, help="report language (default ru)")
+    p.add_argument("--lang", type=_langs, default=None, metavar="LANG[,LANG]",
+                   help="report language: ru, en, or ru,en for both from one analysis, each into its own "
+                        "subfolder OUT/ru, OUT/en (default: the configuration's, ru)")
     p.add_argument("--config", type=Path, help="configuration file (TOML or JSON)")
+    p.add_argument("--no-cache", dest="no_cache", action="store_true",
+                   help="neither use nor store the analysis cache ($XDG_CACHE_HOME/oneclick-report)")
     p.add_argument("--previous", type=Path, help="previous month's results.json for the comparison "
                    "(default with --archive: the previous period's latest archived results)")
     p.add_argument("--archive", type=Path, help="also file the outputs under ARCHIVE/<period>/rNNN "
                    "(never overwriting an archived report)")
+
+    p = sub.add_parser("monthly", help="the monthly run: build the month that just ended, archive it, compare "
+                                       "it with the previous archived month and email it")
+    p.add_argument("--config", type=Path, required=True, help="the monthly run's configuration (TOML)")
+    p.add_argument("--period", type=_period, default=None,
+                   help="reporting month YYYY-MM (default: the month that just ended)")
+    p.add_argument("--no-cache", dest="no_cache", action="store_true", help="do not use the analysis cache")
 
     p = sub.add_parser("send", help="email the report: a summary with the PDF attached")
     p.add_argument("--report", type=Path, required=True, help="output folder of a build")
@@ -267,13 +292,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from report.build import Progress, build_report, warm_up_rendering
-    from report.renderer import Renderer
-
     _check_input(args.data, "--data")
     config = _load_config(args.config)
     period = args.period or _current_period()
-    lang = args.lang or config.report.lang
+    langs = args.lang or (config.report.lang,)
     out = args.out or Path("out") / period
     _check_output_folder(out, "--out")
     if args.archive is not None:
@@ -285,26 +307,41 @@ def _cmd_build(args: argparse.Namespace) -> int:
         previous = find_previous_results(args.archive, period)
     if previous is not None and not previous.is_file():
         raise _Invalid(f"previous results not found: {previous}")
-    signing_key = _signing_key()
-    progress = Progress()
-    with _StopOnSignal() as stop:
-        # Forked now, before the analysis imports anything heavy: it imports the rendering libraries
-        # on the core the analysis' imports leave idle, then renders what the analysis produced.
-        renderer = Renderer(partial(warm_up_rendering, lang), enabled=config.n_jobs > 1)
-        try:
-            outputs = build_report(data_dir=args.data, out_dir=out, period=period, lang=lang, config=config,
-                                   previous=previous, progress=progress, renderer=renderer,
-                                   signing_key=signing_key, cancelled=stop.requested)
-        finally:
-            renderer.close()
-            progress.done()
-    for path in outputs.all():
-        print(path)
+    outputs = run_build(data=args.data, out=out, period=period, langs=langs, config=config, previous=previous,
+                        use_cache=not args.no_cache, signing_key=_signing_key())
+    for built in outputs:
+        for path in built.all():
+            print(path)
     if args.archive is not None:
         from report.archive import archive_outputs
 
-        print(f"archived: {archive_outputs(out, archive_root=args.archive, period=period)}")
+        for built in outputs:
+            print(f"archived: {archive_outputs(built.manifest.parent, archive_root=args.archive, period=period)}")
     return EXIT_OK
+
+
+def run_build(*, data: Path, out: Path, period: str, langs: Sequence[str], config, previous: Path | None,  # noqa: ANN001
+              use_cache: bool, signing_key: bytes | None) -> tuple:  # tuple of report.build.BuildOutputs
+    """A build with its progress line, its renderer process and its signal handling (``build`` and
+    ``monthly``)."""
+    from report.build import Progress, build_reports, warm_up_rendering
+    from report.cache import AnalysisCache
+    from report.renderer import Renderer
+
+    progress = Progress()
+    cache = AnalysisCache(max_entries=config.cache.max_entries, max_bytes=config.cache.max_bytes,
+                          signing_key=signing_key, note=progress) if use_cache else None
+    with _StopOnSignal() as stop:
+        # Forked now, before the analysis imports anything heavy: it imports the rendering libraries
+        # on the core the analysis' imports leave idle, then renders what the analysis produced.
+        renderer = Renderer(partial(warm_up_rendering, langs[0]), enabled=config.n_jobs > 1)
+        try:
+            return build_reports(data_dir=data, out_dir=out, period=period, langs=langs, config=config,
+                                 previous=previous, progress=progress, renderer=renderer, signing_key=signing_key,
+                                 cancelled=stop.requested, cache=cache)
+        finally:
+            renderer.close()
+            progress.done()
 
 
 def _signing_key() -> bytes | None:
@@ -342,6 +379,27 @@ def _cmd_send(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_monthly(args: argparse.Namespace) -> int:
+    from report.monthly import MonthlyConfigError, MonthlyError, load_monthly_config, run_monthly
+
+    try:
+        monthly = load_monthly_config(args.config)
+    except MonthlyConfigError as exc:
+        raise _Invalid(str(exc)) from None
+    config = _load_config(monthly.source.config)
+    try:
+        report = run_monthly(monthly, config=config, period=args.period, environ=os.environ,
+                             signing_key=_signing_key(), use_cache=not args.no_cache,
+                             build=partial(run_build, use_cache=not args.no_cache), log=print)
+    except MonthlyConfigError as exc:
+        raise _Invalid(str(exc)) from None
+    except MonthlyError as exc:
+        print(f"oneclick-report: monthly run failed: {exc}; nothing was sent", file=sys.stderr)
+        return EXIT_FAILURE
+    print(report)
+    return EXIT_OK
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from report.verify import verify_report
 
@@ -353,7 +411,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _needs_reexec(command: str) -> bool:
-    return command == "build" and os.environ.get("PYTHONHASHSEED") != "0"
+    return command in ("build", "monthly") and os.environ.get("PYTHONHASHSEED") != "0"
 
 
 def _reexec(argv: Sequence[str]) -> int:
@@ -440,13 +498,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if _needs_reexec(args.command):
         return _reexec(argv)
-    if args.command == "build":
+    if args.command in ("build", "monthly"):
         gc.set_threshold(*_BUILD_GC_THRESHOLDS)
     from analysis.errors import DataError
     from report.publish import OutputFolderError, PublishInterrupted, describe_os_error
 
     commands = {"validate": _cmd_validate, "sample": _cmd_sample, "build": _cmd_build, "send": _cmd_send,
-                "verify": _cmd_verify}
+                "monthly": _cmd_monthly, "verify": _cmd_verify}
     try:
         return commands[args.command](args)
     except DataError as exc:
