@@ -389,12 +389,12 @@ def _cmd_monthly(args: argparse.Namespace) -> int:
     config = _load_config(monthly.source.config)
     try:
         report = run_monthly(monthly, config=config, period=args.period, environ=os.environ,
-                             signing_key=_signing_key(), use_cache=not args.no_cache,
-                             build=partial(run_build, use_cache=not args.no_cache), log=print)
+                             signing_key=_signing_key(), build=partial(run_build, use_cache=not args.no_cache),
+                             log=partial(print, file=sys.stderr))
     except MonthlyConfigError as exc:
         raise _Invalid(str(exc)) from None
     except MonthlyError as exc:
-        print(f"oneclick-report: monthly run failed: {exc}; nothing was sent", file=sys.stderr)
+        print(f"oneclick-report: monthly run failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     print(report)
     return EXIT_OK
