@@ -249,7 +249,9 @@ def run_dataset(name: str, data_dir: Path, *, stages_only: bool, in_process: boo
         if stages_only:
             command = [_python(), str(Path(__file__).resolve()), "--_analyse", str(data_dir), str(out_dir), period]
         else:
-            command = [*_cli(), "build", "--data", str(data_dir), "--out", str(out_dir), "--period", period]
+            # --no-cache: every run is a whole build (benchmarks/cache.py measures the cached re-render)
+            command = [*_cli(), "build", "--data", str(data_dir), "--out", str(out_dir), "--period", period,
+                       "--no-cache"]
         print(f"[{name}] {' '.join(command)}", file=sys.stderr, flush=True)
         m = measure(command, log_dir=logs, name=name, timeout=timeout)
     stages, facts = _stage_timings(out_dir) if m.returncode == 0 else ([], {})

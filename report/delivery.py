@@ -28,6 +28,10 @@ def _read_build(out_dir: Path, *, key: bytes | None = None) -> tuple[Results, Pa
 
     manifest_path = out_dir / "manifest.json"
     if not manifest_path.is_file():
+        languages = sorted(p.parent.name for p in out_dir.glob("*/manifest.json") if p.parent.name in ("ru", "en"))
+        if languages:  # a build of several languages: one complete build folder per language
+            raise ReportFolderError(f"{out_dir}: built in several languages; give the folder of the one to send: "
+                                    + " or ".join(str(out_dir / lang) for lang in languages))
         raise ReportFolderError(f"{out_dir}: no manifest.json — is this the output folder of `oneclick-report build`?")
     try:
         manifest = load_manifest_file(manifest_path)

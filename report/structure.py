@@ -237,6 +237,7 @@ def view_model(results: Results) -> ViewModel:
     runner_up = next((c for c in candidates if c.name == results.model.runner_up), None)
 
     config = results.meta.config.model_dump(mode="python")
+    config.pop("cache", None)  # the analysis cache's limits shape neither the results nor the report
     candidate_sets = tuple(
         (name, value) for name, value in results.meta.config.model
         if isinstance(value, tuple) and value and all(isinstance(v, CandidateConfig) for v in value))

@@ -26,6 +26,15 @@ SAMPLE_DIR = ROOT / "data" / "sample"
 REAL_DIR = ROOT.parent / "shared" / "data" / "one-click"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Builds run by the tests use a cache of their own (``$XDG_CACHE_HOME``), never the user's;
+    tests of the cache itself use one per module."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     """The project's own synthetic sample (read-only: copy before changing)."""

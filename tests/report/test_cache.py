@@ -87,6 +87,10 @@ def test_both_languages_in_one_run_each_a_complete_build(builds: dict[str, Path]
         for name in (f"{stem}.html", f"{stem}.pdf", "actions.csv", "scores.csv"):
             assert _sha(folder / name) == _sha(single / name), (lang, name)
         assert main(["verify", str(folder / f"{stem}.pdf")]) == 0
+    from report.delivery import ReportFolderError, compose_report_email
+
+    with pytest.raises(ReportFolderError, match=r"built in several languages; give the folder .*/en or .*/ru"):
+        compose_report_email(both, sender="a@example.com", recipients=["b@example.com"])
     revisions = sorted((builds["archive"] / PERIOD).iterdir())
     assert [r.name for r in revisions] == ["r001", "r002"]
     assert sorted(p.suffix for r in revisions for p in r.glob("*.pdf")) == [".pdf", ".pdf"]

@@ -223,7 +223,8 @@ def test_killing_the_command_publishes_nothing(built: Path, tmp_path: Path, samp
     before = _snapshot(out)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}  # the command as a user runs it
     command = subprocess.Popen([sys.executable, "-m", "report.cli", "build", "--data",  # = oneclick-report
-                                str(sample_dir), "--out", str(out), "--period", PERIOD, "--lang", "en"],
+                                str(sample_dir), "--out", str(out), "--period", PERIOD, "--lang", "en",
+                                "--no-cache"],  # the analysis itself is killed
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     started = time.monotonic()
     seen = ""
