@@ -112,8 +112,8 @@ class AnalysisOutput:
     sources: tuple[dict[str, str | int], ...] = ()
 
 
-def run_analysis(data_dir: Path | Source, *, config: Config, period: str,
-                 clock: StageClock | None = None) -> AnalysisOutput:
+def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock: StageClock | None = None,
+                 after_load: Callable[[dict[str, str]], None] | None = None) -> AnalysisOutput:
     """Run every analysis stage on the four tables in ``data_dir``.
 
     Parameters
@@ -127,6 +127,10 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str,
         The reporting month, ``YYYY-MM``.
     clock : StageClock, optional
         Collects stage timings (and reports progress); a new one when omitted.
+    after_load : callable, optional
+        Called with what was read (table file → SHA-256, as ``meta.input_sha256``) once the data
+        are loaded, validated and cleaned, before the model; an exception it raises ends the
+        analysis there (the analysis cache serves a source it cannot hash before reading so).
 
     Raises
     ------
@@ -182,6 +186,8 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str,
             clock.timings += [t.model_copy(update={"parent": t.parent or outer.stage,
                                                    "concurrent": outer.concurrent}) for t in data_timings]
             clock.timings.append(outer)
+            if after_load is not None:
+                after_load(dict(data.input_sha256))
             clock.announce("eda", "correlation")
             position = len(clock.timings)
             with clock.stage("model"):

@@ -65,8 +65,9 @@ def run_once(name: str, data: Path, *, period: str, repeat: int, timeout: float)
     identical = {suffix: _sha(outs["en-cached"] / f"{stem}{suffix}") == _sha(outs["en-cold"] / f"{stem}{suffix}")
                  for suffix in (".html", ".pdf")}
     identical["actions.csv"] = _sha(outs["en-cached"] / "actions.csv") == _sha(outs["en-cold"] / "actions.csv")
+    entry_bytes = sum(p.stat().st_size for p in (xdg / "oneclick-report").rglob("*") if p.is_file())
     shutil.rmtree(xdg, ignore_errors=True)
-    return {"repeat": repeat, "runs": runs, "identical": identical,
+    return {"repeat": repeat, "runs": runs, "identical": identical, "cache_bytes": entry_bytes,
             "ratio": round(runs["en-cached"]["wall_seconds"] / runs["ru-cold"]["wall_seconds"], 3)}
 
 
@@ -82,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now().astimezone()
     doc = {"started_at": started.isoformat(timespec="seconds"), "machine": machine(), "goal_ratio": GOAL,
            "datasets": []}
-    lines = ["| data | cold ru s | cached en s | cold en s | cached / cold ru | HTML, PDF, actions.csv identical |",
-             "|---|---:|---:|---:|---:|---|"]
+    lines = ["| data | cold ru s | cached en s | cold en s | cached / cold ru | HTML, PDF, actions.csv identical "
+             "| cache entry MB |", "|---|---:|---:|---:|---:|---|---:|"]
     ok = True
     for name in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         data = args.real_data if name == "real" else synthetic_dir(SIZES[name], args.seed, timeout=args.timeout)[0]
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "median_ratio": round(ratio, 3), "identical": identical})
         lines.append(f"| {name} | {median['ru-cold']:.2f} | {median['en-cached']:.2f} | {median['en-cold']:.2f} | "
                      f"{ratio:.2f} ({'PASS' if ratio <= GOAL else 'FAIL'}, goal ≤ {GOAL}) | "
-                     f"{'yes' if identical else 'NO'} |")
+                     f"{'yes' if identical else 'NO'} | {rows[-1]['cache_bytes'] / 1e6:.1f} |")
         cached = rows[-1]["runs"]["en-cached"]["stages"]
         lines_stages = ", ".join(f"{k} {v:.2f}" for k, v in cached.items())
         doc["datasets"][-1]["cached_stages_last"] = cached

@@ -80,14 +80,18 @@ class Progress:
         self.stream = sys.stderr
         self.tty, self.start = state["tty"], state["start"]
 
-    def __call__(self, stage: str) -> None:
+    def __call__(self, stage: str, *, verbatim: bool = False) -> None:
         elapsed = time.perf_counter() - self.start
-        text = f"[{elapsed:6.1f} s] {stage.replace('_', ' ')}"
+        text = f"[{elapsed:6.1f} s] {stage if verbatim else stage.replace('_', ' ')}"
         if self.tty:
             self.stream.write("\r\033[K" + text)
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
+
+    def note(self, text: str) -> None:
+        """A sentence in the progress (e.g. what the analysis cache did), printed as it is."""
+        self(text, verbatim=True)
 
     def done(self) -> None:
         """Finish the progress display."""
@@ -257,27 +261,64 @@ class _Analysis:
     sources: tuple[dict[str, str | int], ...] = ()
 
 
+class _Served(Exception):  # noqa: N818 - not an error: the cache had the analysis
+    """Raised by the late cache lookup to end the analysis once its inputs are known and cached."""
+
+    def __init__(self, analysis: _Analysis) -> None:
+        super().__init__("served from the analysis cache")
+        self.analysis = analysis
+
+
 def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | None,
               previous_inputs: tuple | None, clock: StageClock, cache: AnalysisCache | None,
               scores_path: Path) -> _Analysis:
-    """The cached analysis of these inputs, configuration and code, or a new one (then stored)."""
+    """The cached analysis of these inputs, configuration and code, or a new one (then stored).
+
+    The key is over what is read (:func:`report.cache.source_fingerprint`): a folder's tables are
+    hashed before anything else, so a hit costs no reading. A source that cannot be hashed before it
+    is read is looked up as soon as the analysis has read it (its content hashes, as the manifest
+    records them), and the analysis stops there on a hit.
+    """
     from analysis.pipeline import run_analysis
 
     key = None
+    after_load = None
     if cache is not None:
         from report.cache import CacheKey, source_fingerprint
 
+        def lookup(inputs: dict[str, str]) -> CacheKey:
+            key = CacheKey.for_build(inputs=inputs, period=period, config=config, previous=previous)
+            hit = cache.load(key, config=config, scores_to=scores_path)
+            if hit is not None:
+                raise _Served(_Analysis(results=hit.results, actions=hit.actions, cache_record={
+                    "status": "hit", "key": key.digest, "computed_at": hit.computed_at}))
+            return key
+
         with clock.stage("analysis_cache"):
             inputs = source_fingerprint(data_dir)
-            if inputs is None:
-                cache.note("analysis cache: not used for this source (its content is known only once read)")
-            else:
-                key = CacheKey.for_build(inputs=inputs, period=period, config=config, previous=previous)
-                hit = cache.load(key, config=config, scores_to=scores_path)
-                if hit is not None:
-                    return _Analysis(results=hit.results, actions=hit.actions,
-                                     cache_record={"status": "hit", "key": key.digest, "computed_at": hit.computed_at})
-    analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
+            try:
+                key = lookup(inputs) if inputs is not None else None
+            except _Served as served:
+                return served.analysis
+        if inputs is None:
+            cache.note("analysis cache: this source is hashed as it is read; looked up once the data are read")
+            found: list[CacheKey] = []
+
+            def after_load(read: dict[str, str]) -> None:
+                served = None
+                with clock.stage("analysis_cache"):
+                    try:
+                        found.append(lookup(read))
+                    except _Served as hit:
+                        served = hit
+                if served is not None:
+                    raise served
+    try:
+        analysed = run_analysis(data_dir, config=config, period=period, clock=clock, after_load=after_load)
+    except _Served as served:
+        return served.analysis
+    if after_load is not None:
+        key = found[0]
     results = analysed.results
     if previous_inputs is not None:
         from analysis.comparison import compare
@@ -293,8 +334,7 @@ def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | N
         # written by pandas in chunks (not as one whole-file string)
         write_scores_csv(analysed.scores, scores_path)
     if key is None:
-        return _Analysis(results=results, actions=analysed.actions,
-                         cache_record={"status": "off" if cache is None else "unsupported source"})
+        return _Analysis(results=results, actions=analysed.actions, cache_record={"status": "off"})
     status = "not stored"
     if results.meta.input_sha256 and all(key.document["inputs"].get(name) == sha
                                          for name, sha in results.meta.input_sha256.items()):

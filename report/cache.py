@@ -12,7 +12,8 @@ The key (:class:`CacheKey`)
 
     - ``inputs``: what is read, by content — the SHA-256 of every table file of the source, the
       same hashes ``manifest.json`` records as ``inputs`` (:func:`source_fingerprint`). A source
-      whose content cannot be hashed before it is read has no fingerprint and is not cached;
+      whose content cannot be hashed before it is read has no fingerprint: the build looks it up
+      with the hashes the analysis records once it has read the data (``run_analysis(after_load=…)``);
     - ``period``, and the previous month's ``results.json``, ``scores.csv``, ``actions.csv`` and
       ``manifest.json`` (by content) when the build compares with it;
     - the whole configuration except :data:`RENDERING_ONLY` (``report``: language, DPI,
@@ -105,7 +106,8 @@ def source_fingerprint(source: Path | str) -> dict[str, str] | None:
 
     For a folder: every table file present (``market_file.csv``, or ``market_file.parquet``, …),
     hashed as the loader hashes it (the manifest's ``inputs``). ``None`` for a source that cannot
-    be hashed before it is read (not a folder, e.g. a database URL): such builds are not cached.
+    be hashed before it is read (not a folder, e.g. a database URL): the build then looks the
+    cache up with what the analysis read.
     """
     from analysis.schema import TABLES
 

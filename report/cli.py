@@ -330,7 +330,7 @@ def run_build(*, data: Path, out: Path, period: str, langs: Sequence[str], confi
 
     progress = Progress()
     cache = AnalysisCache(max_entries=config.cache.max_entries, max_bytes=config.cache.max_bytes,
-                          signing_key=signing_key, note=progress) if use_cache else None
+                          signing_key=signing_key, note=progress.note) if use_cache else None
     with _StopOnSignal() as stop:
         # Forked now, before the analysis imports anything heavy: it imports the rendering libraries
         # on the core the analysis' imports leave idle, then renders what the analysis produced.

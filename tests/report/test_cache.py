@@ -333,3 +333,28 @@ def test_config_file_with_rendering_settings_loads(tmp_path: Path) -> None:
     path.write_text("[report]\ndpi = 150\n[cache]\nmax_entries = 3\n", encoding="utf-8")
     config = load_config(path)
     assert config.report.dpi == 150 and config.cache.max_entries == 3
+
+
+@pytest.mark.slow
+def test_a_source_hashed_only_as_read_is_looked_up_after_reading(builds: dict[str, Path], sample_dir: Path,
+                                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    """A source without a fingerprint before reading (a database, say): the key is made from what
+    the analysis read, and a hit ends the analysis there."""
+    import report.cache
+
+    from analysis.results import Results
+
+    monkeypatch.setattr(report.cache, "source_fingerprint", lambda source: None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(builds["xdg"]))
+    monkeypatch.setenv("PYTHONHASHSEED", "0")  # in this process, with the patched fingerprint
+    _build(sample_dir, tmp_path / "out", "--lang", "en")
+    err = capfd.readouterr().err
+    assert "looked up once the data are read" in err and "analysis from cache" in err
+    manifest = _manifest(tmp_path / "out")
+    assert manifest["analysis_cache"]["status"] == "hit"
+    stages = {t["stage"] for t in manifest["stage_timings"]}
+    assert "load" in stages and "model" not in stages
+    late = Results.load(tmp_path / "out" / "results.json").without_measurements()
+    cold = Results.load(builds["en-cold"] / "results.json").without_measurements()
+    assert late == cold
