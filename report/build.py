@@ -228,6 +228,11 @@ def build_reports(*, data_dir: Path, out_dir: Path, period: str, langs: Sequence
                                       archived=archived, archived_bytes=archived_bytes,
                                       results_sha256=sha256_bytes(results_bytes), scores_sha256=scores_sha256,
                                       actions_sha256=sha256_bytes((work / ACTIONS_CSV).read_bytes()), meta=meta))
+        # The per-customer frames are written: let them go before rendering (at ten million customers
+        # they held gigabytes while the renderer read scores.csv into the PDF)
+        cache_record, sources = analysis.cache_record, analysis.sources
+        del analysis, results
+        gc.collect()
         rendered_all = renderer.call(render_all, jobs, progress) if renderer is not None \
             else render_all(jobs, progress)
         built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -240,8 +245,8 @@ def build_reports(*, data_dir: Path, out_dir: Path, period: str, langs: Sequence
             outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
             outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
             # what was read, table by table: the file or the SQL query, its rows and content hash
-            outer["sources"] = [dict(source) for source in analysis.sources]
-            outer["analysis_cache"] = analysis.cache_record
+            outer["sources"] = [dict(source) for source in sources]
+            outer["analysis_cache"] = cache_record
             if signing_key is not None:
                 outer = sign_manifest(outer, signing_key)
             (job.work / "manifest.json").write_bytes(_json_bytes(outer))
@@ -290,7 +295,7 @@ def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | N
             key = CacheKey.for_build(inputs=inputs, period=period, config=config, previous=previous)
             hit = cache.load(key, config=config, scores_to=scores_path)
             if hit is not None:
-                raise _Served(_Analysis(results=hit.results, actions=hit.actions, cache_record={
+                raise _Served(_Analysis(results=hit.results, actions=hit.actions, sources=hit.sources, cache_record={
                     "status": "hit", "key": key.digest, "computed_at": hit.computed_at}))
             return key
 
@@ -333,18 +338,21 @@ def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | N
     with clock.stage("write_scores"):
         # written by pandas in chunks (not as one whole-file string)
         write_scores_csv(analysed.scores, scores_path)
+    sources = tuple(dict(source) for source in analysed.sources)
     if key is None:
-        return _Analysis(results=results, actions=analysed.actions, cache_record={"status": "off"})
+        return _Analysis(results=results, actions=analysed.actions, sources=sources, cache_record={"status": "off"})
     status = "not stored"
     if results.meta.input_sha256 and all(key.document["inputs"].get(name) == sha
                                          for name, sha in results.meta.input_sha256.items()):
         with clock.stage("analysis_cache_store"):
             results_bytes = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")
-            if cache.store(key, results_bytes=results_bytes, scores=scores_path, actions=analysed.actions):
+            if cache.store(key, results_bytes=results_bytes, scores=scores_path, actions=analysed.actions,
+                           sources=sources):
                 status = "stored"
     else:  # an input changed between its hashing and its reading: the key would not describe it
         cache.note("analysis cache: an input changed while the build read it; not stored")
-    return _Analysis(results=results, actions=analysed.actions, cache_record={"status": status, "key": key.digest})
+    return _Analysis(results=results, actions=analysed.actions, sources=sources,
+                     cache_record={"status": status, "key": key.digest})
 
 
 def write_scores_csv(scores: pd.DataFrame, path: Path) -> None:

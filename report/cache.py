@@ -101,7 +101,7 @@ def _sha256_file(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def source_fingerprint(source: Path | str) -> dict[str, str] | None:
+def source_fingerprint(source: object) -> dict[str, str] | None:
     """What a build would read, by content: table file name → SHA-256.
 
     For a folder: every table file present (``market_file.csv``, or ``market_file.parquet``, …),
@@ -111,9 +111,9 @@ def source_fingerprint(source: Path | str) -> dict[str, str] | None:
     """
     from analysis.schema import TABLES
 
-    if isinstance(source, str) or not Path(source).is_dir():
+    if not isinstance(source, Path) or not source.is_dir():
         return None
-    folder = Path(source)
+    folder = source
     found: dict[str, str] = {}
     for table in TABLES:
         stem = Path(table.file).stem
@@ -173,6 +173,8 @@ class CachedAnalysis:
     results: Results
     actions: pd.DataFrame
     computed_at: str
+    #: What the analysis read, table by table (``manifest.json`` → ``sources``).
+    sources: tuple[dict[str, str | int], ...] = ()
 
 
 class _Miss(Exception):
@@ -272,9 +274,15 @@ class AnalysisCache:
             raise _Miss(f"{ACTIONS} cannot be read ({type(exc).__name__})") from None
         if tuple(actions.columns) != ACTION_COLUMNS or len(actions) != results.actions.n_rows:
             raise _Miss(f"{ACTIONS} does not hold the {results.actions.n_rows} action rows of its results")
+        sources = entry.get("sources", [])
+        if not (isinstance(sources, list) and all(
+                isinstance(x, dict) and all(isinstance(k, str) and isinstance(v, str | int) for k, v in x.items())
+                for x in sources)):
+            raise _Miss(f"{ENTRY} records a malformed 'sources' list")
         # the rendering-only settings are this build's own (the rest is equal: it is in the key)
         results = results.model_copy(update={"meta": meta.model_copy(update={"config": config})})
-        return CachedAnalysis(results=results, actions=actions, computed_at=str(entry.get("created_at")))
+        return CachedAnalysis(results=results, actions=actions, computed_at=str(entry.get("created_at")),
+                              sources=tuple(sources))
 
     @staticmethod
     def _check(name: str, actual: str, files: dict) -> None:
@@ -282,10 +290,11 @@ class AnalysisCache:
             raise _Miss(f"{name} does not match its recorded SHA-256 (corrupted or changed)")
 
     # ------------------------------------------------------------------------------ writing
-    def store(self, key: CacheKey, *, results_bytes: bytes, scores: Path, actions: pd.DataFrame) -> bool:
+    def store(self, key: CacheKey, *, results_bytes: bytes, scores: Path, actions: pd.DataFrame,
+              sources: tuple[dict[str, str | int], ...] = ()) -> bool:
         """Store an analysis under ``key`` (atomically); ``False`` when it could not be (said in the note)."""
         try:
-            self._store(key, results_bytes=results_bytes, scores=scores, actions=actions)
+            self._store(key, results_bytes=results_bytes, scores=scores, actions=actions, sources=sources)
         except OSError as exc:
             self.note(f"analysis cache: not stored in {self.root} ({exc.strerror or exc}); the report is unaffected")
             return False
@@ -294,7 +303,8 @@ class AnalysisCache:
             self._evict(keep=key.digest)
         return True
 
-    def _store(self, key: CacheKey, *, results_bytes: bytes, scores: Path, actions: pd.DataFrame) -> None:
+    def _store(self, key: CacheKey, *, results_bytes: bytes, scores: Path, actions: pd.DataFrame,
+               sources: tuple[dict[str, str | int], ...]) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -312,6 +322,7 @@ class AnalysisCache:
             pq.write_table(pa.Table.from_pandas(actions, preserve_index=False), work / ACTIONS)
             entry = {"format": 1, "key": key.digest, "document": key.document,
                      "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                     "sources": [dict(x) for x in sources],
                      "files": {name: _sha256_file(work / name) for name in _FILES}}
             if self.signing_key is not None:
                 entry = sign_manifest(entry, self.signing_key)

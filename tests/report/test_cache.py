@@ -68,6 +68,8 @@ def test_english_after_russian_is_served_and_equals_a_cold_build(builds: dict[st
         assert _sha(builds["en"] / name) == _sha(builds["en-cold"] / name), name
     assert cached["outputs"] == cold["outputs"] | {"results.json": cached["outputs"]["results.json"]}
     assert cached["embedded_manifest_sha256"] == cold["embedded_manifest_sha256"]
+    assert cached["sources"] == cold["sources"] and {s["table"] for s in cold["sources"]} == {
+        "market_file", "market_money", "market_time", "money"}
     # the Russian actions.csv is worded in Russian, the English one in English, with the same rows
     ru_rows = (builds["ru"] / "actions.csv").read_text(encoding="utf-8").splitlines()
     en_rows = (builds["en"] / "actions.csv").read_text(encoding="utf-8").splitlines()
