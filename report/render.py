@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from analysis.results import Results
 from report.env import TEMPLATES_DIR, make_environment
+from report.figures.registry import figure_keys
 from report.structure import GLOSSARY_TERMS, SECTIONS, SectionView, ViewModel, view_model
 from report.paged import ORIGIN_ID, RESOURCE_SCHEME, TOC_ROOM_ID, PagedDocument, PageMarks, Resource
 
@@ -55,12 +56,8 @@ CSS_PATH = TEMPLATES_DIR / "report.css"
 
 
 def expected_figure_keys(results: Results) -> tuple[str, ...]:
-    """The figure keys the report shows for ``results`` (see ``report.figures.charts``)."""
-    keys = ["eda-numeric", "eda-categorical", "ishikawa", "phik", "model-comparison", "roc", "calibration", "confusion",
-             "shap-bar", "shap-beeswarm", "shap-segments"]
-    keys += [f"shap-example-{e.id}" for e in results.importance.examples]
-    keys += ["segments-scatter"] + [f"segment-{s.key}" for s in results.segments.segments]
-    return tuple(keys)
+    """The figure keys the report shows for ``results`` (:func:`report.figures.registry.figure_keys`)."""
+    return figure_keys(results)
 
 
 # ------------------------------------------------------------------------------ rendering

@@ -40,7 +40,8 @@ import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from functools import partial
+from typing import Any, Final
 
 import numpy as np
 from matplotlib import colors as mcolors
@@ -73,11 +74,13 @@ from report.i18n import catalogue, check_lang, data_value, feature_label, segmen
 from report.figures import style
 from report.figures import text as measure_text
 from report.figures.ishikawa import draw_ishikawa
+from report.figures.registry import figure_subjects
 from report.texts import skip_note
 
 __all__ = [
     "BEESWARM_CMAP",
     "GROUP_ORDER",
+    "FIGURES",
     "FigureAsset",
     "build_figures",
     "calibration_figure",
@@ -1794,6 +1797,48 @@ def _asset(key: str, fig: Figure, alt: str, *, dpi: int, vector: bool) -> Figure
     return FigureAsset(key=key, svg=None, png=style.to_png(fig, dpi=dpi), alt=alt, width_cm=width_cm)
 
 
+_Draw = Callable[[Results, Any, str, int], Figure]
+_Alt = Callable[[Results, Any, str], str]
+
+
+def _titles(results: Results, lang: str) -> dict[str, str]:
+    return {s.key: _segment_title(s.key, lang) for s in results.segments.segments}
+
+
+#: How each kind of figure of :data:`report.figures.registry.FIGURES` is drawn and described:
+#: ``name → (draw(results, subject, lang, rasterize_above), alt(results, subject, lang))``.
+FIGURES: Final[Mapping[str, tuple[_Draw, _Alt]]] = {
+    "ishikawa": (lambda r, _, lang, __: ishikawa_figure(r, lang=lang),
+                 lambda r, _, lang: _alt_ishikawa(r, lang)),
+    "eda-numeric": (lambda r, _, lang, __: eda_numeric_grid(eda_order(r.eda.numeric), lang=lang),
+                    lambda r, _, lang: " ".join(_alt_numeric(n, lang) for n in eda_order(r.eda.numeric))),
+    "eda-categorical": (lambda r, _, lang, __: eda_categorical_grid(r.eda.categorical, lang=lang),
+                        lambda r, _, lang: " ".join(_alt_categorical(c, lang) for c in r.eda.categorical)),
+    "phik": (lambda r, _, lang, __: phik_heatmap(r.correlation, lang=lang),
+             lambda r, _, lang: _alt_phik(r.correlation, lang)),
+    "model-comparison": (lambda r, _, lang, __: model_comparison_figure(r.model, lang=lang),
+                         lambda r, _, lang: _alt_models(r.model, lang)),
+    "roc": (lambda r, _, lang, __: roc_figure(r.model, lang=lang), lambda r, _, lang: _alt_roc(r.model, lang)),
+    "calibration": (lambda r, _, lang, __: calibration_figure(r.model, lang=lang),
+                    lambda r, _, lang: _alt_calibration(r.model, lang)),
+    "confusion": (lambda r, _, lang, __: confusion_figure(r.model, lang=lang),
+                  lambda r, _, lang: _alt_confusion(r.model, lang)),
+    "shap-bar": (lambda r, _, lang, __: shap_bar(r.importance, lang=lang),
+                 lambda r, _, lang: _alt_shap_bar(r.importance, lang)),
+    "shap-beeswarm": (lambda r, _, lang, dense: shap_beeswarm(r.importance, lang=lang, rasterize_above=dense),
+                      lambda r, _, lang: _alt_beeswarm(r.importance, lang)),
+    "shap-segments": (lambda r, _, lang, __: shap_segments(r.importance, r.segments, lang=lang),
+                      lambda r, _, lang: _alt_shap_segments(r.importance, r.segments, lang)),
+    "shap-example": (lambda r, e, lang, __: shap_waterfall(e, lang=lang, output=r.importance.output,
+                                                          segment_title=_titles(r, lang).get(e.segment)),
+                     lambda r, e, lang: _alt_waterfall(e, _titles(r, lang).get(e.segment), lang)),
+    "segments-scatter": (lambda r, _, lang, dense: segments_scatter(r.segments, lang=lang, rasterize_above=dense,
+                                                                  money_unit=r.meta.config.report.money_unit),
+                         lambda r, _, lang: _alt_scatter(r.segments, lang)),
+    "segment": (lambda r, s, lang, __: segment_profile_figure(s, lang=lang), lambda r, s, lang: _alt_profile(s, lang)),
+}
+
+
 def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasterize_above: int = 200,
                   vector: bool = False, n_jobs: int = 1,
                   meanwhile: Callable[[], object] | None = None) -> dict[str, FigureAsset]:
@@ -1840,40 +1885,11 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
     """
     _check_lang(lang)
     jobs: dict[str, tuple[Callable[[], Figure], str]] = {}
-
-    def add(key: str, make: Callable[[], Figure], alt: str) -> None:
+    for spec, key, subject in figure_subjects(results):
         if key in jobs:
             raise ValueError(f"duplicate figure key {key!r}")
-        jobs[key] = (make, alt)
-
-    add("ishikawa", lambda: ishikawa_figure(results, lang=lang), _alt_ishikawa(results, lang))
-    numeric = eda_order(results.eda.numeric)
-    add("eda-numeric", lambda: eda_numeric_grid(numeric, lang=lang),
-        " ".join(_alt_numeric(n, lang) for n in numeric))
-    add("eda-categorical", lambda: eda_categorical_grid(results.eda.categorical, lang=lang),
-        " ".join(_alt_categorical(c, lang) for c in results.eda.categorical))
-    add("phik", lambda: phik_heatmap(results.correlation, lang=lang), _alt_phik(results.correlation, lang))
-    model = results.model
-    add("model-comparison", lambda: model_comparison_figure(model, lang=lang), _alt_models(model, lang))
-    add("roc", lambda: roc_figure(model, lang=lang), _alt_roc(model, lang))
-    add("calibration", lambda: calibration_figure(model, lang=lang), _alt_calibration(model, lang))
-    add("confusion", lambda: confusion_figure(model, lang=lang), _alt_confusion(model, lang))
-    imp = results.importance
-    add("shap-bar", lambda: shap_bar(imp, lang=lang), _alt_shap_bar(imp, lang))
-    add("shap-beeswarm", lambda: shap_beeswarm(imp, lang=lang, rasterize_above=rasterize_above),
-        _alt_beeswarm(imp, lang))
-    add("shap-segments", lambda: shap_segments(imp, results.segments, lang=lang),
-        _alt_shap_segments(imp, results.segments, lang))
-    titles = {s.key: _segment_title(s.key, lang) for s in results.segments.segments}
-    for example in imp.examples:
-        add(f"shap-example-{example.id}",
-            lambda e=example: shap_waterfall(e, lang=lang, output=imp.output, segment_title=titles.get(e.segment)),
-            _alt_waterfall(example, titles.get(example.segment), lang))
-    add("segments-scatter", lambda: segments_scatter(results.segments, lang=lang, rasterize_above=rasterize_above,
-                                                     money_unit=results.meta.config.report.money_unit),
-        _alt_scatter(results.segments, lang))
-    for seg in results.segments.segments:
-        add(f"segment-{seg.key}", lambda s=seg: segment_profile_figure(s, lang=lang), _alt_profile(seg, lang))
+        draw_kind, alt_kind = FIGURES[spec.name]
+        jobs[key] = (partial(draw_kind, results, subject, lang, rasterize_above), alt_kind(results, subject, lang))
 
     from analysis.parallel import map_shared
 

@@ -297,3 +297,19 @@ def test_waterfall_reaches_the_model_probability(results: Results) -> None:
         assert charts.fmt_number(end, "ru", digits=2) in texts
         if imp.output == "probability":
             assert "калибровка" in texts
+
+
+def test_the_registry_and_the_charts_list_the_same_figures(results: Results) -> None:
+    """One registry (report.figures.registry) lists the figures; the charts draw every kind of it
+    and nothing else, and build_figures makes exactly the keys the renderer expects."""
+    from report.figures.registry import FIGURES as SPECS
+    from report.figures.registry import figure_keys
+    from report.structure import SECTIONS
+
+    assert [s.name for s in SPECS] == list(charts.FIGURES)
+    assert {s.section for s in SPECS} <= {key for key, _, _ in SECTIONS}
+    keys = figure_keys(results)
+    assert len(keys) == len(set(keys))
+    assert keys[:2] == ("ishikawa", "eda-numeric")
+    assert sum(k.startswith("segment-") for k in keys) == len(results.segments.segments)
+    assert sum(k.startswith("shap-example-") for k in keys) == len(results.importance.examples)
