@@ -137,7 +137,8 @@ class _Feature:
             return cls(values=has.astype(float), shap=column, cut=None, meets=has)
         values = frame[cond.feature].to_numpy(dtype=float)
         cut = relative_threshold(frame[cond.feature], direction=cond.direction, quantile=config.customer_quantile)
-        return cls(values=values, shap=column, cut=cut, meets=values >= cut if cond.direction == "high" else values <= cut)
+        meets = values >= cut if cond.direction == "high" else values <= cut
+        return cls(values=values, shap=column, cut=cut, meets=meets)
 
 
 def _evidence(cond: Condition, feature: _Feature, in_segment: np.ndarray, *, risk: str,
@@ -364,8 +365,9 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
         refs = {}
         for i in (1, 2):
             if i <= len(numeric):
-                cond, f = numeric[i - 1]
-                refs[f"value_{i}"], refs[f"reference_{i}"] = f.values[rows], np.full(n, round(float(f.values.mean()), 4))
+                _, f = numeric[i - 1]
+                refs[f"value_{i}"] = f.values[rows]
+                refs[f"reference_{i}"] = np.full(n, round(float(f.values.mean()), 4))
             else:
                 refs[f"value_{i}"] = refs[f"reference_{i}"] = np.full(n, np.nan)
         tables.append(pd.DataFrame({
@@ -433,7 +435,8 @@ def _check_consistent(table: pd.DataFrame, *, contact_without_consent: int) -> N
         raise AssertionError("a contact action was assigned to a customer without consent")
     discount = {r.key for r in ACTION_RULES if r.discount}
     no_discount = {r.key for r in ACTION_RULES if r.risk == "low"}
-    both = set(table.loc[table["action"].isin(discount), "id"]) & set(table.loc[table["action"].isin(no_discount), "id"])
+    both = (set(table.loc[table["action"].isin(discount), "id"])
+            & set(table.loc[table["action"].isin(no_discount), "id"]))
     if both:
         raise AssertionError(f"customers {sorted(both)[:5]} got a discount and «no discounts»")
 
@@ -494,7 +497,8 @@ def measure_effects(previous_actions: pd.DataFrame, declined: pd.Series, *, alph
         if n_t and n_c:
             rate_t, rate_c = x_t / n_t, x_c / n_c
             lo, hi = newcombe_interval(x_t, n_t, x_c, n_c, alpha=alpha)
-            diff, ci, pv = rate_t - rate_c, (round(lo, 4), round(hi, 4)), round(two_proportion_p_value(x_t, n_t, x_c, n_c), 4)
+            diff, ci = rate_t - rate_c, (round(lo, 4), round(hi, 4))
+            pv = round(two_proportion_p_value(x_t, n_t, x_c, n_c), 4)
         else:
             rate_t = x_t / n_t if n_t else None
             rate_c = x_c / n_c if n_c else None

@@ -314,7 +314,8 @@ class ActionEconomics(_Frozen):
 
 
 def _economics(contact: tuple[float, float] | None, site: tuple[float, float] | None) -> ActionEconomics:
-    return ActionEconomics(contact_cost=contact[0] if contact else None, contact_save_rate=contact[1] if contact else 0.0,
+    return ActionEconomics(contact_cost=contact[0] if contact else None,
+                           contact_save_rate=contact[1] if contact else 0.0,
                            site_cost=site[0] if site else None, site_save_rate=site[1] if site else 0.0)
 
 

@@ -23,7 +23,8 @@ TARGET_LABEL = "target"
 def _matrix(frame: pd.DataFrame, labels: list[str]) -> Matrix:
     values = frame.reindex(index=labels, columns=labels).to_numpy(dtype=float)
     return Matrix(labels=tuple(labels),
-                  values=tuple(tuple(None if not np.isfinite(v) else round(float(v), 4) for v in row) for row in values))
+                  values=tuple(tuple(None if not np.isfinite(v) else round(float(v), 4) for v in row)
+                               for row in values))
 
 
 def vif(frame: pd.DataFrame) -> pd.Series:
@@ -62,7 +63,8 @@ def run_correlation(data: PreparedData, config: CorrelationConfig, *, random_sta
     with_target = tuple(sorted(
         (TargetCorrelation(
             feature=f, phik=round(float(phik_frame.loc[f, TARGET_LABEL]), 4),
-            significance=None if significance_frame is None else round(float(significance_frame.loc[f, TARGET_LABEL]), 3))
+            significance=(None if significance_frame is None
+                          else round(float(significance_frame.loc[f, TARGET_LABEL]), 3)))
          for f in FEATURES),
         key=lambda t: -t.phik))
     return CorrelationResult(

@@ -51,7 +51,7 @@ class PreparedData:
     sources: tuple[dict[str, str | int], ...] = ()
 
     @property
-    def X(self) -> pd.DataFrame:  # noqa: N802 - scikit-learn naming
+    def X(self) -> pd.DataFrame:  # scikit-learn naming
         """Model features only (never profit)."""
         return self.frame[list(FEATURES)]
 

@@ -4,7 +4,8 @@ The explainer follows the selected model: TreeExplainer (exact, path-dependent) 
 families — for scikit-learn trees and forests shap's compiled kernel, called without importing
 the ``shap`` package (:mod:`analysis.treeshap`, the same values) — LinearExplainer for logistic
 regression, a bounded PermutationExplainer with a small background otherwise. SHAP values of
-one-hot columns are summed back to their original feature. Exact SHAP covers every customer up to ``ImportanceConfig.shap_max_rows``; above it a stated
+one-hot columns are summed back to their original feature. Exact SHAP covers every customer up to
+``ImportanceConfig.shap_max_rows``; above it a stated
 random sample is explained for the global views, and the remaining customers' reasons use
 TreeSHAP's fast path approximation (or none for non-tree models).
 """

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, rankdata
+from scipy.stats import norm
 from sklearn.base import ClassifierMixin, clone
 from sklearn.calibration import calibration_curve
 from sklearn.compose import ColumnTransformer
@@ -167,7 +167,8 @@ def _parallel_folds(candidates: list[CandidateConfig], X: pd.DataFrame, y: np.nd
     """
     from analysis.parallel import map_shared
 
-    tasks = [(c, p, f) for c, cand in enumerate(candidates) for p in range(len(_grid(cand))) for f in range(len(splits))]
+    tasks = [(c, p, f) for c, cand in enumerate(candidates) for p in range(len(_grid(cand)))
+             for f in range(len(splits))]
 
     def fit(task: tuple[int, int, int]) -> tuple[np.ndarray, float, float]:
         c, p, f = task
@@ -183,7 +184,8 @@ def _parallel_folds(candidates: list[CandidateConfig], X: pd.DataFrame, y: np.nd
 
 def _cross_validate(candidate: CandidateConfig, X: pd.DataFrame, y: np.ndarray,
                     splits: list[tuple[np.ndarray, np.ndarray]], repeats: int, *, random_state: int,
-                    n_jobs: int, folds: dict[tuple[int, int], tuple[np.ndarray, float, float]] | None = None) -> _Scored:
+                    n_jobs: int,
+                    folds: dict[tuple[int, int], tuple[np.ndarray, float, float]] | None = None) -> _Scored:
     best: _Scored | None = None
     grid = _grid(candidate)
     for p, params in enumerate(grid):

@@ -412,7 +412,7 @@ def next_month(data_dir: Path, *, actions: pd.DataFrame, effects: dict[str, floa
     money = raws[MARKET_MONEY.name].copy()
     revenue = money.pivot_table(index="id", columns="period", values="revenue", aggfunc="first",
                                 sort=False).astype(float).reindex(market_file["id"])
-    prev2, prev, current = (revenue[name].to_numpy() if name in revenue else np.zeros(ids.size)
+    _, prev, current = (revenue[name].to_numpy() if name in revenue else np.zeros(ids.size)
                             for name in vocab.money_periods)
     grown = current * np.where(declined_next, 0.95, 1.03) + rng.normal(0.0, 150.0, ids.size)
     new_current = np.where(current > 0, np.clip(np.rint(grown * 10) / 10, 0.0, None), 0.0)
@@ -433,7 +433,7 @@ def next_month(data_dir: Path, *, actions: pd.DataFrame, effects: dict[str, floa
     profit = raws[MONEY.name].set_index("id")["profit"].astype(float).reindex(market_file["id"]).to_numpy()
     tables = _assemble(columns, keep=keep, revenue=np.column_stack([prev, current, new_current]),
                        minutes=np.column_stack([current_minutes, new_minutes]), profit=profit, rng=rng)
-    n_new = int(round(new_share * ids.size))
+    n_new = round(new_share * ids.size)
     if n_new >= 2:
         fresh = generate_sample(n_customers=n_new, seed=seed + 1, first_id=int(ids.max()) + 1)
         tables = SampleTables(*(pd.concat([old, new], ignore_index=True)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -352,7 +353,7 @@ def scaling(entries: list[dict]) -> list[dict]:
     by = {e["name"]: e for e in entries if e.get("returncode") == 0}
     out = []
     names = [n for n in SIZES if n in by]
-    for a, b in zip(names, names[1:]):
+    for a, b in itertools.pairwise(names):
         ratio_n = SIZES[b] / SIZES[a]
         row = {"from": a, "to": b, "customers_ratio": ratio_n,
                "wall_ratio": round(by[b]["wall_seconds"] / by[a]["wall_seconds"], 2),
@@ -391,8 +392,8 @@ def goals(entries: list[dict], notebook: dict | None) -> list[str]:
             line += f"; {tree / 1024:.2f} GiB peak summed over its processes"
         lines.append(line)
     for row in scaling(entries):
-        lines.append(f"{row['from']} → {row['to']}: wall ×{row['wall_ratio']} for ×{row['customers_ratio']:g} customers "
-                     f"(exponent {row['exponent']}; ≤ 1 is linear or better)")
+        lines.append(f"{row['from']} → {row['to']}: wall ×{row['wall_ratio']} for ×{row['customers_ratio']:g} "
+                     f"customers (exponent {row['exponent']}; ≤ 1 is linear or better)")
     return lines
 
 
@@ -400,7 +401,8 @@ def machine() -> dict:
     """What the numbers were measured on."""
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "loadavg_before": os.getloadavg(),
-            "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+            "thread_env": {k: os.environ.get(k)
+                           for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -429,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose among {', '.join(ALL)}")
     started = dt.datetime.now().astimezone()
-    doc: dict = {"started_at": started.isoformat(timespec="seconds"), "mode": "stages-only" if args.stages_only else "build",
+    doc: dict = {"started_at": started.isoformat(timespec="seconds"),
+                 "mode": "stages-only" if args.stages_only else "build",
                  "machine": machine(), "datasets": [], "generation": {}, "notebook": None}
     entries: list[dict] = []
     for name in names:

@@ -422,9 +422,11 @@ def load_previous(path: Path) -> Results:
             pass
         current = Results.model_fields["schema_version"].default
         problem = (f"it has results schema version {version}; this build reads version {current}"
-                   if version not in (None, current) else f"it is not a valid results file ({str(exc).splitlines()[0]})")
+                   if version not in (None, current)
+                   else f"it is not a valid results file ({str(exc).splitlines()[0]})")
         raise DataError(file=str(path), problem=problem,
-                        expected=f"a results.json of schema version {current} (rebuild that month with this version)")
+                        expected=f"a results.json of schema version {current} (rebuild that month with this version)"
+                        ) from exc
 
 
 def _previous_tables(previous: Path, *, previous_rows: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
@@ -536,7 +538,7 @@ def warm_up_rendering(lang: str) -> None:
     Measured on the real data: the imports ~1.2 s, the first rendering of the templates 0.26 s
     (0.03 s once compiled).
     """
-    import report.figures.charts  # noqa: F401
+    import report.figures.charts
     import report.pdf  # noqa: F401
     from report.render import compile_templates
 

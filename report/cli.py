@@ -480,7 +480,7 @@ class _StopOnSignal:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
-    def _handle(self, signum: int, frame: object) -> None:  # noqa: ARG002 - a signal handler
+    def _handle(self, signum: int, frame: object) -> None:  # a signal handler's signature
         if self.signum is not None:
             return
         self.signum = signum
@@ -528,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("ONECLICK_DEBUG"):
             raise
         return EXIT_FAILURE
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a traceback
+    except Exception as exc:  # the last line of defence: a message, never a traceback
         print(f"oneclick-report: unexpected failure: {type(exc).__name__}: {exc}", file=sys.stderr)
         if os.environ.get("ONECLICK_DEBUG"):
             raise

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -55,7 +55,7 @@ class MissingMessageError(KeyError):
 class Translator(Protocol):
     """``t(key, **kwargs)``: the message ``key`` formatted with ``kwargs``."""
 
-    def __call__(self, key: str, /, **kwargs: Any) -> str: ...  # noqa: D102
+    def __call__(self, key: str, /, **kwargs: Any) -> str: ...
 
 
 def check_lang(lang: str) -> None:
@@ -64,7 +64,7 @@ def check_lang(lang: str) -> None:
         raise ValueError(f"unsupported report language {lang!r}; expected one of {LANGS}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> Mapping[str, Message]:
     """The read-only message catalogue of ``lang`` (key → message)."""
     check_lang(lang)

@@ -33,7 +33,7 @@ import os
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from pathlib import Path
 
 import pikepdf
@@ -95,13 +95,13 @@ class ReportURLFetcher(URLFetcher):
         self.refused: list[str] = []
         self.fetched: int = 0
 
-    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:  # noqa: ARG002
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         """Serve a ``data:`` URI or one of :attr:`resources`; refuse any other ``url``."""
         resource = self.resources.get(url) if url.startswith(RESOURCE_SCHEME) else None
         if resource is not None:
             self.fetched += 1
             return URLFetcherResponse(url, body=resource.content, headers={"Content-Type": resource.mime})
-        if not url[:5].lower() == "data:":
+        if url[:5].lower() != "data:":
             self.refused.append(url)
             raise _Refused(f"refused to fetch {url!r}: the report may only use data: URIs and its own resources")
         header, sep, payload = url[5:].partition(",")
@@ -125,7 +125,7 @@ class ReportURLFetcher(URLFetcher):
         return URLFetcherResponse("data:" + header + ",", body=body, headers=headers_out)
 
 
-def _dedupe_associated_files(document: object, pdf: object) -> None:  # noqa: ARG001 - WeasyPrint's finisher API
+def _dedupe_associated_files(document: object, pdf: object) -> None:  # WeasyPrint's finisher API
     """Keep each file specification once in the catalogue's ``/AF`` array.
 
     WeasyPrint 70's PDF/A code appends every attachment twice (once from the embedded-files name
@@ -163,8 +163,8 @@ def parse_created(created: str) -> datetime:
     except ValueError:
         moment = datetime.combine(date.fromisoformat(created), datetime.min.time())
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _marks(page: object, origin: tuple[float, float]) -> PageMarks:
@@ -231,12 +231,12 @@ def _retag_fonts(resources: pikepdf.Dictionary, part: int, seen: set[int]) -> No
     """
     fonts = resources.get("/Font")
     if fonts is not None:
-        for _, font in fonts.items():
+        for font in fonts.values():
             if font.objgen in seen:
                 continue
             seen.add(font.objgen)
             name = str(font.get("/BaseFont", ""))[1:]
-            tag, plus, base = name.partition("+")
+            _, plus, base = name.partition("+")
             if not plus:
                 continue
             new = pikepdf.Name("/" + _subset_tag(f"{part}:{name}") + "+" + base)
@@ -247,7 +247,7 @@ def _retag_fonts(resources: pikepdf.Dictionary, part: int, seen: set[int]) -> No
                     descendant.FontDescriptor.FontName = new
             if "/FontDescriptor" in font:
                 font.FontDescriptor.FontName = new
-    for _, xobject in (resources.get("/XObject") or {}).items():
+    for xobject in (resources.get("/XObject") or {}).values():
         if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject and xobject.objgen not in seen:
             seen.add(xobject.objgen)
             _retag_fonts(xobject.Resources, part, seen)

@@ -37,7 +37,8 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["OutputFolderError", "PublishInterrupted", "WORK_PREFIX", "discard", "lock_output", "prepare_work", "publish"]
+__all__ = ["OutputFolderError", "PublishInterrupted", "WORK_PREFIX", "discard", "lock_output", "prepare_work",
+           "publish"]
 
 _log = logging.getLogger(__name__)
 

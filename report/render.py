@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment
@@ -61,7 +61,7 @@ def expected_figure_keys(results: Results) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------------------ rendering
-@lru_cache(maxsize=None)
+@cache
 def environment(lang: str, money_unit: str = "unit") -> Environment:
     """The (cached) Jinja environment of ``lang``; templates are compiled once per process."""
     return make_environment(lang=lang, money_unit=money_unit)

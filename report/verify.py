@@ -270,18 +270,17 @@ def _active_content(doc: object, listed_streams: set[tuple[int, int]]) -> list[s
                 found.append(f"a {str(action)[1:]} action ({where})")
             elif str(action) == "/Named" and str(obj.get("/N", "")) not in _ALLOWED_NAMED:
                 found.append(f"a named action {obj.get('/N')} ({where})")
-        for key in ("/JS", "/AA", "/XFA"):
+        for key, what in (("/JS", "JavaScript"), ("/AA", "additional (event) actions"), ("/XFA", "an XFA form")):
             if key in obj:
-                found.append(f"{ {'/JS': 'JavaScript', '/AA': 'additional (event) actions', '/XFA': 'an XFA form'}[key]} "
-                             f"({where})")
+                found.append(f"{what} ({where})")
         subtype = obj.get("/Subtype")
-        if str(obj.get("/Type", "")) == "/Annot" or "/Rect" in obj and isinstance(subtype, pikepdf.Name):
-            if str(subtype) in _FORBIDDEN_ANNOTATIONS:
-                found.append(f"a {str(subtype)[1:]} annotation ({where})")
+        is_annotation = str(obj.get("/Type", "")) == "/Annot" or ("/Rect" in obj and isinstance(subtype, pikepdf.Name))
+        if is_annotation and str(subtype) in _FORBIDDEN_ANNOTATIONS:
+            found.append(f"a {str(subtype)[1:]} annotation ({where})")
         if str(obj.get("/Type", "")) == "/EmbeddedFile" and isinstance(obj, pikepdf.Stream) \
                 and obj.objgen not in listed_streams:
             found.append(f"an embedded file that is not among the attachments ({where})")
-        for key, value in obj.items():
+        for value in obj.values():
             if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect:
                 visit(value, where)
 

@@ -49,7 +49,7 @@ def real_dir() -> Path:
     return REAL_DIR
 
 
-@pytest.fixture()
+@pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
     """A writable copy of the sample, to make bad inputs from."""
     target = tmp_path / "data"

@@ -689,7 +689,7 @@ def eda_categorical_grid(items: Sequence[CategoricalEda], *, lang: str, width_cm
         top = edge + legend_h
         for r, row in enumerate(rows):
             x = edge
-            for c, (item, levels, texts) in enumerate(row):
+            for c, (_, levels, texts) in enumerate(row):
                 i = r * columns + c
                 panel_w = panel_ws[i]
                 _panel_header(fig, size, x=x, top=top, title=titles[i], note=notes[i])
@@ -765,7 +765,7 @@ def phik_heatmap(correlation: CorrelationResult, *, lang: str, width_cm: float =
     names = [_target_aware_label(name, lang) for name in labels]
     is_target = [name in ("target", "activity") for name in labels]
     # Lower triangle without the diagonal: rows 1..n-1, columns 0..n-2.
-    rows, cols = list(range(1, n)), list(range(0, n - 1))
+    rows, cols = list(range(1, n)), list(range(n - 1))
     m = max(n - 1, 1)
     sub = values[1:, : n - 1] if n > 1 else np.full((1, 1), np.nan)
     cmap, norm = style.SEQUENTIAL_CMAP, Normalize(vmin=0.0, vmax=1.0)
@@ -1194,7 +1194,7 @@ def shap_beeswarm(importance: ImportanceResult, *, lang: str, rasterize_above: i
     xs, ys, colors = [], [], []
     grey = np.array(mcolors.to_rgba(style.NEUTRAL, alpha=0.75))
     any_grey = False
-    for k, feature in enumerate(features):
+    for k in range(len(features)):
         shap_row = np.asarray(bees.shap[k], dtype=float)
         ok = np.isfinite(shap_row)
         values = shap_row[ok]

@@ -273,7 +273,7 @@ def _layout(
         fits &= column >= _MIN_COLUMN
         sign = 1.0 if is_above else -1.0
         for k, i in enumerate(side):
-            group_title, members = groups[i]
+            _, members = groups[i]
             root_x = _MARGIN + slant * bone_len + (k + 1) * column
             tip = (root_x - slant * bone_len, spine_y + sign * bone_len)
             text, gw, gh = wrapped_titles[i]

@@ -8,6 +8,7 @@ import pytest
 
 from analysis.actions import (
     ACTION_RULES,
+    ActionsOutput,
     control_size,
     measure_effects,
     minimal_detectable_effect,
@@ -53,7 +54,7 @@ def _shap(frame: pd.DataFrame, *, pages_sign: float) -> pd.DataFrame:
 
 
 def _run(frame: pd.DataFrame, probability: pd.Series, segments: pd.Series, shap: pd.DataFrame,
-         config: ActionsConfig | None = None):  # noqa: ANN202 - analysis.actions.ActionsOutput
+         config: ActionsConfig | None = None) -> ActionsOutput:
     return run_actions(frame, probability, segments, shap, config=config or ActionsConfig(), risk_threshold=0.5,
                        random_state=7)
 
@@ -237,7 +238,7 @@ def test_unexplained_customers_do_not_block_or_decide_the_rule() -> None:
     sampled = shap.copy()
     sampled.iloc[::3] = np.nan  # a non-tree model explains a sample only
     fired = _outcome(_run(frame, p, seg, sampled), "retain_profitable", "personalised_home")
-    assert fired.fired and fired.evidence[0].n_shap == len(range(0, N // 2)) - len(range(0, N // 2, 3))
+    assert fired.fired and fired.evidence[0].n_shap == len(range(N // 2)) - len(range(0, N // 2, 3))
     unexplained = shap.copy()
     unexplained.iloc[: N // 2] = np.nan
     blocked = _outcome(_run(frame, p, seg, unexplained), "retain_profitable", "personalised_home")
@@ -288,7 +289,8 @@ def test_several_actions_of_one_customer_are_not_added_up() -> None:
         stake = rows["probability"].iloc[0] * rows["profit"].iloc[0]
         expected += stake * (1 - np.prod(1 - rows["save_rate"].to_numpy())) - rows["cost"].sum()
     assert out.result.expected_value == pytest.approx(expected, abs=0.05)
-    assert out.result.expected_value_separate == pytest.approx(sum(a.expected_value for a in out.result.plans), abs=0.05)
+    separate = sum(a.expected_value for a in out.result.plans)
+    assert out.result.expected_value_separate == pytest.approx(separate, abs=0.05)
     several = (treated.groupby("id").size() > 1).sum()
     assert out.result.customers_several == several
     if several:

@@ -191,7 +191,7 @@ def test_categorical_drift_and_new_levels_are_flagged(previous: Results, current
 
 
 def test_flagged_features_are_ordered_by_psi(previous: Results, current: Results, analysis_sample,  # noqa: ANN001
-                                             month_two) -> None:
+                                             month_two) -> None:  # noqa: ANN001
     cur_frame, cur_scores, _ = month_two
     cur_frame = cur_frame.copy()
     cur_frame["service_errors"] = cur_frame["service_errors"] + 100
@@ -202,7 +202,7 @@ def test_flagged_features_are_ordered_by_psi(previous: Results, current: Results
 
 
 def test_without_previous_scores_customers_are_unknown_not_zero(previous: Results, current: Results,
-                                                                  month_two) -> None:
+                                                                  month_two) -> None:  # noqa: ANN001
     cur_frame, cur_scores, _ = month_two
     result = compare(previous=previous, previous_scores=None, current=current, current_scores=cur_scores,
                      current_frame=cur_frame, config=CONFIG)
@@ -215,7 +215,7 @@ def test_without_previous_scores_customers_are_unknown_not_zero(previous: Result
 
 
 def test_comparison_round_trips_inside_results(previous: Results, current: Results, analysis_sample,  # noqa: ANN001
-                                               month_two, tmp_path: Path) -> None:
+                                               month_two, tmp_path: Path) -> None:  # noqa: ANN001
     cur_frame, cur_scores, _ = month_two
     result = compare(previous=previous, previous_scores=analysis_sample.scores, current=current,
                      current_scores=cur_scores, current_frame=cur_frame, config=CONFIG)
@@ -224,8 +224,8 @@ def test_comparison_round_trips_inside_results(previous: Results, current: Resul
     assert Results.load(path).comparison == result
 
 
-def test_scores_read_back_from_csv_match_the_same_customers(  # noqa: ANN001
-        previous: Results, current: Results, analysis_sample, month_two, tmp_path: Path) -> None:
+def test_scores_read_back_from_csv_match_the_same_customers(
+        previous: Results, current: Results, analysis_sample, month_two, tmp_path: Path) -> None:  # noqa: ANN001
     cur_frame, cur_scores, _ = month_two
     path = tmp_path / "scores.csv"
     analysis_sample.scores.to_csv(path, index=False)
@@ -247,12 +247,12 @@ def test_previous_must_be_an_earlier_month(current: Results, analysis_sample,  #
 def test_bad_inputs_are_refused(previous: Results, current: Results, analysis_sample,  # noqa: ANN001
                                 frame: pd.DataFrame) -> None:
     scores = analysis_sample.scores
-    kwargs = dict(previous=previous, current=current, current_frame=frame, config=CONFIG)
+    kwargs = {"previous": previous, "current": current, "current_frame": frame, "config": CONFIG}
     with pytest.raises(ValueError, match="more than once"):
         compare(previous_scores=scores, current_scores=pd.concat([scores, scores.iloc[:2]]), **kwargs)
     with pytest.raises(ValueError, match=r"previous scores lack the column\(s\) \['segment'\]"):
         compare(previous_scores=scores.drop(columns="segment"), current_scores=scores, **kwargs)
-    with pytest.raises(ValueError, match="lacks the feature.*pages_per_visit"):
+    with pytest.raises(ValueError, match=r"lacks the feature.*pages_per_visit"):
         compare(previous_scores=scores, current_scores=scores,
                 **{**kwargs, "current_frame": frame.drop(columns="pages_per_visit")})
     with pytest.raises(ValueError, match="psi_warn"):

@@ -26,7 +26,7 @@ def _money_bytes(*, encoding: str, sep: str, decimal: str, bom: bool, eol: str) 
 
 def test_decode_prefers_bom_then_utf8_then_cp1251() -> None:
     assert decode("id;Прибыль".encode("utf-8-sig"))[1] == "utf-8-sig"
-    assert decode("id;Прибыль".encode("utf-8"))[1] == "utf-8"
+    assert decode("id;Прибыль".encode())[1] == "utf-8"
     text, enc = decode("id;Прибыль".encode("cp1251"))
     assert (text, enc) == ("id;Прибыль", "cp1251")
 

@@ -48,7 +48,7 @@ def test_calibration_check_follows_the_bins() -> None:
     from analysis.model import calibration_check, wilson_interval
 
     lo, hi = wilson_interval(7, 32, level=0.95)
-    assert lo < 7 / 32 < hi and 0 < lo and hi < 1
+    assert lo < 7 / 32 < hi and lo > 0 and hi < 1
     rng = np.random.default_rng(0)
     p = rng.uniform(0, 1, 2000)
     y = (rng.uniform(0, 1, 2000) < p).astype(int)  # calibrated by construction
@@ -56,7 +56,8 @@ def test_calibration_check_follows_the_bins() -> None:
     assert check.calibrated and len(check.bins) == 10 and sum(b.n for b in check.bins) == 2000
     skewed = calibration_check(y, np.clip(p * 0.5 + 0.4, 0, 1), bins=10, level=0.95, min_covered=0.8)
     assert not skewed.calibrated and skewed.n_covered < skewed.required
-    assert abs(skewed.worst.predicted - skewed.worst.observed) == max(abs(b.predicted - b.observed) for b in skewed.bins)
+    assert (abs(skewed.worst.predicted - skewed.worst.observed)
+            == max(abs(b.predicted - b.observed) for b in skewed.bins))
 
 
 def test_test_metrics_are_consistent(results_sample) -> None:  # noqa: ANN001

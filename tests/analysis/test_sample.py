@@ -25,22 +25,25 @@ from analysis.sample import (
     generate_sample,
     write_sample,
 )
-from analysis.schema import MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY, POSITIVE_LABEL, TABLES
+from analysis.schema import MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY, POSITIVE_LABEL, TABLES, Table
 
 PUBLISHED = Path("/work/shared/data/one-click")
 PROJECT_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 N = 1300
 SEED = 42
 
+#: The four raw tables by name, as read back from their files.
+Frames = dict[str, pd.DataFrame]
+
 needs_published = pytest.mark.skipif(not PUBLISHED.is_dir(), reason="published data not available")
 
 
-def src(table, name: str) -> str:
+def src(table: Table, name: str) -> str:
     """Raw column name of the English identifier ``name`` in ``table``."""
     return table.column(name).source
 
 
-def read(folder: Path, table) -> pd.DataFrame:
+def read(folder: Path, table: Table) -> pd.DataFrame:
     """Read one raw file back with pandas, in its published format."""
     if table is MONEY:
         return pd.read_csv(folder / table.file, sep=";", decimal=",")
@@ -91,7 +94,7 @@ def test_generate_returns_frozen_raw_frames() -> None:
     for table, frame in zip(TABLES, tables.as_dict().values(), strict=True):
         assert list(frame.columns) == [c.source for c in table.columns]
     assert tables.market_file[src(MARKET_FILE, "id")].tolist() == list(range(1000, 1050))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n_customers must be at least 2, got 1"):
         generate_sample(n_customers=1, seed=1)
 
 
@@ -175,7 +178,7 @@ def test_typos(frames: dict[str, pd.DataFrame]) -> None:
 
 
 @needs_published
-def test_typos_and_value_sets_equal_published(frames, published) -> None:
+def test_typos_and_value_sets_equal_published(frames: Frames, published: Frames) -> None:
     for table, name in ((MARKET_FILE, "service_type"), (MARKET_FILE, "popular_category"),
                         (MARKET_FILE, "allow_messages"), (MARKET_FILE, "activity"),
                         (MARKET_MONEY, "period"), (MARKET_TIME, "period")):
@@ -183,7 +186,7 @@ def test_typos_and_value_sets_equal_published(frames, published) -> None:
         assert set(frames[table.name][column]) == set(published[table.name][column]), column
 
 
-def test_exactly_one_extreme_revenue_on_an_active_customer(frames) -> None:
+def test_exactly_one_extreme_revenue_on_an_active_customer(frames: Frames) -> None:
     wide = revenue_wide(frames["market_money"])
     prev2, prev, current = VocabularyConfig().money_periods
     values = frames["market_money"][src(MARKET_MONEY, "revenue")]
@@ -196,7 +199,7 @@ def test_exactly_one_extreme_revenue_on_an_active_customer(frames) -> None:
     assert wide.loc[who, prev] > 0 and wide.loc[who, prev2] > 0
 
 
-def test_inactive_customers(frames) -> None:
+def test_inactive_customers(frames: Frames) -> None:
     wide = revenue_wide(frames["market_money"])
     prev2, prev, current = VocabularyConfig().money_periods
     inactive = wide[(wide[prev2] == 0) & (wide[prev] == 0)]
@@ -224,7 +227,7 @@ def test_invariants_hold_for_any_size_and_seed(n: int, seed: int) -> None:
 
 
 @needs_published
-def test_dirt_is_on_other_customers_than_published(frames, published) -> None:
+def test_dirt_is_on_other_customers_than_published(frames: Frames, published: Frames) -> None:
     def dirty_ids(tables: dict[str, pd.DataFrame]) -> tuple[set[int], int]:
         wide = revenue_wide(tables["market_money"])
         prev2, prev, current = VocabularyConfig().money_periods
@@ -241,7 +244,7 @@ def test_dirt_is_on_other_customers_than_published(frames, published) -> None:
 
 # --- joint structure -------------------------------------------------------------------------
 
-def test_class_balance_and_shares(frames) -> None:
+def test_class_balance_and_shares(frames: Frames) -> None:
     market = frames["market_file"]
     declined = market[src(MARKET_FILE, "activity")] == POSITIVE_LABEL
     assert 0.33 <= declined.mean() <= 0.43

@@ -88,7 +88,7 @@ def test_a_missing_output_is_refused(tmp_path: Path) -> None:
 def test_a_folder_without_manifest_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(ArchiveError, match="manifest.json not found: only a finished build"):
+    with pytest.raises(ArchiveError, match=r"manifest\.json not found: only a finished build"):
         archive_outputs(out, archive_root=tmp_path / "archive", period="2026-10")
 
 

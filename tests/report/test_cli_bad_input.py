@@ -238,9 +238,8 @@ def test_failed_build_leaves_previous_report_untouched(data_copy: Path, tmp_path
     (["sample", "--out", "x", "--customers", "1"], "at least 2"),
 ])
 def test_usage_errors_exit_2(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        code = main(argv)
-        raise SystemExit(code)
+    with pytest.raises(SystemExit) as exc:  # argparse exits by itself; main() returns the code of the others
+        raise SystemExit(main(argv))
     assert exc.value.code == 2
     assert fragment in capsys.readouterr().err
 
@@ -259,8 +258,8 @@ def test_validate_summary_on_sample(sample_dir: Path, capsys: pytest.CaptureFixt
     ("seed = 4294967296\n", ["seed", "less than or equal to 4294967295"]),
     ('[groups]\nsite = ["pages_per_visit", "minutes_prev", "minutes_current", "service_errors", "shoe_size"]\n',
      ["groups.site: unknown feature 'shoe_size'"]),
-    ('[groups]\nsite = ["pages_per_visit", "minutes_prev", "minutes_current", "service_errors", "tenure_days", '
-     '"promo_share"]\n', ["'promo_share' is already in groups.product"]),
+    (('[groups]\nsite = ["pages_per_visit", "minutes_prev", "minutes_current", "service_errors", "tenure_days", '
+      '"promo_share"]\n'), ["'promo_share' is already in groups.product"]),
     ('[groups]\nsite = ["pages_per_visit", "minutes_prev", "minutes_current", "service_errors"]\n',
      ["every feature needs a group; missing tenure_days"]),
     ("[report]\ndpi = 100000\n", ["report.dpi", "less than or equal to 600"]),
@@ -269,8 +268,8 @@ def test_validate_summary_on_sample(sample_dir: Path, capsys: pytest.CaptureFixt
      ["model.candidates[0] (KNN, family knn)", "unexpected keyword argument 'n_neighbours'"]),
     ('[[model.candidates]]\nname = "Tree"\nfamily = "decision_tree"\ngrid = {max_depth = [4, -3]}\n',
      ["model.candidates[0] (Tree, family decision_tree)", "'max_depth' parameter", "Got -3"]),
-    ('[[model.candidates]]\nname = "Big"\nfamily = "decision_tree"\n'
-     'grid = {max_depth = [1, 2, 3, 4, 5, 6, 7, 8], min_samples_leaf = [1, 2, 3, 4, 5, 6, 7, 8]}\n',
+    (('[[model.candidates]]\nname = "Big"\nfamily = "decision_tree"\n'
+      'grid = {max_depth = [1, 2, 3, 4, 5, 6, 7, 8], min_samples_leaf = [1, 2, 3, 4, 5, 6, 7, 8]}\n'),
      ["candidate 'Big': its grid has 64 configurations; at most 50"]),
 ])
 def test_config_values_that_would_crash_later_are_refused(config: str, fragments: list[str], tmp_path: Path,

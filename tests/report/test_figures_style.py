@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import subprocess
 import sys
@@ -64,14 +65,14 @@ def test_colormaps() -> None:
     assert _luminance(low) < 0.4 and _luminance(high) < 0.4
     assert mcolors.to_hex(low) != mcolors.to_hex(high)
     seq = [_luminance(style.SEQUENTIAL_CMAP(x)) for x in np.linspace(0, 1, 11)]
-    assert all(a > b for a, b in zip(seq, seq[1:]))  # monotonically darker
+    assert all(a > b for a, b in itertools.pairwise(seq))  # monotonically darker
 
 
 def test_tint() -> None:
     assert style.tint(style.STABLE, amount=0.0) == "#ffffff"
     assert style.tint(style.STABLE, amount=1.0) == mcolors.to_hex(style.STABLE)
     assert _luminance(style.tint(style.DECLINED, amount=0.2)) > _luminance(style.DECLINED)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"amount must be in \[0, 1\], got 1.5"):
         style.tint("red", amount=1.5)
 
 
@@ -102,10 +103,10 @@ def test_figure_size_axes_and_style() -> None:
 
 
 def test_figure_grid_and_validation() -> None:
-    fig, axes = style.figure(nrows=2, ncols=3, width_cm=16, height_cm=10, sharey=True)
+    _, axes = style.figure(nrows=2, ncols=3, width_cm=16, height_cm=10, sharey=True)
     assert isinstance(axes, np.ndarray) and axes.shape == (2, 3)
     assert all(not a.spines["top"].get_visible() for a in axes.ravel())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="figure size must be positive"):
         style.figure(width_cm=0)
 
 
@@ -113,7 +114,7 @@ def test_context_applies_report_fonts_and_restores() -> None:
     before = dict(mpl.rcParams)
     with style.context():
         assert mpl.rcParams["font.sans-serif"][0] == "DejaVu Sans"
-        fig, ax = style.figure()
+        _, ax = style.figure()
         title = ax.set_title("Заголовок")
     assert title.get_fontsize() == pytest.approx(style.FONT_SIZES["title"])
     assert dict(mpl.rcParams) == before
@@ -172,7 +173,7 @@ def test_serialisation_is_stable_within_a_process() -> None:
 
 
 def test_rasterize_if_dense() -> None:
-    fig, ax = style.figure()
+    _, ax = style.figure()
     sparse = ax.scatter(np.arange(10), np.arange(10))
     dense = ax.scatter(np.arange(5000), np.arange(5000))
     assert style.rasterize_if_dense(sparse, 10, threshold=200) is False
@@ -180,7 +181,7 @@ def test_rasterize_if_dense() -> None:
     assert style.rasterize_if_dense(dense, 5000, threshold=200) is True
     assert dense.get_rasterized()
     assert style.rasterize_if_dense(ax.scatter([0], [0]), 200, threshold=200) is False
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n_points and threshold must be non-negative, got -1, 200"):
         style.rasterize_if_dense(sparse, -1, threshold=200)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
@@ -103,7 +104,7 @@ def _texts(fig: Figure) -> dict[str, Text]:
     return {t.get_gid(): t for t in ax.texts}
 
 
-def _drawn(fig: Figure):
+def _drawn(fig: Figure) -> RendererBase:
     """Draw once (box patches are positioned at draw time) and return the renderer."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. «Glyph … missing from font(s)»
@@ -111,7 +112,7 @@ def _drawn(fig: Figure):
     return fig.canvas.get_renderer()
 
 
-def _boxes(fig: Figure, renderer) -> dict[str, Bbox]:
+def _boxes(fig: Figure, renderer: RendererBase) -> dict[str, Bbox]:
     """Display-space extent of every text: its box patch if it has one, else the text."""
     boxes = {}
     for gid, text in _texts(fig).items():
@@ -247,19 +248,19 @@ def test_other_sizes_do_not_overlap(groups: list[tuple[str, list[str]]]) -> None
 
 def test_invalid_input() -> None:
     ok = [("A", ["a"]), ("B", ["b"])]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected 1–6 groups, got 0"):
         draw_ishikawa(effect="E", groups=[])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected 1–6 groups, got 7"):
         draw_ishikawa(effect="E", groups=[(f"G{i}", ["x"]) for i in range(7)])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="group 'A': expected 1–8 items, got 0"):
         draw_ishikawa(effect="E", groups=[("A", [])])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="group 'A': expected 1–8 items, got 9"):
         draw_ishikawa(effect="E", groups=[("A", [f"x{i}" for i in range(9)])])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="effect must be a non-empty string"):
         draw_ishikawa(effect=" ", groups=ok)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="group 'A' has an empty item label"):
         draw_ishikawa(effect="E", groups=[("A", ["a", ""])])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="figure size must be positive"):
         draw_ishikawa(effect="E", groups=ok, width_cm=0)
     with pytest.raises(TypeError):
         draw_ishikawa(effect="E", groups=[("A", "abc")])  # type: ignore[list-item]

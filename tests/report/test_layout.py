@@ -46,8 +46,8 @@ DPI = 50
 def built(request: pytest.FixtureRequest, real_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     lang = request.param
     out = tmp_path_factory.mktemp(f"real-{lang}")
-    subprocess.run([str(Path(sys.executable).parent / "oneclick-report"), "build", "--data", str(real_dir), "--out", str(out),
-                    "--period", "2026-10", "--lang", lang], check=True, capture_output=True)
+    subprocess.run([str(Path(sys.executable).parent / "oneclick-report"), "build", "--data", str(real_dir),
+                    "--out", str(out), "--period", "2026-10", "--lang", lang], check=True, capture_output=True)
     return {"lang": lang, "pdf": out / f"oneclick-report_2026-10_{lang}.pdf",
             "html": out / f"oneclick-report_2026-10_{lang}.html"}
 
@@ -65,7 +65,7 @@ def margin_ink(pdf: Path, tmp_path: Path) -> list[tuple[int, str, int]]:
     from PIL import Image
 
     def px(mm: float) -> int:
-        return int(round(mm / 25.4 * DPI))
+        return round(mm / 25.4 * DPI)
 
     found = []
     for path in sorted(tmp_path.glob("p-*.pgm")):
@@ -92,13 +92,14 @@ def page_fill(pdf: Path, tmp_path: Path) -> list[float]:
     from PIL import Image
 
     def px(mm: float) -> int:
-        return int(round(mm / 25.4 * 40))
+        return round(mm / 25.4 * 40)
 
     fills = []
     for path in sorted(tmp_path.glob("f-*.pgm")):
         page = np.asarray(Image.open(path))
         height, width = page.shape
-        area = page[px(MARGIN_MM["top"]): height - px(MARGIN_MM["bottom"]), px(MARGIN_MM["left"]): width - px(MARGIN_MM["right"])]
+        area = page[px(MARGIN_MM["top"]): height - px(MARGIN_MM["bottom"]),
+                    px(MARGIN_MM["left"]): width - px(MARGIN_MM["right"])]
         rows = np.flatnonzero((area < 200).any(axis=1))
         fills.append((rows.max() + 1) / area.shape[0] if rows.size else 0.0)
     return fills

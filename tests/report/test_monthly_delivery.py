@@ -70,7 +70,7 @@ def test_archive_keeps_numbered_revisions(builds) -> None:  # noqa: ANN001
     assert _sha(archive / PERIOD / "r001" / f"{STEM}.pdf") == _sha(out1 / f"{STEM}.pdf")
 
 
-def test_verify_accepts_good_and_refuses_tampered(builds, sample_dir: Path, tmp_path: Path,
+def test_verify_accepts_good_and_refuses_tampered(builds: tuple[Path, Path, Path], sample_dir: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     out1, _, archive = builds
     archived = archive / PERIOD / "r001" / f"{STEM}.pdf"
@@ -99,7 +99,7 @@ class _Sink:
     def __init__(self) -> None:
         self.envelopes = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001
         self.envelopes.append(envelope)
         return "250 OK"
 
@@ -159,7 +159,8 @@ def test_later_month_with_previous(builds, sample_dir: Path, tmp_path: Path) -> 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     comparison = results["comparison"]
     assert comparison["previous_period"] == PERIOD and comparison["customers_matched"] >= 1000
-    assert sum(sum(row.values()) for row in comparison["segment_transitions"].values()) == comparison["customers_matched"]
+    transitions = comparison["segment_transitions"].values()
+    assert sum(sum(row.values()) for row in transitions) == comparison["customers_matched"]
     import subprocess
 
     text = subprocess.run(["pdftotext", str(out / f"oneclick-report_{LATER}_ru.pdf"), "-"], capture_output=True,

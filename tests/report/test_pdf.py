@@ -39,8 +39,8 @@ PNG_1PX = base64.b64decode(
 def attachments_for(results: Results, scores_csv: bytes) -> list[tuple[str, bytes, str]]:
     data = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")
     manifest = (
-        '{"results.json": "%s", "scores.csv": "%s"}'
-        % (hashlib.sha256(data).hexdigest(), hashlib.sha256(scores_csv).hexdigest())
+        f'{{"results.json": "{hashlib.sha256(data).hexdigest()}", '
+        f'"scores.csv": "{hashlib.sha256(scores_csv).hexdigest()}"}}'
     ).encode()
     return [
         ("results.json", data, "Analysis results"),
@@ -161,9 +161,9 @@ def test_pdf_is_pdf_a_3b_with_output_intent(pdf_ru: Path) -> None:
 
 def _fonts(resources: pikepdf.Dictionary, found: dict[tuple[int, int], pikepdf.Dictionary]) -> None:
     """Every font of ``resources``, the Form XObjects' (a content page drawn under its frame page) included."""
-    for _, font in (resources.get("/Font") or {}).items():
+    for font in (resources.get("/Font") or {}).values():
         found[font.objgen] = font
-    for _, xobject in (resources.get("/XObject") or {}).items():
+    for xobject in (resources.get("/XObject") or {}).values():
         if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
             _fonts(xobject.Resources, found)
 

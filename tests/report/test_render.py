@@ -8,13 +8,11 @@ The results come from one real analysis run on the project's sample (``results_s
 
 from __future__ import annotations
 
-import base64
 import html as html_lib
 import json
 import logging
 import re
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -172,7 +170,8 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"segments.rule_{risk}_{value}" for risk in ("high", "low") for value in ("high", "low")}
     keys |= {f"segments.rounding_{part}" for part in ("profit", "share")}
     keys |= {f"glossary.{term}.{part}" for term in GLOSSARY_TERMS for part in ("term", "text")}
-    keys |= {f"action.{rule.key}.{part}" for rule in ACTION_RULES for part in ("title", "text")} | {"action.monitor.text"}
+    keys |= {f"action.{rule.key}.{part}" for rule in ACTION_RULES for part in ("title", "text")}
+    keys |= {"action.monitor.text"}
     keys |= {f"rule.measure.{m}" for m in _literal_values(RuleEvidence, "effect_measure")}
     keys |= {f"rule.blocked.{b}" for b in ("separation", "model", "value")}
     keys |= {f"summary.effects_none.{w}" for w in ("previous", "actions")}
@@ -255,9 +254,10 @@ def test_translator() -> None:
         t("no.such.key")
     with pytest.raises(TypeError):
         t("rec.audience", n="2")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unsupported report language 'de'"):
         translator("de")
-    assert [plural_form(n, "ru") for n in (1, 2, 5, 11, 21, 22, 112)] == ["one", "few", "many", "many", "one", "few", "many"]
+    assert ([plural_form(n, "ru") for n in (1, 2, 5, 11, 21, 22, 112)]
+            == ["one", "few", "many", "many", "one", "few", "many"])
 
 
 # ------------------------------------------------------------------------------- filters

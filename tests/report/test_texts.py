@@ -51,7 +51,8 @@ def test_significant_but_negligible_is_not_called_immaterial() -> None:
 def test_two_valued_feature_is_compared_not_ranked() -> None:
     levels = (CategoryCount(level="премиум", declined=168, stable=206),
               CategoryCount(level="стандарт", declined=326, stable=596))
-    item = CategoricalEda(feature="service_type", levels=levels, test=_test(0.09, 0.002, "negligible", name="cramers_v"))
+    item = CategoricalEda(feature="service_type", levels=levels,
+                          test=_test(0.09, 0.002, "negligible", name="cramers_v"))
     ru = eda_sentence(item, lang="ru")
     assert "всего" not in ru and "«премиум» — 45\u00a0%" in ru and "«стандарт» — 35\u00a0%" in ru, ru
     en = eda_sentence(item, lang="en")

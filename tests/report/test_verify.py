@@ -88,7 +88,7 @@ def build_like_report(folder: Path, data_dir: Path, *, writer=pikepdf_writer,  #
     return Built(folder=folder, pdf=pdf, data_dir=data_dir)
 
 
-@pytest.fixture()
+@pytest.fixture
 def built(tmp_path: Path, data_copy: Path) -> Built:
     return build_like_report(tmp_path / "out", data_copy)
 
@@ -284,8 +284,7 @@ def _deflated_zeros(size: int) -> bytes:
     import zlib
 
     encoder, chunk, parts = zlib.compressobj(9), bytes(1 << 20), []
-    for _ in range(size // len(chunk)):
-        parts.append(encoder.compress(chunk))
+    parts.extend(encoder.compress(chunk) for _ in range(size // len(chunk)))
     parts.append(encoder.flush())
     return b"".join(parts)
 
