@@ -494,14 +494,13 @@ def measure_effects(previous_actions: pd.DataFrame, declined: pd.Series, *, alph
         is_c = (matched["group"] == "control").to_numpy()
         n_t, n_c = int(is_t.sum()), int(is_c.sum())
         x_t, x_c = int(y[is_t].sum()), int(y[is_c].sum())
-        if n_t and n_c:
-            rate_t, rate_c = x_t / n_t, x_c / n_c
+        rate_t = x_t / n_t if n_t else None
+        rate_c = x_c / n_c if n_c else None
+        if rate_t is not None and rate_c is not None:
             lo, hi = newcombe_interval(x_t, n_t, x_c, n_c, alpha=alpha)
             diff, ci = rate_t - rate_c, (round(lo, 4), round(hi, 4))
             pv = round(two_proportion_p_value(x_t, n_t, x_c, n_c), 4)
         else:
-            rate_t = x_t / n_t if n_t else None
-            rate_c = x_c / n_c if n_c else None
             diff, ci, pv = None, None, None
         effects.append(ActionEffect(
             action=str(action), n_treatment=n_t, n_control=n_c,

@@ -199,7 +199,7 @@ def compare(*, previous: Results, previous_scores: pd.DataFrame | None, current:
     sizes = {k: (prev_sizes.get(k, 0), cur_sizes.get(k, 0)) for k in segment_keys}
 
     eps = config.psi_epsilon
-    features = [e.feature for e in (*previous.eda.numeric, *previous.eda.categorical)]
+    features = [*(e.feature for e in previous.eda.numeric), *(e.feature for e in previous.eda.categorical)]
     absent = [f for f in features if f not in current_frame.columns]
     if absent:
         raise ValueError(f"current_frame lacks the feature(s) {absent} of the previous month's EDA")

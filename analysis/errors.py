@@ -55,7 +55,7 @@ class DataError(Exception):
     def __post_init__(self) -> None:
         Exception.__init__(self, self.message)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[DataError], tuple[str, str, str, str | None, tuple[BadRow, ...], int]]:
         # picklable with its fields (a forked worker that finds invalid input hands the error over)
         return (DataError, (self.file, self.problem, self.expected, self.column, tuple(self.rows), self.n_rows))
 

@@ -33,6 +33,7 @@ from analysis.schema import (
 
 if TYPE_CHECKING:
     from analysis.sources import Source
+    from analysis.pipeline import StageClock
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ class PreparedData:
     @property
     def y(self) -> np.ndarray:
         """Target: 1 when activity declined."""
-        return self.frame["target"].to_numpy()
+        return np.asarray(self.frame["target"].to_numpy())
 
 
 def _clean_table(raw: RawTable, config: Config) -> tuple[pl.DataFrame, list[CleaningEntry]]:
@@ -191,11 +192,11 @@ def fork_safe() -> bool:
     return True
 
 
-def _stage(clock: object | None, name: str) -> AbstractContextManager:
-    return nullcontext() if clock is None else clock.stage(name)  # type: ignore[attr-defined]
+def _stage(clock: StageClock | None, name: str) -> AbstractContextManager[None]:
+    return nullcontext() if clock is None else clock.stage(name)
 
 
-def prepare_data(data_dir: Path | Source, config: Config, *, clock: object | None = None) -> PreparedData:
+def prepare_data(data_dir: Path | Source, config: Config, *, clock: StageClock | None = None) -> PreparedData:
     """Load, validate and clean the four tables and merge them into one row per active customer.
 
     Parameters

@@ -15,7 +15,9 @@ from __future__ import annotations
 from functools import partial
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,7 +63,7 @@ def _aggregate(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return out
 
 
-def _positive_class(values: np.ndarray | list) -> np.ndarray:
+def _positive_class(values: np.ndarray | list[np.ndarray]) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim == 3:
         return arr[:, :, 1]
@@ -70,7 +72,7 @@ def _positive_class(values: np.ndarray | list) -> np.ndarray:
     return arr
 
 
-def _saabas_tables(estimator, groups: np.ndarray) -> list[np.ndarray] | None:  # noqa: ANN001
+def _saabas_tables(estimator: Any, groups: np.ndarray) -> list[np.ndarray] | None:  # a fitted estimator
     """Per tree, the Saabas attribution of every node's path (original features), positive class.
 
     Saabas' attribution (TreeSHAP's ``approximate=True``) depends only on the path from the root,
@@ -99,8 +101,8 @@ def _saabas_tables(estimator, groups: np.ndarray) -> list[np.ndarray] | None:  #
     return tables
 
 
-def _approximate(estimator, transform, rows: np.ndarray, groups: np.ndarray,  # noqa: ANN001
-                 batch_size: int) -> np.ndarray:
+def _approximate(estimator: Any, transform: Callable[[np.ndarray], np.ndarray], rows: np.ndarray,
+                 groups: np.ndarray, batch_size: int) -> np.ndarray:
     """Fast-path (Saabas) SHAP values of ``rows``, original features, in batches of ``batch_size``."""
     tables = _saabas_tables(estimator, groups)
     explainer = None
@@ -117,12 +119,14 @@ def _approximate(estimator, transform, rows: np.ndarray, groups: np.ndarray,  # 
             for k, table in enumerate(tables):
                 block += table[leaves[:, k]]
         else:
+            assert explainer is not None
             approx = _positive_class(explainer.shap_values(Z, approximate=True, check_additivity=False))
             out[start:start + len(Z)] = _aggregate(approx, groups)
     return out
 
 
-def _split_rows(fn, Z: np.ndarray, *, n_jobs: int, min_rows: int = 200) -> np.ndarray:  # noqa: ANN001
+def _split_rows(fn: Callable[[np.ndarray], np.ndarray], Z: np.ndarray, *, n_jobs: int,
+                min_rows: int = 200) -> np.ndarray:
     """``fn(Z)``, row-wise: with ``n_jobs > 1`` the second half of the rows in a forked worker
     (exact TreeSHAP is single-threaded C code holding the GIL: 1.7–7 ms a row, measured)."""
     if n_jobs <= 1 or len(Z) < min_rows:
@@ -152,7 +156,7 @@ def explain(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *,
     X = data.X
 
     def transform(rows: np.ndarray) -> np.ndarray:
-        return prep.transform(X.iloc[rows])
+        return np.asarray(prep.transform(X.iloc[rows]))
 
     names = list(prep.get_feature_names_out())
     groups = _group_columns(names)
@@ -172,6 +176,7 @@ def explain(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *,
     if family in TREE_FAMILIES:
         # scikit-learn trees: shap's exact kernel without importing shap (~1.7 s); the same values
         explainer = KernelTreeExplainer.of(estimator)
+        shap_values: Callable[[np.ndarray], np.ndarray | list[np.ndarray]]
         if explainer is None:
             import shap  # deferred: a heavy import
 
@@ -229,7 +234,7 @@ def _roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
     return float((rankdata(scores)[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def grouped_permutation_importance(estimator, Z: np.ndarray, y: np.ndarray, groups: np.ndarray, *,  # noqa: ANN001
+def grouped_permutation_importance(estimator: Any, Z: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
                                    n_repeats: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
     """Drop in ROC-AUC when one original feature (all its one-hot columns together) is shuffled.
 
@@ -334,7 +339,7 @@ def run_importance(model: ModelOutput, data: PreparedData, explanation: Explanat
         top = means.reindex(means.abs().sort_values(ascending=False).index)
         per_segment[str(key)] = tuple(FeatureValue(feature=f, value=round(float(v), 5)) for f, v in top.items())
 
-    examples = []
+    examples: list[CustomerExplanation] = []
     probability = model.probability
     for key in pd.unique(segments.to_numpy()):
         members = segments.index[(segments == key).to_numpy() & explanation.exact]
@@ -359,8 +364,8 @@ def run_importance(model: ModelOutput, data: PreparedData, explanation: Explanat
         permutation = permutation_importance(model, data, config, random_state=random_state)
     mean, std, perm_seconds = permutation
     order = np.argsort(-mean)
-    permutation = tuple(FeatureValue(feature=FEATURES[i], value=round(float(mean[i]), 5),
-                                     std=round(float(std[i]), 5)) for i in order)
+    by_permutation = tuple(FeatureValue(feature=FEATURES[i], value=round(float(mean[i]), 5),
+                                        std=round(float(std[i]), 5)) for i in order)
     drop = {FEATURES[i]: float(mean[i]) for i in range(len(FEATURES))}
     total = float(mean_abs.sum())
     disagreements = tuple(f for f, v in mean_abs.items()
@@ -370,6 +375,6 @@ def run_importance(model: ModelOutput, data: PreparedData, explanation: Explanat
         explainer=explanation.explainer, output=explanation.output, n_rows=int(explanation.exact.sum()),
         sampled=bool(not explanation.exact.all()), base_value=round(explanation.base_value, 5),
         global_importance=global_importance, beeswarm=beeswarm, per_segment=per_segment,
-        examples=tuple(examples), permutation=permutation, seconds=round(seconds + perm_seconds, 3),
+        examples=tuple(examples), permutation=by_permutation, seconds=round(seconds + perm_seconds, 3),
         disagreements=disagreements,
     )

@@ -15,6 +15,7 @@ import math
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,9 @@ from analysis.results import (
     NotInstalledSkip, SkipNote, TestMetrics, TooFewRowsSkip, TooManyRowsSkip, runner_up,
 )
 from analysis.schema import BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+
+if TYPE_CHECKING:
+    from analysis.pipeline import StageClock
 
 _NEEDS_SCALING = {"knn", "logistic_regression", "svc"}
 TREE_FAMILIES = {"decision_tree", "extra_trees", "random_forest", "hist_gradient_boosting", "lightgbm"}
@@ -80,7 +84,7 @@ def check_candidates(config: ModelConfig) -> None:
 
 def build_estimator(family: str, params: dict[str, Scalar], *, random_state: int, n_jobs: int) -> ClassifierMixin:
     """The bare estimator of a candidate family."""
-    p = dict(params)
+    p: dict[str, Any] = dict(params)  # from the configuration; each estimator checks its own parameters
     if family == "knn":
         from sklearn.neighbors import KNeighborsClassifier
         return KNeighborsClassifier(**p)
@@ -122,8 +126,8 @@ def scores_of(estimator: Pipeline | ClassifierMixin, X: pd.DataFrame | np.ndarra
     ``decision_function`` (scikit-learn hides ``predict_proba`` where it is unavailable, e.g. an SVC
     without ``probability=True``)."""
     if hasattr(estimator, "predict_proba"):
-        return estimator.predict_proba(X)[:, 1]
-    return estimator.decision_function(X)
+        return np.asarray(estimator.predict_proba(X)[:, 1])
+    return np.asarray(estimator.decision_function(X))
 
 
 def _grid(candidate: CandidateConfig) -> list[dict[str, Scalar]]:
@@ -279,7 +283,8 @@ class Calibrator:
     def _feature(self, scores: np.ndarray) -> np.ndarray:
         if self.on_logit:
             clipped = np.clip(scores, 1e-6, 1 - 1e-6)
-            return np.log(clipped / (1 - clipped))
+            logit: np.ndarray = np.log(clipped / (1 - clipped))
+            return logit
         return scores
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
@@ -301,8 +306,8 @@ def cross_fitted_calibration(scores: np.ndarray, y: np.ndarray, *, on_logit: boo
     feature = Calibrator(1.0, 0.0, on_logit)._feature(scores).reshape(-1, 1)
     from sklearn.model_selection import StratifiedKFold
     cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
-    return cross_val_predict(LogisticRegression(C=1e6, max_iter=1000), feature, y, cv=cv,
-                             method="predict_proba")[:, 1]
+    return np.asarray(cross_val_predict(LogisticRegression(C=1e6, max_iter=1000), feature, y, cv=cv,
+                                        method="predict_proba")[:, 1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,12 +422,12 @@ def predict_in_batches(model: FittedModel, X: pd.DataFrame, batch_size: int) -> 
     return out
 
 
-def _stage(clock: object | None, name: str) -> AbstractContextManager:
-    return nullcontext() if clock is None else clock.stage(name)  # type: ignore[attr-defined]
+def _stage(clock: StageClock | None, name: str) -> AbstractContextManager[None]:
+    return nullcontext() if clock is None else clock.stage(name)
 
 
 def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_jobs: int,
-              clock: object | None = None, parallel: bool = False) -> ModelOutput:
+              clock: StageClock | None = None, parallel: bool = False) -> ModelOutput:
     """Select, refit, calibrate, evaluate and score every customer.
 
     Parameters

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import analysis
 from analysis.config import Config
-from analysis.results import Meta, Results, StageTiming
+from analysis.results import CorrelationResult, EdaResult, Meta, Results, StageTiming
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,13 +156,13 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
             inner = StageClock(on_stage=clock.on_stage)
             return prepare_data(data_dir, config, clock=inner), inner.timings
 
-        def eda():  # noqa: ANN202 - analysis.results.EdaResult
+        def eda() -> EdaResult:
             from analysis.eda import run_eda
 
             with threadpool_limits(limits=config.openmp_threads):  # pools of the libraries just imported
                 return run_eda(done["load_validate_clean"][0], config.eda)
 
-        def correlation():  # noqa: ANN202 - analysis.results.CorrelationResult
+        def correlation() -> CorrelationResult:
             from analysis.correlation import run_correlation
 
             with threadpool_limits(limits=config.openmp_threads):

@@ -137,7 +137,7 @@ def _int_normal(rng: np.random.Generator, mean: np.ndarray, sd: float, low: int,
 
 def _gumbel_choice(rng: np.random.Generator, logits: np.ndarray) -> np.ndarray:
     """Draw one category per row of ``logits`` (rows × categories) by the Gumbel-max trick."""
-    return np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)
+    return np.asarray(np.argmax(logits + rng.gumbel(size=logits.shape), axis=1))
 
 
 def _orders(rng: np.random.Generator, n: int, orders: tuple[tuple[int, ...], ...],

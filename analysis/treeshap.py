@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ class TreeArrays:
         return int(self.values.shape[2])
 
 
-def tree_arrays(estimator, kernel: ModuleType) -> TreeArrays | None:  # noqa: ANN001 - a fitted estimator
+def tree_arrays(estimator: Any, kernel: ModuleType) -> TreeArrays | None:  # a fitted estimator (untyped)
     """The kernel's arrays for a fitted scikit-learn tree classifier or forest; ``None`` for other models."""
     if type(estimator).__name__ not in _SUPPORTED or not type(estimator).__module__.startswith("sklearn."):
         return None
@@ -124,7 +125,7 @@ class KernelTreeExplainer:
     expected_value: np.ndarray
 
     @classmethod
-    def of(cls, estimator) -> KernelTreeExplainer | None:  # noqa: ANN001 - a fitted estimator
+    def of(cls, estimator: Any) -> KernelTreeExplainer | None:  # a fitted estimator (untyped)
         """The explainer, or ``None`` when the model or the installed shap is not supported."""
         kernel = load_kernel()
         if kernel is None or not all(hasattr(kernel, f) for f in ("compute_expectations", "dense_tree_shap")):

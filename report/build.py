@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from analysis.config import Config
 from analysis.pipeline import StageClock, package_versions
@@ -68,15 +68,15 @@ class BuildOutputs:
 class Progress:
     """Stage progress on stderr: one updating line on a terminal, plain lines otherwise."""
 
-    def __init__(self, *, stream=None) -> None:  # noqa: ANN001 - a text stream
+    def __init__(self, *, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.perf_counter()
 
-    def __getstate__(self) -> dict:  # the renderer process reports progress too: on its own stderr
+    def __getstate__(self) -> dict[str, Any]:  # the renderer process reports progress too: on its own stderr
         return {"tty": self.tty, "start": self.start}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.stream = sys.stderr
         self.tty, self.start = state["tty"], state["start"]
 
@@ -100,8 +100,8 @@ class Progress:
             self.stream.flush()
 
 
-def _manifest(*, results_meta: dict, outputs: dict[str, str], wall_clock: str | None = None,
-              timings: list[dict] | None = None) -> dict:
+def _manifest(*, results_meta: dict[str, Any], outputs: dict[str, str], wall_clock: str | None = None,
+              timings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Inputs, outputs and provenance; the run's wall clock and timings only when given (the
     manifest attached inside the PDF leaves them out: the same inputs give the same PDF)."""
     manifest = {
@@ -121,7 +121,7 @@ def _manifest(*, results_meta: dict, outputs: dict[str, str], wall_clock: str | 
     return manifest
 
 
-def _json_bytes(obj: dict) -> bytes:
+def _json_bytes(obj: dict[str, Any]) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
@@ -520,7 +520,7 @@ class RenderJob:
     results_sha256: str  # results.json beside the report (with the measurements)
     scores_sha256: str  # scores.csv, already in ``work``
     actions_sha256: str  # actions.csv, already in ``work``
-    meta: dict  # the results' meta as JSON (provenance for the manifests)
+    meta: dict[str, Any]  # the results' meta as JSON (provenance for the manifests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,7 +528,7 @@ class RenderedOutputs:
     """What :func:`render_outputs` wrote: hashes, the attached manifest and the stage timings."""
 
     outputs: dict[str, str]
-    inner_manifest: dict
+    inner_manifest: dict[str, Any]
     timings: tuple[StageTiming, ...]
 
 

@@ -18,8 +18,11 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 from pathlib import Path
+
+if TYPE_CHECKING:
+    from analysis.config import Config
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
 _PERIOD = re.compile(r"[1-9]\d{3}-(0[1-9]|1[0-2])")  # whole string only (fullmatch): no trailing newline
@@ -41,7 +44,7 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors exit 2, as argparse does, with our prefix
+    def error(self, message: str) -> NoReturn:  # usage errors exit 2, as argparse does, with our prefix
         self.print_usage(sys.stderr)
         self.exit(EXIT_INVALID, f"oneclick-report: error: {message}\n")
 
@@ -183,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_config(path: Path | None):  # noqa: ANN202 - analysis.config.Config, imported lazily
+def _load_config(path: Path | None) -> Config:  # analysis.config is imported lazily
     from pydantic import ValidationError
 
     from analysis.config import ModelConfig, load_config
@@ -369,7 +372,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
     if args.dry_run is not None:
         print(write_eml(message, args.dry_run))
         return EXIT_OK
-    security = "starttls" if args.starttls else ("ssl" if args.ssl else "none")
+    security: Literal["none", "starttls", "ssl"] = "starttls" if args.starttls else ("ssl" if args.ssl else "none")
     try:
         send_message(message, host=host, port=port, security=security, username=username, password=password)
     except DeliveryError as exc:

@@ -11,6 +11,7 @@ customer's probability × profit × save rate − cost, in the money unit per mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from string import Formatter
 
@@ -35,7 +36,7 @@ def _format(template: str, **params: str | pd.Series) -> pd.Series | str:
     return out
 
 
-def _mapped(values: pd.Series, fmt) -> pd.Series:  # noqa: ANN001 - a formatting filter
+def _mapped(values: pd.Series, fmt: Callable[[float], str]) -> pd.Series:  # fmt: a formatting filter
     unique = pd.unique(values.dropna())
     return values.map({v: fmt(float(v)) for v in unique})
 

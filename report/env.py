@@ -104,10 +104,10 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
         return fmt_money(value, lang, digits=digits)
 
     def pval(p: float | None) -> str:
-        return "—" if _is_missing(p) else fmt_p_value(float(p), lang)  # type: ignore[arg-type]
+        return "—" if p is None or _is_missing(p) else fmt_p_value(float(p), lang)
 
     def signed(value: float | None, digits: int = 3) -> str:
-        if _is_missing(value):
+        if value is None or _is_missing(value):
             return "—"
         if round(float(value), digits) == 0:  # no sign on a number that prints as zero
             return fmt_number(0.0, lang, digits=digits)
@@ -117,9 +117,9 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
         return text if text.startswith(_MINUS) or text.strip("0,.\u00a0") == "" else "+" + text
 
     def pp(delta: float | None, digits: int = 1) -> str:
-        if _is_missing(delta):
+        if delta is None or _is_missing(delta):
             return "—"
-        return t("unit.pp", value=signed(delta * 100, digits))  # type: ignore[operator]
+        return t("unit.pp", value=signed(delta * 100, digits))
 
     def scalar(value: Any) -> str:
         if value is None:

@@ -222,7 +222,7 @@ def _subset_tag(seed: str) -> str:
     return "".join(chr(ord("A") + b % 26) for b in digest[:6])
 
 
-def _retag_fonts(resources: pikepdf.Dictionary, part: int, seen: set[int]) -> None:
+def _retag_fonts(resources: pikepdf.Object, part: int, seen: set[tuple[int, int]]) -> None:
     """Give the font subsets of content part ``part`` names of their own.
 
     Every part embeds its own subset of the same fonts; WeasyPrint names a subset after the font,
@@ -281,7 +281,7 @@ def _merge(frame_pdf: bytes, parts: Sequence[bytes]) -> bytes:
             if len(content) != len(frame.pages):
                 raise PagedLayoutError(f"the frame has {len(frame.pages)} pages for {len(content)} content pages")
             for k, source in enumerate(sources):
-                seen: set[int] = set()
+                seen: set[tuple[int, int]] = set()
                 for page in source.pages:
                     _retag_fonts(page.Resources, k, seen)
             for number, (target, (_, page)) in enumerate(zip(frame.pages, content, strict=True), start=1):

@@ -36,6 +36,7 @@ import signal
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["OutputFolderError", "PublishInterrupted", "WORK_PREFIX", "discard", "lock_output", "prepare_work",
            "publish"]
@@ -156,7 +157,7 @@ def recover(out_dir: Path) -> None:
                 shutil.rmtree(legacy, ignore_errors=True)
 
 
-def _finish_interrupted(out_dir: Path, work: Path, plan: dict) -> None:
+def _finish_interrupted(out_dir: Path, work: Path, plan: dict[str, Any]) -> None:
     new: dict[str, str] = plan["outputs"]
     manifest = out_dir / MANIFEST
     if manifest.is_file() and _sha256(manifest) == new[MANIFEST]:
@@ -216,7 +217,7 @@ def publish(work: Path, out_dir: Path, names: Sequence[str], *, retire: bool = T
     if names[-1] != MANIFEST:
         raise ValueError("a published set must include manifest.json")
     retired = _previous_outputs(out_dir, names) if retire else []
-    plan = {"outputs": {}}
+    plan: dict[str, dict[str, str]] = {"outputs": {}}
     for name in names:
         path = work / name
         with path.open("rb") as handle:

@@ -31,6 +31,7 @@ from markupsafe import Markup
 from analysis.results import Results
 from report.env import TEMPLATES_DIR, make_environment
 from report.figures.registry import figure_keys
+from report.i18n import translator
 from report.structure import GLOSSARY_TERMS, SECTIONS, SectionView, ViewModel, view_model
 from report.paged import ORIGIN_ID, RESOURCE_SCHEME, TOC_ROOM_ID, PagedDocument, PageMarks, Resource
 
@@ -215,7 +216,7 @@ def render_frame(results: Results, *, lang: str, pages: Sequence[PageMarks],
     """
     context = context or build_context(results, lang=lang, figures={}, embed=False)
     vm: ViewModel = context["vm"]
-    t = environment(lang, context["money_unit"]).globals["t"]
+    t = translator(lang, money_unit=context["money_unit"])
     titles = {s.key: f"{s.number}.\u00a0{t('section.' + s.key)}" for s in vm.sections if s.number is not None}
     order = [s.key for s in vm.sections]
     seen: set[str] = set()

@@ -49,7 +49,7 @@ def _signed_bytes(manifest: Mapping[str, object]) -> bytes:
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def sign_manifest(manifest: dict, key: bytes) -> dict:
+def sign_manifest(manifest: Mapping[str, object], key: bytes) -> dict[str, object]:
     """``manifest`` with a ``signature`` field: algorithm, key id and HMAC of every other field."""
     value = hmac.new(key, _signed_bytes(manifest), hashlib.sha256).hexdigest()
     return {**manifest, SIGNATURE: {"algorithm": ALGORITHM, "key_id": _key_id(key), "value": value}}

@@ -223,8 +223,8 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
         parts = []
         for i, fv in enumerate(results.importance.global_importance[:3]):
             name = f["feature_label"](fv.feature)
-            d = direction.get(fv.feature)
-            word = "" if d is None or d == 0 else t("conclusion.higher" if d > 0 else "conclusion.lower")
+            effect = direction.get(fv.feature)
+            word = "" if effect is None or effect == 0 else t("conclusion.higher" if effect > 0 else "conclusion.lower")
             full = t("conclusion.driver_first", feature=name, direction=word) if i == 0 and word else (
                 t("conclusion.driver", feature=name, direction=word) if word else t("conclusion.driver_plain", feature=name))
             parts.append(full)

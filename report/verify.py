@@ -16,9 +16,10 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from report.signing import check_signature
 
@@ -32,6 +33,8 @@ MANIFEST = "manifest.json"
 MAX_ATTACHMENT_BYTES = 1 << 30
 #: The attached manifest is read into memory; a real one is ~10 KB.
 MAX_MANIFEST_BYTES = 16 << 20
+#: A ``manifest.json`` object as :func:`json.loads` returns it (its shape checked by ``_load_manifest``).
+Manifest = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ def _is_sha256(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
-def _load_manifest(data: bytes, *, where: str) -> tuple[dict | None, str]:
+def _load_manifest(data: bytes, *, where: str) -> tuple[Manifest | None, str]:
     """The manifest when it has the shape a build writes; else ``None`` and what is wrong."""
     try:
         manifest = json.loads(data.decode("utf-8"))
@@ -133,7 +136,7 @@ def _load_manifest(data: bytes, *, where: str) -> tuple[dict | None, str]:
     return manifest, f"{where} parsed ({len(manifest['outputs'])} outputs recorded)"
 
 
-def load_manifest_file(path: Path) -> dict:
+def load_manifest_file(path: Path) -> Manifest:
     """``manifest.json`` of a report folder, checked for its shape.
 
     Raises
@@ -180,10 +183,11 @@ def _stream_digest(stream: object, *, limit: int, keep: bool) -> _Attached:
     raw = stream.read_raw_bytes()  # type: ignore[attr-defined] # compressed: no larger than the PDF itself
     digest, size, kept = hashlib.sha256(), 0, []
     chunk = 1 << 20
+    pieces: Iterator[bytes]
     if not names:
         pieces = (raw[i:i + chunk] for i in range(0, len(raw), chunk))
     else:
-        def inflate():  # noqa: ANN202 - a generator of decoded chunks
+        def inflate() -> Iterator[bytes]:  # the decoded chunks
             decoder = zlib.decompressobj()
             data = raw
             while data:
@@ -223,7 +227,8 @@ def _read_attachments(pdf: Path, *, limit: int) -> tuple[dict[str, _Attached] | 
             aliases: dict[str, _Attached] = {}
             listed_streams: set[tuple[int, int]] = set()
             for key, spec in doc.attachments.items():
-                stream = spec.obj.get("/EF", {}).get("/F") if isinstance(spec.obj, pikepdf.Dictionary) else None
+                files = spec.obj.get("/EF")
+                stream = files.get("/F") if isinstance(files, pikepdf.Dictionary) else None
                 if not isinstance(stream, pikepdf.Stream):
                     found[str(key)] = _Attached(None, 0, "has no embedded file stream")
                     continue
@@ -350,7 +355,7 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None, key: bytes | None 
     checks.append(Check("manifest", outer is not None, detail))
     if outer is None:
         return done()
-    outputs: dict = outer["outputs"]
+    outputs: dict[str, str] = outer["outputs"]
     checks.append(Check("signature", *check_signature(outer, key)))
 
     if not pdf.is_file():
@@ -383,7 +388,7 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None, key: bytes | None 
             checks.append(Check(f"output:{name}", True, "absent beside the PDF; not checked"))
 
     if data_dir is not None:
-        inputs: dict = outer.get("inputs", {})
+        inputs: dict[str, str] = outer.get("inputs", {})
         if not inputs:
             checks.append(Check("inputs", False, "the manifest records no inputs"))
         for name, expected in inputs.items():
@@ -401,12 +406,12 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None, key: bytes | None 
     return done()
 
 
-def _embedded_checks(attachments: dict[str, _Attached], outer: dict, *, pdf_name: str) -> list[Check]:
+def _embedded_checks(attachments: dict[str, _Attached], outer: Manifest, *, pdf_name: str) -> list[Check]:
     """Checks of the embedded manifest and of the attached outputs."""
     checks: list[Check] = []
-    outputs: dict = outer["outputs"]
+    outputs: dict[str, str] = outer["outputs"]
     embedded = attachments.get(MANIFEST)
-    inner: dict | None = None
+    inner: Manifest | None = None
     if embedded is None:
         checks.append(Check("embedded_manifest", False, f"{MANIFEST} is not attached to the PDF"))
     elif embedded.data is None:
@@ -436,12 +441,12 @@ def _embedded_checks(attachments: dict[str, _Attached], outer: dict, *, pdf_name
             continue
         if name not in recorded:
             checks.append(Check(f"attachment:{name}", False, f"attached but not recorded in the {source} manifest"))
-        elif name not in attachments:
+        elif (attached := attachments.get(name)) is None:
             checks.append(Check(f"attachment:{name}", False, "recorded but not attached to the PDF"))
-        elif attachments[name].sha256 is None:
-            checks.append(Check(f"attachment:{name}", False, f"the attached file {attachments[name].error}"))
+        elif attached.sha256 is None:
+            checks.append(Check(f"attachment:{name}", False, f"the attached file {attached.error}"))
         else:
-            checks.append(_hash_check(f"attachment:{name}", expected=recorded[name], actual=attachments[name].sha256))
+            checks.append(_hash_check(f"attachment:{name}", expected=recorded[name], actual=attached.sha256))
     return checks
 
 

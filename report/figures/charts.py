@@ -41,11 +41,12 @@ import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib import lines as mlines
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.cm import ScalarMappable
@@ -218,7 +219,7 @@ class _PercentFormatter(Formatter):
         self._lang = lang
         self._digits = 0
 
-    def set_locs(self, locs: Sequence[float]) -> None:
+    def set_locs(self, locs: list[float]) -> None:
         super().set_locs(locs)
         steps = np.diff(np.sort(np.asarray(locs, dtype=float))) * 100
         steps = steps[steps > 1e-9]
@@ -233,7 +234,7 @@ def _locale_axis(axis: Axis, lang: str, *, percent: bool = False) -> None:
     axis.set_major_formatter(_PercentFormatter(lang) if percent else _LocaleFormatter(lang))
 
 
-def _hide_grid(ax: Axes, axis: str) -> None:
+def _hide_grid(ax: Axes, axis: Literal["both", "x", "y"]) -> None:
     ax.grid(False, axis=axis)
 
 
@@ -347,9 +348,20 @@ def _bottom_margin(xtick_height: float, *, xlabel: str | None = None, ticks: boo
     return m
 
 
-def _new(width_cm: float, height_cm: float, **kwargs: object) -> tuple[Figure, Axes | np.ndarray]:
-    """A report figure without layout engine (laid out by hand, drawn once)."""
-    return style.figure(width_cm=width_cm, height_cm=height_cm, layout=None, **kwargs)  # type: ignore[arg-type]
+def _new(width_cm: float, height_cm: float) -> tuple[Figure, Axes]:
+    """A report figure with one axes, without layout engine (laid out by hand, drawn once)."""
+    fig, ax = style.figure(width_cm=width_cm, height_cm=height_cm, layout=None)
+    assert isinstance(ax, Axes)
+    return fig, ax
+
+
+def _new_grid(width_cm: float, height_cm: float, *, nrows: int = 1, ncols: int = 1, sharex: bool = False,
+              sharey: bool = False, squeeze: bool = True) -> tuple[Figure, np.ndarray]:
+    """A report figure with a grid of axes (an array, as :func:`_new`'s otherwise)."""
+    fig, axes = style.figure(width_cm=width_cm, height_cm=height_cm, layout=None, nrows=nrows, ncols=ncols,
+                             sharex=sharex, sharey=sharey, squeeze=squeeze)
+    assert isinstance(axes, np.ndarray)
+    return fig, axes
 
 
 def _resize(fig: Figure, width_cm: float, height_cm: float) -> tuple[float, float]:
@@ -420,7 +432,7 @@ def numeric_feature_figure(item: NumericEda, *, lang: str, width_cm: float = 16.
     height_cm = 7.0
 
     with style.context():
-        fig, (ax_h, ax_b) = _new(width_cm, height_cm, nrows=2, sharex=True)
+        fig, (ax_h, ax_b) = _new_grid(width_cm, height_cm, nrows=2, sharex=True)
         n_bins = len(edges) - 1
         widths = np.diff(edges)
         if n_bins < 1:
@@ -434,7 +446,7 @@ def numeric_feature_figure(item: NumericEda, *, lang: str, width_cm: float = 16.
                          edgecolor="white", linewidth=0.4, zorder=2)
             handles = [Patch(color=colors[n]) for n in ("declined", "stable")]
             if n_bins <= 10 and np.allclose(widths, widths[0]) and np.allclose(centers, np.round(centers)):
-                ax_b.xaxis.set_major_locator(FixedLocator(centers))
+                ax_b.xaxis.set_major_locator(FixedLocator(centers.tolist()))
         else:
             for name in ("stable", "declined"):
                 share = counts[name] / max(counts[name].sum(), 1.0)
@@ -585,7 +597,7 @@ def _panel_note(test: TestResult, lang: str) -> str:
     return f"{symbol}{NBSP}={NBSP}{effect} · {_t('magnitude.' + test.magnitude, lang)}"
 
 
-def _grid_legend(fig: Figure, size: tuple[float, float], handles: list[Patch], labels: list[str]) -> None:
+def _grid_legend(fig: Figure, size: tuple[float, float], handles: Sequence[Artist], labels: list[str]) -> None:
     w, h = size
     fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(_EDGE / w, 1 - _EDGE / h), ncols=len(labels),
                borderaxespad=0.0, handlelength=1.2, borderpad=0.1, frameon=False)
@@ -828,7 +840,7 @@ def phik_heatmap(correlation: CorrelationResult, *, lang: str, width_cm: float =
         # Colour bar and legend in the empty upper triangle.
         cax = ax.inset_axes((0.50, 0.90, 0.46, 0.03))
         bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
-        bar.outline.set_linewidth(0.4)
+        bar.outline.set_linewidth(0.4)  # type: ignore[operator]  # stub: Colorbar.outline is a Spine, not a Spines mapping
         cax.tick_params(labelsize=6.5, length=2, pad=1.5)
         cax.xaxis.set_major_locator(MaxNLocator(5))
         _locale_axis(cax.xaxis, lang)
@@ -951,7 +963,7 @@ def roc_figure(model: ModelResult, *, lang: str, with_pr: bool = False, width_cm
     header = _Header.make(title, _t("test_note", lang, count=model.test.n, n=_count(model.test.n, lang)), width)
     panel = width / (2 if with_pr else 1)
     with style.context():
-        fig, axes = _new(width, header.height + panel, ncols=2 if with_pr else 1, squeeze=False)
+        fig, axes = _new_grid(width, header.height + panel, ncols=2 if with_pr else 1, squeeze=False)
         ax_roc = axes[0, 0]
         lo, hi = model.test.roc_auc_ci95
         auc = (f"ROC-AUC = {fmt_number(model.test.roc_auc, lang, digits=3)}\n"
@@ -1087,10 +1099,10 @@ def confusion_figure(model: ModelResult, *, lang: str, width_cm: float = 8.5) ->
         ax.set_ylabel(actual, labelpad=4)
         left = _EDGE + 2 * _line(_SIZE_LABEL) + _TICK0 + 4 * _PT
         top = header.height + 2 * _line(_SIZE_LABEL) + _TICK0 + 4 * _PT
-        side = width_cm - left - _EDGE - 0.1
-        height = top + side * 0.8 + _EDGE
+        side_cm = width_cm - left - _EDGE - 0.1
+        height = top + side_cm * 0.8 + _EDGE
         size = _resize(fig, width_cm, height)
-        _place(ax, size, left=left, bottom=_EDGE, width=side, height=side * 0.8)
+        _place(ax, size, left=left, bottom=_EDGE, width=side_cm, height=side_cm * 0.8)
         header.draw(fig, height)
     return fig
 
@@ -1134,7 +1146,7 @@ def shap_bar(importance: ImportanceResult, *, lang: str, width_cm: float = 16.0)
     title_p = _wrap_cm(_t("perm_title", lang), _SIZE_LABEL, body - w_s - 0.1)
     subtitle = _line(_SIZE_LABEL, max(_n_lines([title_s]), _n_lines([title_p]))) + 6 * _PT
     with style.context():
-        fig, (ax_s, ax_p) = _new(width_cm, 8.0, ncols=2, sharey=True)
+        fig, (ax_s, ax_p) = _new_grid(width_cm, 8.0, ncols=2, sharey=True)
         y = np.arange(len(features))[::-1].astype(float)
         ax_s.set_yticks(y, labels)
         ax_s.tick_params(axis="y", length=0)
@@ -1260,7 +1272,7 @@ def shap_beeswarm(importance: ImportanceResult, *, lang: str, rasterize_above: i
         bar.set_ticks([0, 1], labels=tick_labels)
         cax.tick_params(labelsize=6.5, length=0, pad=3)
         bar.set_label(cbar_label, fontsize=7.0, labelpad=3)
-        bar.outline.set_visible(False)
+        bar.outline.set_visible(False)  # type: ignore[operator]  # stub: Colorbar.outline is a Spine, not a Spines mapping
         header.draw(fig, height)
     return fig
 
@@ -1328,7 +1340,7 @@ def shap_segments(importance: ImportanceResult, segments: SegmentsResult, *, lan
         _place(cax, size, left=left + body_w * 0.15, bottom=bottom - cbar_gap - cbar_h, width=body_w * 0.7,
                height=cbar_h)
         bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
-        bar.outline.set_linewidth(0.4)
+        bar.outline.set_linewidth(0.4)  # type: ignore[operator]  # stub: Colorbar.outline is a Spine, not a Spines mapping
         cax.tick_params(labelsize=6.5, length=2, pad=2)
         cax.xaxis.set_major_locator(MaxNLocator(7, symmetric=True))
         _locale_axis(cax.xaxis, lang)
@@ -1413,10 +1425,10 @@ def shap_waterfall(example: CustomerExplanation, *, lang: str, output: str = "pr
         pad = pad_cm * span / max(axes_w - 2 * pad_cm, 1.0)
         ax.set_xlim(lo - pad, hi + pad)
         _hide_grid(ax, "y")
-        ticks = MaxNLocator(6).tick_values(lo - pad, hi + pad)
+        ticks = np.asarray(MaxNLocator(6).tick_values(lo - pad, hi + pad))
         if output == "probability":  # no tick beyond what a probability can be
             ticks = ticks[(ticks >= 0) & (ticks <= 1)]
-        ax.xaxis.set_major_locator(FixedLocator(ticks[(ticks >= lo - pad) & (ticks <= hi + pad)]))
+        ax.xaxis.set_major_locator(FixedLocator(ticks[(ticks >= lo - pad) & (ticks <= hi + pad)].tolist()))
         _locale_axis(ax.xaxis, lang)
         ax.set_xlabel(xlabel)
         bottom = _bottom_margin(_xtick_height(ax), xlabel=xlabel)

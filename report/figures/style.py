@@ -331,7 +331,8 @@ def figure(
     if not (width_cm > 0 and height_cm > 0):
         raise ValueError(f"figure size must be positive, got {width_cm} × {height_cm} cm")
     with context(rc=rc):
-        fig = Figure(figsize=(width_cm * CM, height_cm * CM), dpi=DPI, layout=layout)
+        # matplotlib's stub omits layout="none", which Figure documents and accepts (no layout engine)
+        fig = Figure(figsize=(width_cm * CM, height_cm * CM), dpi=DPI, layout=layout)  # type: ignore[arg-type]
         FigureCanvasAgg(fig)
         axes = fig.subplots(
             nrows,
@@ -511,5 +512,5 @@ def tint(color: str, *, amount: float) -> str:
     """
     if not 0.0 <= amount <= 1.0:
         raise ValueError(f"amount must be in [0, 1], got {amount}")
-    rgb = np.asarray(mcolors.to_rgb(color))
-    return mcolors.to_hex(1.0 - amount * (1.0 - rgb))
+    r, g, b = mcolors.to_rgb(color)
+    return mcolors.to_hex((1.0 - amount * (1.0 - r), 1.0 - amount * (1.0 - g), 1.0 - amount * (1.0 - b)))
