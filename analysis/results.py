@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +24,7 @@ class _Frozen(BaseModel):
 
 #: The version of the results' JSON schema. 3: language-neutral facts (cleaning notes as typed
 #: facts, no sentences, titles or labels in the results); 2 is read by :func:`migrate_v2`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION: Final = 3
 
 
 # --------------------------------------------------------------------------------------- meta
@@ -888,7 +888,7 @@ def migrate_v2(data: dict[str, object]) -> dict[str, object]:
     report words them. The cleaning notes of version 2 were sentences whose numbers cannot be
     read back, so they are dropped; every other fact is unchanged.
     """
-    out = json.loads(json.dumps(data))
+    out: dict[str, Any] = json.loads(json.dumps(data))
     out["schema_version"] = SCHEMA_VERSION
     d = out.get("data")
     if isinstance(d, dict):

@@ -89,7 +89,6 @@ def _six_significant(value: float, lang: str) -> str:
 def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[..., str]]:
     """The formatting filters of ``lang`` (pure functions of their arguments)."""
     t = translator(lang, money_unit=money_unit)
-    messages = catalogue(lang)
 
     def num(value: float | int | None, digits: int = 0) -> str:
         return fmt_number(value, lang, digits=digits)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 from babel import Locale
 from babel.dates import format_date
@@ -50,7 +50,7 @@ MINUS = "\u2212"
 _MISSING = "—"
 
 
-@lru_cache(maxsize=None)
+@cache
 def babel_locale(lang: str) -> Locale:
     """The CLDR locale of the report language ``lang`` (its catalogue's ``_locale``)."""
     from report.i18n import catalogue  # the catalogue names its locale

@@ -94,7 +94,7 @@ def _pick(message: Message, lang: str, kwargs: Mapping[str, Any], key: str) -> s
         raise MissingMessageError(f"message {key!r} of the {lang} catalogue has no plural form {form!r}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def translator(lang: str, *, money_unit: str = "unit") -> Callable[..., str]:
     """Return ``t(key, **kwargs)`` for ``lang``.
 

@@ -254,6 +254,4 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
                  phik=f["num"](pair.phik, 2))
     if key == "no_multicollinearity":
         return t("conclusion.no_multicollinearity", threshold=f["num"](results.correlation.threshold, 2))
-    if conclusion.text is not None:  # a key this version does not know, from an older results file
-        return conclusion.text.get(lang)
     raise KeyError(f"no wording for the conclusion {key!r}")

@@ -26,7 +26,6 @@ from analysis.results import RuleEvidence
 from analysis.results import (
     Candidate,
     Comparison,
-    Conclusion,
     FeatureInfo,
     EditDistanceNote,
     ImplicitDuplicatesNote,
