@@ -25,7 +25,9 @@ from analysis.clean import detect_outliers, drop_duplicates, map_vocabulary, nor
 from analysis.config import Config
 from analysis.errors import BadRow, DataError
 from analysis.load import RawTable
-from analysis.results import CleaningEntry, DataResult, FeatureInfo, InactiveNote, OutlierInfo, OutlierNote, TableSummary
+from analysis.results import (
+    CleaningEntry, DataResult, FeatureInfo, InactiveNote, OutlierInfo, OutlierNote, TableSummary,
+)
 from analysis.schema import (
     BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY,
     NEGATIVE_LABEL, NUMERIC_FEATURES, PERIOD_FEATURES, POSITIVE_LABEL, TARGET, Kind,
@@ -331,7 +333,8 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pl.DataFrame], log: list
 
     groups = config.groups.as_dict()
     features = tuple(
-        FeatureInfo(name=f, kind="numeric" if f in NUMERIC_FEATURES else ("binary" if f in BINARY_FEATURES else "categorical"),
+        FeatureInfo(name=f,
+                    kind="numeric" if f in NUMERIC_FEATURES else ("binary" if f in BINARY_FEATURES else "categorical"),
                     group=config.groups.group_of(f))
         for f in FEATURES
     )

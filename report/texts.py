@@ -18,7 +18,8 @@ from report.format import fmt_list
 from report.i18n import catalogue, data_value, segment_title, translator
 
 __all__ = [
-    "agreement_text", "calibration_text", "cleaning_note", "column_digits", "rows_note", "skip_note", "conclusion_text", "eda_finding", "eda_sentence",
+    "agreement_text", "calibration_text", "cleaning_note", "column_digits", "rows_note", "skip_note",
+    "conclusion_text", "eda_finding", "eda_sentence",
     "actions_resting_on", "model_label", "selection_text",
 ]
 
@@ -225,8 +226,10 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
             name = f["feature_label"](fv.feature)
             effect = direction.get(fv.feature)
             word = "" if effect is None or effect == 0 else t("conclusion.higher" if effect > 0 else "conclusion.lower")
-            full = t("conclusion.driver_first", feature=name, direction=word) if i == 0 and word else (
-                t("conclusion.driver", feature=name, direction=word) if word else t("conclusion.driver_plain", feature=name))
+            if not word:
+                full = t("conclusion.driver_plain", feature=name)
+            else:
+                full = t("conclusion.driver_first" if i == 0 else "conclusion.driver", feature=name, direction=word)
             parts.append(full)
         items = fmt_list(parts, lang)
         return t("conclusion.drivers", items=items)

@@ -685,7 +685,8 @@ def eda_categorical_grid(items: Sequence[CategoricalEda], *, lang: str, width_cm
         levels = sorted(item.levels, key=lambda lv: (-lv.declined_share, lv.level))
         texts = [_wrap_cm(level_label(lv.level, lang), _SIZE_TICK - 0.5, panel_w * 0.45) for lv in levels]
         prepared.append((item, levels, texts))
-    titles = [_wrap_cm(feature_label(item.feature, lang), _SIZE_NOTE + 0.5, w) for item, w in zip(items, panel_ws, strict=True)]
+    titles = [_wrap_cm(feature_label(item.feature, lang), _SIZE_NOTE + 0.5, w)
+              for item, w in zip(items, panel_ws, strict=True)]
     notes = [_wrap_cm(_panel_note(item.test, lang), note, w) for item, w in zip(items, panel_ws, strict=True)]
     head = max((_panel_head_height(t, nt) for t, nt in zip(titles, notes, strict=True)), default=0.0)
     tick_h = _line(_SIZE_TICK - 0.5) + _TICK
@@ -1885,9 +1886,9 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
     -------
     dict of str to FigureAsset
         In report order, keyed by stable ids: ``ishikawa``, ``eda-numeric`` and
-        ``eda-categorical`` (small multiples of every numeric and categorical feature), ``phik``, ``model-comparison``, ``roc``,
-        ``calibration``, ``confusion``, ``shap-bar``, ``shap-beeswarm``, ``shap-segments``,
-        ``shap-example-<customer id>`` per explained customer, ``segments-scatter`` and
+        ``eda-categorical`` (small multiples of every numeric and categorical feature), ``phik``,
+        ``model-comparison``, ``roc``, ``calibration``, ``confusion``, ``shap-bar``, ``shap-beeswarm``,
+        ``shap-segments``, ``shap-example-<customer id>`` per explained customer, ``segments-scatter`` and
         ``segment-<segment key>`` per segment.
 
     Raises
