@@ -246,7 +246,8 @@ def conclusion_text(results: Results, conclusion: Conclusion, *, lang: str) -> s
         sg = results.segments
         seg = results.segment(sg.priority)
         return t("conclusion.priority", segment=segment_title(seg.key, lang), n=f["num"](seg.n_customers),
-                 share=f["pct"](seg.share), p=f["pct"](seg.mean_probability), risk_share=f["pct"](seg.profit_at_risk_share))
+                 share=f["pct"](seg.share), p=f["pct"](seg.mean_probability),
+                 risk_share=f["pct"](seg.profit_at_risk_share))
     if key == "deep_dive":
         dd = results.segments.deep_dive
         return t("conclusion.deep_dive", n=f["num"](dd.n_promo_unpaid), total=f["num"](dd.n_customers),

@@ -44,7 +44,7 @@ def _pseudo(message: object, key: str) -> object:
     return f"{OPEN}{message}{CLOSE}"
 
 
-@pytest.fixture()
+@pytest.fixture
 def pseudo_locale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A catalogue ``xx.json`` made from the English one, every message wrapped."""
     english = json.loads((i18n.MESSAGES_DIR / "en.json").read_text(encoding="utf-8"))
@@ -78,8 +78,8 @@ def _leaks(text: str, allowed: set[str]) -> list[str]:
 class _Texts(HTMLParser):
     """Visible text and reader-facing attributes, without what the report quotes as recorded."""
 
-    QUOTED = {"code", "style", "script"}
-    QUOTED_CLASSES = {"val", "config"}
+    QUOTED = frozenset({"code", "style", "script"})
+    QUOTED_CLASSES = frozenset({"val", "config"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -92,9 +92,9 @@ class _Texts(HTMLParser):
             if named.get(attr):
                 self.texts.append(str(named[attr]))
         classes = set((named.get("class") or "").split())
-        if self._skip or tag in self.QUOTED or classes & self.QUOTED_CLASSES:
-            if tag not in {"br", "wbr", "img", "meta", "link", "col", "hr", "input"}:
-                self._skip.append(tag)
+        if (self._skip or tag in self.QUOTED or classes & self.QUOTED_CLASSES) \
+                and tag not in {"br", "wbr", "img", "meta", "link", "col", "hr", "input"}:
+            self._skip.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if self._skip and self._skip[-1] == tag:
@@ -173,5 +173,5 @@ def test_a_missing_key_fails_the_render(results_sample: Results, pseudo_locale: 
     del messages["section.model"]
     path.write_text(json.dumps(messages, ensure_ascii=False), encoding="utf-8")
     _clear_caches()
-    with pytest.raises(MissingMessageError, match="section.model"):
+    with pytest.raises(MissingMessageError, match=r"section\.model"):
         render_html(results_sample, lang=pseudo_locale, figures=tiny_figures(results_sample))

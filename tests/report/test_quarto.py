@@ -276,7 +276,8 @@ def test_qmd_structure(qmd: tuple[dict, list[Chunk]]) -> None:
     assert typst["toc"] and typst["number-sections"]
     assert config["execute"]["echo"] is False and config["execute"]["warning"] is False
     profile = yaml.safe_load((ROOT / "_quarto-en.yml").read_text(encoding="utf-8"))
-    for lang, meta in (("ru", config), ("en", {**config, **profile, "crossref": {**config["crossref"], **profile["crossref"]}})):
+    english = {**config, **profile, "crossref": {**config["crossref"], **profile["crossref"]}}
+    for lang, meta in (("ru", config), ("en", english)):
         t = translator(lang)
         assert meta["lang"] == lang
         assert (meta["title"], meta["subtitle"]) == (t("report.title"), t("report.subtitle")), lang
@@ -342,7 +343,8 @@ def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, r
     for key in ("section.data", "section.model", "qmd.key_numbers", "qmd.cap.fig-roc"):
         assert t(key) in text + "\n".join(inline), key
     if lang == "en":
-        quoted = {w for e in r.data.cleaning_log for w in re.findall(r"[\u0400-\u04FF]+", f"{e.column} {e.from_} {e.to}")}
+        quoted = {w for e in r.data.cleaning_log
+                  for w in re.findall(r"[\u0400-\u04FF]+", f"{e.column} {e.from_} {e.to}")}
         quoted |= {w for _, v in r.meta.config.cleaning.vocabulary for w in re.findall(r"[\u0400-\u04FF]+", " ".join(v))
                    if isinstance(v, tuple)}
         russian = set(re.findall(r"[\u0400-\u04FF]+", text + "\n".join(inline))) - quoted
