@@ -71,7 +71,8 @@ def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
 
     env = make_environment(lang=lang, money_unit=results.meta.config.report.money_unit)
     context = {"results": results, "view": view_model(results), "cid": SCATTER_CID}
-    subject = str(env.get_template("email_summary.jinja").make_module(context).subject)
+    summary = env.get_template("email_summary.jinja").make_module(context)
+    subject = str(summary.subject)  # type: ignore[attr-defined]  # a template module's names are the template's
     return subject, env.get_template("email.txt").render(context), env.get_template("email.html").render(context)
 
 

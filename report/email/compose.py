@@ -39,7 +39,7 @@ import re
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.contentmanager import raw_data_manager
 from email.header import Header
 from email.headerregistry import Address, HeaderRegistry
@@ -223,9 +223,11 @@ def _parse_mailbox(value: str, what: str) -> Address:
         header = HeaderRegistry()("to", value)
     except Exception as exc:  # the stdlib parser raises IndexError on e.g. "a@"
         raise ValueError(problem) from exc
-    if header.defects or len(header.addresses) != 1:
+    # typeshed types the registry's headers as BaseHeader; the class it makes for "to" is an AddressHeader
+    addresses: tuple[Address, ...] = header.addresses  # type: ignore[attr-defined]
+    if header.defects or len(addresses) != 1:
         raise ValueError(problem)
-    address = header.addresses[0]
+    address = addresses[0]
     if not address.username or not address.domain:
         raise ValueError(problem)
     if not (address.addr_spec.isascii() and address.addr_spec.isprintable()):
@@ -370,10 +372,9 @@ def compose_message(
         )
 
     msg = EmailMessage(policy=POLICY)
-    if date is None:
-        when = datetime.now(timezone.utc).astimezone()
-    else:
-        when = date if date.tzinfo is not None else date.astimezone()
+    when = datetime.now(UTC).astimezone() if date is None else date
+    if when.tzinfo is None:
+        when = when.astimezone()
     msg["Subject"] = _subject_header(subject)
     msg["From"] = _mailbox(from_address)
     msg["To"] = ", ".join(_mailbox(address) for address in to_addresses)
@@ -383,7 +384,7 @@ def compose_message(
     msg["Auto-Submitted"] = "auto-generated"
     msg["MIME-Version"] = "1.0"
     msg["Content-Type"] = "multipart/mixed"
-    msg.attach(related)
+    msg.attach(related)  # type: ignore[arg-type]  # typeshed: attach(payload: Self); a sub-part is a MIMEPart
     for attachment in attachments:
         part = MIMEPart(policy=POLICY)
         part.set_content(
@@ -394,7 +395,7 @@ def compose_message(
             filename=attachment.filename,  # RFC 2231 (filename*=utf-8''…) when not ASCII
             **content,
         )
-        msg.attach(part)
+        msg.attach(part)  # type: ignore[arg-type]  # as above
     return msg
 
 

@@ -23,7 +23,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from email.header import decode_header, make_header
-from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -53,10 +52,10 @@ SUBJECT = (
 LONG_SUBJECTS = [
     SUBJECT,
     "«Отчёт» о покупательской активности интернет-магазина «Ромашка» — итоги октября 2026 года",
-    "Monthly report — покупательская активность: выручка +12,5 %, отток −3 %, "
-    "сегмент «премиум» растёт (октябрь 2026)",
-    "Сверхдлинноесловобезпробеловкотороезаведомонепомещаетсяводнозакодированноеслово "
-    "и ещё немного текста",
+    ("Monthly report — покупательская активность: выручка +12,5 %, отток −3 %, "
+     "сегмент «премиум» растёт (октябрь 2026)"),
+    ("Сверхдлинноесловобезпробеловкотороезаведомонепомещаетсяводнозакодированноеслово "
+     "и ещё немного текста"),
     "  пробелы  по  краям  и  двойные  пробелы  внутри  длинной  темы  письма  для  руководства  ",
     "Отчёт\tс табуляцией — октябрь 2026 — предварительный выпуск для руководства компании",
     "Похоже на encoded word: =?utf-8?q?x?= — но это обычный текст темы письма для руководства",
@@ -92,16 +91,16 @@ HTML = (
 
 
 def _compose(**overrides: Any) -> EmailMessage:
-    kwargs: dict[str, Any] = dict(
-        subject=SUBJECT,
-        sender=SENDER,
-        recipients=RECIPIENTS,
-        text=TEXT,
-        html=HTML,
-        inline_images=[InlineImage(cid=CID, data=PNG, subtype="png")],
-        attachments=[Attachment(filename=PDF_NAME, data=PDF, maintype="application", subtype="pdf")],
-        date=datetime(2026, 11, 2, 9, 30, tzinfo=timezone(timedelta(hours=3))),
-    )
+    kwargs: dict[str, Any] = {
+        "subject": SUBJECT,
+        "sender": SENDER,
+        "recipients": RECIPIENTS,
+        "text": TEXT,
+        "html": HTML,
+        "inline_images": [InlineImage(cid=CID, data=PNG, subtype="png")],
+        "attachments": [Attachment(filename=PDF_NAME, data=PDF, maintype="application", subtype="pdf")],
+        "date": datetime(2026, 11, 2, 9, 30, tzinfo=timezone(timedelta(hours=3))),
+    }
     kwargs.update(overrides)
     return compose_message(**kwargs)
 
@@ -198,7 +197,7 @@ def test_any_subject_survives_round_trip(subject: str) -> None:
 
 
 _NAME_ALPHABET = st.sampled_from(
-    "АБВГДЕЁЖЗИКЛМНОПРСТабвгдеёжзиклмнопрстуфхцчшщыэюя" "ABCxyz019" "   «»—-.,()\"'\\<>@;:"
+    "АБВГДЕЁЖЗИКЛМНОПРСТабвгдеёжзиклмнопрстуфхцчшщыэюяABCxyz019   «»—-.,()\"'\\<>@;:"
 )
 
 
@@ -310,7 +309,7 @@ def test_write_eml(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "html, found",
+    ("html", "found"),
     [
         ('<p>x</p><script>alert(1)</script><img src="cid:' + CID + '">', "<script> element"),
         ('<img src="cid:' + CID + '" onerror="alert(1)">', "event handler attribute onerror="),
@@ -335,7 +334,7 @@ def test_cid_references_must_match_images() -> None:
 
 
 @pytest.mark.parametrize(
-    "overrides, error, match",
+    ("overrides", "error", "match"),
     [
         ({"subject": "Отчёт\r\nBcc: victim@example.com"}, ValueError, r"subject must be one line"),
         ({"sender": "not-an-address"}, ValueError, r"sender is not a valid e-mail address"),
@@ -362,7 +361,7 @@ def test_compose_rejects_bad_input(overrides: dict[str, Any], error: type[Except
 
 
 @pytest.mark.parametrize(
-    "value, expected",
+    ("value", "expected"),
     [
         ("smtp.example.com:587", ("smtp.example.com", 587)),
         ("127.0.0.1:25", ("127.0.0.1", 25)),
@@ -376,7 +375,7 @@ def test_parse_smtp_address(value: str, expected: tuple[str, int]) -> None:
 
 
 @pytest.mark.parametrize(
-    "value, match",
+    ("value", "match"),
     [
         ("smtp.example.com", r"has no port"),
         ("smtp.example.com:", r"has no port"),
@@ -529,14 +528,17 @@ def test_timeout_without_greeting() -> None:
         sock.bind((HOST, 0))
         sock.listen(1)  # the kernel accepts the connection, nobody ever says 220
         port = sock.getsockname()[1]
-        with pytest.raises(DeliveryError, match=rf"127\.0\.0\.1:{port} failed while connecting: timed out after 0\.3 s"):
+        with pytest.raises(DeliveryError,
+                           match=rf"127\.0\.0\.1:{port} failed while connecting: timed out after 0\.3 s"):
             send_message(_compose(), host=HOST, port=port, timeout=0.3)
 
 
 def test_authentication_failure_hides_password(smtp_server: StartServer) -> None:
     controller, recorder = smtp_server(authenticator=_authenticator(), auth_require_tls=False)
-    with pytest.raises(DeliveryError, match=rf"{HOST}:{controller.port} failed while authenticating: authentication failed.*535") as info:
-        send_message(_compose(), host=HOST, port=controller.port, username=USER, password="wrong " + PASSWORD, timeout=5)
+    failed = rf"{HOST}:{controller.port} failed while authenticating: authentication failed.*535"
+    with pytest.raises(DeliveryError, match=failed) as info:
+        send_message(_compose(), host=HOST, port=controller.port, username=USER, password="wrong " + PASSWORD,
+                     timeout=5)
     _assert_no_password(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__
     assert recorder.envelopes == []
@@ -552,21 +554,24 @@ def test_password_echoed_by_server_is_redacted(smtp_server: StartServer) -> None
 
 def test_server_without_auth(smtp_server: StartServer) -> None:
     controller, _ = smtp_server()  # no authenticator: AUTH is not offered
-    with pytest.raises(DeliveryError, match=r"failed while authenticating: the server does not offer authentication") as info:
+    with pytest.raises(DeliveryError,
+                       match=r"failed while authenticating: the server does not offer authentication") as info:
         send_message(_compose(), host=HOST, port=controller.port, username=USER, password=PASSWORD, timeout=5)
     _assert_no_password(info.value)
 
 
 def test_all_recipients_refused(smtp_server: StartServer) -> None:
     controller, recorder = smtp_server(refuse=("ceo@shop.example", "cfo@shop.example"))
-    with pytest.raises(DeliveryError, match=r"sending the message: the server refused every recipient: ceo@shop\.example \(550 5\.1\.1"):
+    refused = r"sending the message: the server refused every recipient: ceo@shop\.example \(550 5\.1\.1"
+    with pytest.raises(DeliveryError, match=refused):
         send_message(_compose(), host=HOST, port=controller.port, timeout=5)
     assert recorder.envelopes == []
 
 
 def test_some_recipients_refused(smtp_server: StartServer) -> None:
     controller, recorder = smtp_server(refuse=("cfo@shop.example",))
-    with pytest.raises(DeliveryError, match=r"refused recipient\(s\) cfo@shop\.example \(550 .*\); the message went to the other"):
+    with pytest.raises(DeliveryError,
+                       match=r"refused recipient\(s\) cfo@shop\.example \(550 .*\); the message went to the other"):
         send_message(_compose(), host=HOST, port=controller.port, timeout=5)
     envelope, _ = _received(recorder)
     assert envelope.rcpt_tos == ["ceo@shop.example"]
@@ -657,7 +662,8 @@ def test_starttls_untrusted_certificate(
         match=rf"{HOST}:{controller.port} failed while starting TLS \(STARTTLS\): TLS certificate verification failed",
     ) as info:
         send_message(
-            _compose(), host=HOST, port=controller.port, security="starttls", username=USER, password=PASSWORD, timeout=5
+            _compose(), host=HOST, port=controller.port, security="starttls", username=USER, password=PASSWORD,
+            timeout=5,
         )
     _assert_no_password(info.value)
     assert recorder.envelopes == []
