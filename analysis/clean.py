@@ -211,7 +211,8 @@ def detect_outliers(values: ArrayLike, periods: ArrayLike, ids: ArrayLike,
     v = np.asarray(values, dtype=float)
     mask = np.zeros(v.size, dtype=bool)
     thresholds: list[float] = []
-    labels = periods if isinstance(periods, pl.Series) else pl.Series(np.asarray(periods, dtype=object), dtype=pl.String)
+    labels = (periods if isinstance(periods, pl.Series)
+              else pl.Series(np.asarray(periods, dtype=object), dtype=pl.String))
     if isinstance(labels.dtype, (pl.Categorical, pl.Enum)):
         labels = labels.to_physical()
     codes = labels.rank("dense").cast(pl.Int64).to_numpy() - 1  # one code per period label

@@ -29,7 +29,7 @@ from analysis.results import (
     CleaningEntry, DataResult, FeatureInfo, InactiveNote, OutlierInfo, OutlierNote, TableSummary,
 )
 from analysis.schema import (
-    BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY,
+    BINARY_FEATURES, FEATURES, MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY,
     NEGATIVE_LABEL, NUMERIC_FEATURES, PERIOD_FEATURES, POSITIVE_LABEL, TARGET, Kind,
 )
 
@@ -352,8 +352,9 @@ def _merge(raws: dict[str, RawTable], tables: dict[str, pl.DataFrame], log: list
         n_customers_analysed=len(frame), n_declined=n_declined, n_stable=len(frame) - n_declined,
         features=features, groups=groups,
     )
-    sources = tuple({"table": raw.table.name, "source": raw.file, "origin": raw.origin, "rows": raw.rows,
-                     "sha256": raw.sha256} for raw in raws.values())
+    sources: tuple[dict[str, str | int], ...] = tuple(
+        {"table": raw.table.name, "source": raw.file, "origin": raw.origin, "rows": raw.rows, "sha256": raw.sha256}
+        for raw in raws.values())
     return PreparedData(frame=frame, result=result, input_sha256={r.file: r.sha256 for r in raws.values()},
                         sources=sources)
 

@@ -19,6 +19,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import AnyStr
 
 import numpy as np
 import polars as pl
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from analysis.errors import BadRow, DataError
-from analysis.schema import TABLES, Kind, Table
+from analysis.schema import Kind, Table
 
 _SEPARATORS = (",", ";", "\t")
 _DECIMAL_COMMA = re.compile(r"(?:^|[;\t])\s*-?\d+,\d+\s*(?:$|[;\t])", re.MULTILINE)
@@ -145,11 +146,9 @@ def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np
     ``text`` may be the raw bytes of a UTF-8 file (decoded only when it has blank lines or quoted
     fields spanning lines). A row whose quoted field holds line breaks starts on the line given.
     """
-    newline, ends = (b"\n", b"\r\n") if isinstance(text, bytes) else ("\n", "\r\n")
-    last = len(text)
-    while last and text[last - 1:last] in ends:  # the trailing line breaks (no copy of the file)
-        last -= 1
-    if text.count(newline, 0, last) == n_rows:
+    breaks = (_inner_line_breaks(text, b"\n", (b"\n", b"\r\n")) if isinstance(text, bytes)
+              else _inner_line_breaks(text, "\n", ("\n", "\r\n")))
+    if breaks == n_rows:
         # one line per row after the header (no blank line, no line break inside a quoted field):
         # one counting pass instead of searches and copies of the whole file
         return range(2, n_rows + 2)
@@ -171,12 +170,25 @@ def _line_numbers(text: str | bytes, n_rows: int, *, separator: str = ",") -> np
     return np.asarray(numbers[:n_rows], dtype=np.int64)
 
 
+def _inner_line_breaks(text: AnyStr, newline: AnyStr, ends: tuple[AnyStr, AnyStr]) -> int:
+    """Line breaks in ``text`` before its trailing ones (no copy of the file)."""
+    last = len(text)
+    while last and text[last - 1:last] in ends:
+        last -= 1
+    return text.count(newline, 0, last)
+
+
 def _spans_lines(text: str | bytes, n_rows: int) -> bool:
     """Whether some quoted field holds a line break: more non-blank lines than header + rows."""
-    quote, newline = ('"', "\n") if isinstance(text, str) else (b'"', b"\n")
+    if isinstance(text, str):
+        return _spans(text, '"', "\n", "\r\n", n_rows)
+    return _spans(text, b'"', b"\n", b"\r\n", n_rows)
+
+
+def _spans(text: AnyStr, quote: AnyStr, newline: AnyStr, crlf: AnyStr, n_rows: int) -> bool:
     if quote not in text:
         return False
-    body = text.replace("\r\n" if isinstance(text, str) else b"\r\n", newline).strip()
+    body = text.replace(crlf, newline).strip()
     lines = body.count(newline) + 1 - body.count(newline * 2)
     return lines > n_rows + 1
 
@@ -346,7 +358,8 @@ def _read_rows(text: str, separator: str) -> pl.DataFrame:
     if header is None:
         return pl.DataFrame()
     names = _unique_names([name.strip().lstrip("\ufeff") for name in header])
-    return pl.DataFrame({name: pl.Series(name, values, dtype=pl.String) for name, values in zip(names, columns)})
+    return pl.DataFrame({name: pl.Series(name, values, dtype=pl.String)
+                         for name, values in zip(names, columns, strict=True)})
 
 
 def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, max_rows: int = 5) -> RawTable:
@@ -386,7 +399,8 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
     header_fields = data[: min(ends, default=len(data))].count(fmt.separator.encode("ascii")) + 1
     if header_fields > len(table.columns) + _MAX_EXTRA_COLUMNS:
         raise DataError(file=table.file, problem=f"the header has {header_fields} fields",
-                        expected=f"the {len(table.columns)} columns " + ", ".join(repr(c.source) for c in table.columns))
+                        expected=f"the {len(table.columns)} columns "
+                                 + ", ".join(repr(c.source) for c in table.columns))
     frame = _read_polars(data, text, fmt)
     if frame is None:
         frame = _read_arrow(data, text, fmt)
@@ -402,7 +416,7 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
                                      "as in the header",
                             rows=[BadRow(line=int(found.group(1)), id=None, value="")] if found else ()) from None
     frame = frame.rename(dict(zip(frame.columns, _unique_names([str(c).strip().lstrip("\ufeff")
-                                                                for c in frame.columns]))))
+                                                                for c in frame.columns]), strict=True)))
     missing = [c.source for c in table.columns if c.source not in frame.columns]
     if missing:
         shown = ", ".join(repr(_shorten(str(c))) for c in list(frame.columns)[:30])
@@ -431,9 +445,10 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
     if fmt.decimal == ",":
         commas = set(numeric)
     else:  # per column when quoted in a comma-separated file: commas and no point anywhere in it
-        found = frame.select([(pl.col(n).str.contains(",", literal=True).any()
-                               & ~pl.col(n).str.contains(".", literal=True).any()).alias(n) for n in numeric])
-        commas = {n for n in numeric if found[n].item()}
+        decimal_commas = frame.select([(pl.col(n).str.contains(",", literal=True).any()
+                                        & ~pl.col(n).str.contains(".", literal=True).any()).alias(n)
+                                       for n in numeric])
+        commas = {n for n in numeric if decimal_commas[n].item()}
     if commas:
         frame = frame.with_columns([pl.col(n).str.replace_all(",", ".", literal=True) for n in commas])
     if lines is None:

@@ -15,7 +15,7 @@ import math
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -543,7 +543,8 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         is_test.iloc[idx_test] = True
 
     with _stage(clock, "evaluation"):
-        ci_method = "bootstrap" if len(y_test) <= config.bootstrap_max_rows else "delong"
+        ci_method: Literal["bootstrap", "delong"] = ("bootstrap" if len(y_test) <= config.bootstrap_max_rows
+                                                     else "delong")
         lo, hi = bootstrap_auc_ci(y_test, p_test, n_resamples=config.bootstrap, random_state=random_state) \
             if ci_method == "bootstrap" else delong_auc_ci(y_test, p_test)
         fpr, tpr, _ = roc_curve(y_test, p_test)

@@ -30,6 +30,8 @@ from analysis.load import RawFormat, RawTable, bad_rows, read_table, sha256_file
 from analysis.schema import TABLES, Kind, Table
 
 if TYPE_CHECKING:
+    import adbc_driver_manager.dbapi
+
     from analysis.config import Config
 
 _SCHEMES = ("postgresql://", "postgres://")
@@ -73,7 +75,8 @@ def parse_source(text: str) -> Source:
         raise ValueError(f"{_redacted(text)}: the port is not a number") from None
     secret = sorted(k for k, _ in parse_qsl(parts.query) if k.lower() in _SECRET_PARAMETERS)
     if parts.password is not None or secret:
-        raise ValueError(f"--data {_redacted(text)}: the URL holds a password ({', '.join(secret) or 'user:password@'}); "
+        held = ", ".join(secret) or "user:password@"
+        raise ValueError(f"--data {_redacted(text)}: the URL holds a password ({held}); "
                          "give it in the environment instead (PGPASSWORD, or ~/.pgpass), never in a URL that "
                          "is printed and recorded")
     return PostgresSource(text)
@@ -173,7 +176,8 @@ def _checked(raw: RawTable, *, max_cell_chars: int | None, max_rows: int) -> Raw
         for col in text:
             too_long = np.flatnonzero(frame[col.name].str.len_chars().gt(max_cell_chars).fill_null(False).to_numpy())
             if too_long.size:
-                raise DataError(file=raw.file, column=col.source, problem=f"values longer than {max_cell_chars} characters",
+                raise DataError(file=raw.file, column=col.source,
+                                problem=f"values longer than {max_cell_chars} characters",
                                 expected=f"at most {max_cell_chars} characters in a cell",
                                 rows=bad_rows(raw, too_long, col.name, limit=max_rows), n_rows=int(too_long.size))
     numbers = [c.name for c in text if c.kind in (Kind.NUMERIC, Kind.INTEGER)]
@@ -199,11 +203,12 @@ def read_parquet_table(path: Path, table: Table, *, max_cell_chars: int | None =
     """
     try:
         names = list(pl.read_parquet_schema(path))
-        frame = pl.scan_parquet(path).select([c for c in names]).collect()
+        frame = pl.scan_parquet(path).select(list(names)).collect()
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(file=path.name, problem=f"cannot be read as Parquet ({message[:200]})",
-                        expected="a Parquet file with the columns " + ", ".join(repr(c.source) for c in table.columns)) from None
+                        expected="a Parquet file with the columns "
+                                 + ", ".join(repr(c.source) for c in table.columns)) from None
     frame = _select_declared(frame, table, path.name, "file")
     raw = RawTable(table=table, frame=frame, lines=None, format=RawFormat("parquet", "", "", ""),
                    sha256=sha256_file(path), size_bytes=path.stat().st_size, source=path.name, origin="parquet")
@@ -230,7 +235,7 @@ def content_sha256(frame: pl.DataFrame) -> tuple[str, int]:
     """SHA-256 of a table's content as read: the frame written as CSV (UTF-8, ``,``, a header
     with the columns as named by the source, ``\\n``), and that CSV's size in bytes."""
     digest = _Digest()
-    frame.write_csv(digest)  # type: ignore[arg-type]
+    frame.write_csv(digest)  # type: ignore[call-overload]  # polars writes to any object with write(); its stub asks IO
     return digest.sha256.hexdigest(), digest.size
 
 
@@ -263,9 +268,9 @@ def iter_postgres(source: PostgresSource, config: Config) -> Iterator[RawTable]:
         or a table lacks a column or has no rows.
     """
     import adbc_driver_manager
+    import adbc_driver_manager.dbapi
     import adbc_driver_postgresql.dbapi as pg
 
-    cleaning = config.cleaning
     where = f"PostgreSQL {source}"
     try:
         connection = pg.connect(_with_timeout(source.url, config.source.connect_timeout))
@@ -276,15 +281,18 @@ def iter_postgres(source: PostgresSource, config: Config) -> Iterator[RawTable]:
     return _tables_of(connection, config)
 
 
-def _tables_of(connection, config: Config) -> Iterator[RawTable]:  # noqa: ANN001 - an ADBC DB-API connection
+def _tables_of(connection: adbc_driver_manager.dbapi.Connection, config: Config) -> Iterator[RawTable]:
     import adbc_driver_manager
+    import adbc_driver_manager.dbapi  # the except clauses name adbc_driver_manager.dbapi.Error
 
     cleaning = config.cleaning
     try:
         for table in TABLES:
             query = config.source.query(table.name)
             custom = table.name in config.source.queries
-            label = f"{table.name} (PostgreSQL {'query source.queries.' + table.name if custom else 'table ' + getattr(config.source, table.name)})"
+            origin = ("query source.queries." + table.name if custom
+                      else "table " + getattr(config.source, table.name))
+            label = f"{table.name} (PostgreSQL {origin})"
             try:
                 with connection.cursor() as cursor:
                     cursor.execute(query)
@@ -294,8 +302,8 @@ def _tables_of(connection, config: Config) -> Iterator[RawTable]:  # noqa: ANN00
                 connection.rollback()
                 message = _first_line(exc)
                 missing = "does not exist" in message and not custom
-                raise DataError(file=label,
-                                problem=("the table does not exist" if missing else "the query failed") + f" ({message})",
+                problem = "the table does not exist" if missing else "the query failed"
+                raise DataError(file=label, problem=f"{problem} ({message})",
                                 expected=(f"a table {getattr(config.source, table.name)} in the database "
                                           f"(source.{table.name}), or a query in source.queries.{table.name}")
                                 if not custom else "a query that reads the table's columns") from None

@@ -132,7 +132,8 @@ def typed_columns(raw: RawTable, frame: pl.DataFrame) -> tuple[pl.DataFrame, dic
             retry = parsed.is_null() & series.is_not_null()
             if retry.any():  # cleaning every cell costs 4× the cast: only those that did not parse
                 cleaned = series.str.replace_all("\u00a0", "", literal=True).str.strip_chars()
-                parsed = pl.select(pl.when(retry).then(cleaned.cast(target, strict=False)).otherwise(parsed)).to_series()
+                parsed = pl.select(pl.when(retry).then(cleaned.cast(target, strict=False))
+                                   .otherwise(parsed)).to_series()
                 failed = np.flatnonzero((parsed.is_null() & series.is_not_null()).to_numpy())
                 if failed.size:
                     positions[col.name] = failed

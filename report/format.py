@@ -67,7 +67,7 @@ def _pattern(digits: int, suffix: str = "", *, group: bool = True) -> str:
     return ("#,##0" if group else "0") + ("." + "0" * digits if digits > 0 else "") + suffix
 
 
-def _minus(text: str, lang: str) -> str:  # noqa: ARG001 - one typographic rule for every language
+def _minus(text: str, lang: str) -> str:  # lang unused: one typographic rule for every language
     return MINUS + text[1:] if text.startswith("-") else text
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from analysis.results import (
-    ActionsResult, CategoricalEda, CleaningNote, Conclusion, EditDistanceNote, InactiveNote, ModelResult, NotInstalledSkip,
+    ActionsResult, CategoricalEda, CleaningNote, Conclusion, EditDistanceNote, InactiveNote, ModelResult,
+    NotInstalledSkip,
     NumericEda, OutlierNote, Results, SkipNote, TestResult, TooManyRowsSkip,
 )
 from report.env import make_filters

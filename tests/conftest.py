@@ -180,10 +180,9 @@ def load_into_postgres(server: PostgresServer, database: str, tables: dict[str, 
     import adbc_driver_postgresql.dbapi as pg
     import pyarrow as pa
 
-    with pg.connect(server.admin_url(), autocommit=True) as admin:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{database}"')
-            cursor.execute(f'CREATE DATABASE "{database}" ENCODING \'UTF8\' TEMPLATE template0')
+    with pg.connect(server.admin_url(), autocommit=True) as admin, admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        cursor.execute(f'CREATE DATABASE "{database}" ENCODING \'UTF8\' TEMPLATE template0')
     with pg.connect(server.admin_url(database)) as connection:
         with connection.cursor() as cursor:
             for name, frame in tables.items():
