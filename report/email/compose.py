@@ -372,9 +372,10 @@ def compose_message(
         )
 
     msg = EmailMessage(policy=POLICY)
-    when = datetime.now(UTC).astimezone() if date is None else date
-    if when.tzinfo is None:
-        when = when.astimezone()
+    if date is None:
+        when = datetime.now(UTC).astimezone()
+    else:
+        when = date if date.tzinfo is not None else date.astimezone()
     msg["Subject"] = _subject_header(subject)
     msg["From"] = _mailbox(from_address)
     msg["To"] = ", ".join(_mailbox(address) for address in to_addresses)
