@@ -228,7 +228,7 @@ class Forked:
         names = [n for n, _ in self.stages]
         if name not in names:
             raise KeyError(f"no stage {name!r} (stages: {', '.join(names)})")
-        while name not in self.results and self.pid is not None:
+        while name not in self.results and self.pid is not None and self.fd is not None:  # set together
             message = receive(self.fd, deadline=time.monotonic() + CHILD_TIMEOUT)
             if message is not None and message[0] == "invalid":
                 self.cancel()

@@ -34,6 +34,7 @@ import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, UTC
+from functools import partial
 from pathlib import Path
 
 import pikepdf
@@ -202,7 +203,7 @@ def _render_parts(parts: Sequence[str], resources: Mapping[str, Resource],
     rendered: list[tuple[bytes, tuple[PageMarks, ...]]] = []
     for start in range(0, len(parts), max(1, n_jobs)):
         batch = parts[start:start + max(1, n_jobs)]
-        workers = [Forked([("pdf_part", lambda h=h: _render_part(h, resources))]) for h in batch[1:]]
+        workers = [Forked([("pdf_part", partial(_render_part, h, resources))]) for h in batch[1:]]
         try:
             first = _render_part(batch[0], resources)
         except BaseException:

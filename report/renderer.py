@@ -20,7 +20,7 @@ import pickle
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from analysis.parallel import fork_child, leave, receive, send, stop
 
@@ -106,7 +106,7 @@ class Renderer:
             status, result = reply if reply is not None else ("error", None)
             if status == "ok":
                 self.delivered = True
-                return result
+                return cast(T, result)  # what fn returned, unpickled
             _log.warning("the renderer process could not run %s; running it here%s", getattr(fn, "__name__", fn),
                          f":\n{result}" if result else " (the process stopped)")
         return fn(*args, **kwargs)
