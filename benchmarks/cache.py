@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import CACHE, REAL_DATA, RESULTS, ROOT, SIZES, _cli, machine, measure, synthetic_dir  # noqa: E402
+from run import CACHE, REAL_DATA, RESULTS, ROOT, SIZES, _cli, machine, measure, synthetic_dir
 
 GOAL = 0.25
 
@@ -57,10 +57,12 @@ def run_once(name: str, data: Path, *, period: str, repeat: int, timeout: float)
         m = measure(command, log_dir=CACHE / "logs", name=f"cache-{name}-{step}-{repeat}", timeout=timeout, env=env)
         if m.returncode != 0:
             raise SystemExit(f"[{name}] {step} failed (exit {m.returncode}):\n{m.stderr[-3000:]}")
-        cache_status = json.loads((outs[step] / "manifest.json").read_text(encoding="utf-8"))["analysis_cache"]["status"]
+        manifest = json.loads((outs[step] / "manifest.json").read_text(encoding="utf-8"))
+        cache_status = manifest["analysis_cache"]["status"]
         runs[step] = {"wall_seconds": m.wall_seconds, "cpu_seconds": m.cpu_seconds, "peak_rss_mb": m.peak_rss_mb,
                       "cache": cache_status, "stages": _stages(outs[step])}
-        print(f"[{name} #{repeat}] {step}: {m.wall_seconds:.2f} s wall, cache {cache_status}", file=sys.stderr, flush=True)
+        print(f"[{name} #{repeat}] {step}: {m.wall_seconds:.2f} s wall, cache {cache_status}", file=sys.stderr,
+              flush=True)
     stem = f"oneclick-report_{period}_en"
     identical = {suffix: _sha(outs["en-cached"] / f"{stem}{suffix}") == _sha(outs["en-cold"] / f"{stem}{suffix}")
                  for suffix in (".html", ".pdf")}
@@ -83,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now().astimezone()
     doc = {"started_at": started.isoformat(timespec="seconds"), "machine": machine(), "goal_ratio": GOAL,
            "datasets": []}
-    lines = ["| data | cold ru s | cached en s | cold en s | cached / cold ru | HTML, PDF, actions.csv identical "
-             "| cache entry MB |", "|---|---:|---:|---:|---:|---|---:|"]
+    lines = [("| data | cold ru s | cached en s | cold en s | cached / cold ru | HTML, PDF, actions.csv identical "
+              "| cache entry MB |"), "|---|---:|---:|---:|---:|---|---:|"]
     ok = True
     for name in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         data = args.real_data if name == "real" else synthetic_dir(SIZES[name], args.seed, timeout=args.timeout)[0]

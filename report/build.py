@@ -27,10 +27,11 @@ from report.publish import check_targets, discard, lock_output, prepare_work, pu
 from report.signing import sign_manifest
 
 if TYPE_CHECKING:
-    from analysis.sources import Source
     import pandas as pd
 
-    from report.cache import AnalysisCache
+    from analysis.sources import Source
+
+    from report.cache import AnalysisCache, CacheKey
     from report.renderer import Renderer
 
 REPORT_PREFIX = "oneclick-report"
@@ -178,7 +179,7 @@ def language_folders(out_dir: Path, langs: Sequence[str]) -> dict[str, Path]:
     return {lang: out_dir / lang for lang in langs}
 
 
-def build_reports(*, data_dir: Path, out_dir: Path, period: str, langs: Sequence[str], config: Config,
+def build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs: Sequence[str], config: Config,
                   previous: Path | None = None, progress: Callable[[str], None] | None = None,
                   renderer: Renderer | None = None, signing_key: bytes | None = None,
                   cancelled: Callable[[], bool] | None = None,
@@ -235,7 +236,7 @@ def build_reports(*, data_dir: Path, out_dir: Path, period: str, langs: Sequence
         gc.collect()
         rendered_all = renderer.call(render_all, jobs, progress) if renderer is not None \
             else render_all(jobs, progress)
-        built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for job, rendered in zip(jobs, rendered_all, strict=True):
             inner = rendered.inner_manifest
             pdf_sha256 = sha256_bytes((job.work / f"{job.stem}.pdf").read_bytes())
@@ -266,7 +267,7 @@ class _Analysis:
     sources: tuple[dict[str, str | int], ...] = ()
 
 
-class _Served(Exception):  # noqa: N818 - not an error: the cache had the analysis
+class _Served(Exception):  # not an error: the cache had the analysis
     """Raised by the late cache lookup to end the analysis once its inputs are known and cached."""
 
     def __init__(self, analysis: _Analysis) -> None:
@@ -274,9 +275,9 @@ class _Served(Exception):  # noqa: N818 - not an error: the cache had the analys
         self.analysis = analysis
 
 
-def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | None,
-              previous_inputs: tuple | None, clock: StageClock, cache: AnalysisCache | None,
-              scores_path: Path) -> _Analysis:
+def _analysis(*, data_dir: Path | Source, period: str, config: Config, previous: Path | None,
+              previous_inputs: tuple[Results, pd.DataFrame | None, pd.DataFrame | None] | None, clock: StageClock,
+              cache: AnalysisCache | None, scores_path: Path) -> _Analysis:
     """The cached analysis of these inputs, configuration and code, or a new one (then stored).
 
     The key is over what is read (:func:`report.cache.source_fingerprint`): a folder's tables are
@@ -286,8 +287,9 @@ def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | N
     """
     from analysis.pipeline import run_analysis
 
-    key = None
-    after_load = None
+    key: CacheKey | None = None
+    after_load: Callable[[dict[str, str]], None] | None = None
+    found: list[CacheKey] = []
     if cache is not None:
         from report.cache import CacheKey, source_fingerprint
 
@@ -307,7 +309,6 @@ def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | N
                 return served.analysis
         if inputs is None:
             cache.note("analysis cache: this source is hashed as it is read; looked up once the data are read")
-            found: list[CacheKey] = []
 
             def after_load(read: dict[str, str]) -> None:
                 served = None
@@ -339,7 +340,7 @@ def _analysis(*, data_dir: Path, period: str, config: Config, previous: Path | N
         # written by pandas in chunks (not as one whole-file string)
         write_scores_csv(analysed.scores, scores_path)
     sources = tuple(dict(source) for source in analysed.sources)
-    if key is None:
+    if key is None or cache is None:  # a key is made only with a cache
         return _Analysis(results=results, actions=analysed.actions, sources=sources, cache_record={"status": "off"})
     status = "not stored"
     if results.meta.input_sha256 and all(key.document["inputs"].get(name) == sha

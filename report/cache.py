@@ -56,7 +56,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analysis.config import Config
 from analysis.results import Results
@@ -137,7 +137,7 @@ def _canonical(document: object) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def _shaping_config(config: Config) -> dict:
+def _shaping_config(config: Config) -> dict[str, Any]:
     return config.model_dump(mode="json", exclude=set(RENDERING_ONLY))
 
 
@@ -145,7 +145,7 @@ def _shaping_config(config: Config) -> dict:
 class CacheKey:
     """What an analysis depends on (:attr:`document`) and its SHA-256 (:attr:`digest`)."""
 
-    document: dict
+    document: dict[str, Any]
     digest: str
 
     @classmethod
@@ -285,7 +285,7 @@ class AnalysisCache:
                               sources=tuple(sources))
 
     @staticmethod
-    def _check(name: str, actual: str, files: dict) -> None:
+    def _check(name: str, actual: str, files: dict[str, str]) -> None:
         if files.get(name) != actual:
             raise _Miss(f"{name} does not match its recorded SHA-256 (corrupted or changed)")
 
@@ -321,7 +321,7 @@ class AnalysisCache:
             shutil.copyfile(scores, work / SCORES)
             pq.write_table(pa.Table.from_pandas(actions, preserve_index=False), work / ACTIONS)
             entry = {"format": 1, "key": key.digest, "document": key.document,
-                     "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                     "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                      "sources": [dict(x) for x in sources],
                      "files": {name: _sha256_file(work / name) for name in _FILES}}
             if self.signing_key is not None:
@@ -366,7 +366,7 @@ class AnalysisCache:
 
     def entries(self) -> list[tuple[Path, float, int]]:
         """Every complete entry: its folder, last use (``entry.json``'s mtime) and size in bytes."""
-        out = []
+        out: list[tuple[Path, float, int]] = []
         folder = self.root / ANALYSIS_DIR
         if not folder.is_dir():
             return out

@@ -23,6 +23,7 @@ from pathlib import Path
 
 if TYPE_CHECKING:
     from analysis.config import Config
+    from report.build import BuildOutputs
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
 _PERIOD = re.compile(r"[1-9]\d{3}-(0[1-9]|1[0-2])")  # whole string only (fullmatch): no trailing newline
@@ -323,8 +324,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_build(*, data: Path, out: Path, period: str, langs: Sequence[str], config, previous: Path | None,  # noqa: ANN001
-              use_cache: bool, signing_key: bytes | None) -> tuple:  # tuple of report.build.BuildOutputs
+def run_build(*, data: Path, out: Path, period: str, langs: Sequence[str], config: Config, previous: Path | None,
+              use_cache: bool, signing_key: bytes | None) -> tuple[BuildOutputs, ...]:
     """A build with its progress line, its renderer process and its signal handling (``build`` and
     ``monthly``)."""
     from report.build import Progress, build_reports, warm_up_rendering

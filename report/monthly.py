@@ -100,7 +100,7 @@ class OutputConfig(_Section):
 
 
 def _check_address(value: str, what: str) -> str:
-    name, address = email.utils.parseaddr(value)
+    _, address = email.utils.parseaddr(value)
     local, _, domain = address.rpartition("@")
     if (not address or not local or not domain or any(c.isspace() for c in address)
             or any(ord(c) < 32 for c in value)):
@@ -171,7 +171,8 @@ def _find_secrets(data: object, where: str = "") -> str | None:
         for key, value in data.items():
             path = f"{where}.{key}" if where else str(key)
             if str(key).lower() in _SECRETS:
-                return f"{path}: secrets are not read from the file; set {_SECRETS[str(key).lower()]} in the environment"
+                variable = _SECRETS[str(key).lower()]
+                return f"{path}: secrets are not read from the file; set {variable} in the environment"
             found = _find_secrets(value, path)
             if found:
                 return found
@@ -334,6 +335,7 @@ def run_monthly(monthly: MonthlyConfig, *, config: Config, period: str | None, e
         send_message(message, host=monthly.smtp.host, port=monthly.smtp.port, security=monthly.smtp.security,
                      username=username, password=password, timeout=monthly.smtp.timeout)
     except DeliveryError as exc:
-        raise MonthlyError(f"built and archived as {', '.join(map(str, revisions))}, but the email failed: {exc}") from None
+        archived = ", ".join(map(str, revisions))
+        raise MonthlyError(f"built and archived as {archived}, but the email failed: {exc}") from None
     return MonthlyReport(period=period, previous=previous, outputs=tuple(outputs), revisions=tuple(revisions),
                          sent=emailed.pdf, recipients=monthly.email.to, smtp=smtp)

@@ -130,7 +130,9 @@ def test_key_covers_what_shapes_the_results(sample_dir: Path, tmp_path: Path) ->
     assert set(inputs) == {"market_file.csv", "market_money.csv", "market_time.csv", "money.csv"}
     assert inputs["money.csv"] == _sha(sample_dir / "money.csv")
 
-    def key(config: Config = Config(), **changes: object) -> str:
+    default = Config()
+
+    def key(config: Config = default, **changes: object) -> str:
         parts = {"inputs": inputs, "period": PERIOD, "config": config, "previous": None, **changes}
         return CacheKey.for_build(**parts).digest
 
@@ -164,7 +166,7 @@ def test_cache_root_follows_xdg(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------- the entry, at the API level
-@pytest.fixture()
+@pytest.fixture
 def stored(builds: dict[str, Path], sample_dir: Path, tmp_path: Path) -> tuple[AnalysisCache, CacheKey, Path]:
     """A copy of the cache the builds wrote, and the key of the sample's analysis."""
     root = tmp_path / "cache"

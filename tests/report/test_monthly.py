@@ -32,12 +32,12 @@ class _Sink:
     def __init__(self) -> None:
         self.envelopes = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001
         self.envelopes.append(envelope)
         return "250 OK"
 
 
-@pytest.fixture()
+@pytest.fixture
 def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, _Sink]]:
     monkeypatch.delenv("ONECLICK_SMTP_USER", raising=False)
     monkeypatch.delenv("ONECLICK_SMTP_PASSWORD", raising=False)
@@ -175,22 +175,22 @@ def test_unreachable_smtp_exits_1(archived: Path, sample_dir: Path, tmp_path: Pa
 
 @pytest.mark.parametrize(("text", "match"), [
     ("", r"source: Field required"),
-    ('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
-     '[smtp]\nhost = "h"\nport = 70000\n', r"smtp\.port: Input should be less than or equal to 65535"),
-    ('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = []\n'
-     '[smtp]\nhost = "h"\nport = 25\n', r"email\.to: .*at least 1"),
-    ('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "nobody"\nto = ["x@y.z"]\n'
-     '[smtp]\nhost = "h"\nport = 25\n', r"email\.from: .*'nobody' is not an email address"),
-    ('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\nlanguages = ["de"]\n[email]\nfrom = "a@b.c"\n'
-     'to = ["x@y.z"]\n[smtp]\nhost = "h"\nport = 25\n', r"output\.languages\.0: Input should be 'ru' or 'en'"),
-    ('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
-     'language = "en"\n[smtp]\nhost = "h"\nport = 25\n', r"email\.language 'en' is not among output\.languages"),
-    ('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
-     '[smtp]\nhost = "h"\nport = 25\npassword = "hunter2"\n', r"smtp\.password: .*set ONECLICK_SMTP_PASSWORD"),
-    ('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
-     '[smtp]\nhost = "h"\nport = 25\nsecurity = "tls"\n', r"smtp\.security: Input should be 'none', 'starttls' or"),
-    ('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
-     '[smtp]\nhost = "bad host"\nport = 25\n', r"smtp: .*invalid host"),
+    (('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
+      '[smtp]\nhost = "h"\nport = 70000\n'), r"smtp\.port: Input should be less than or equal to 65535"),
+    (('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = []\n'
+      '[smtp]\nhost = "h"\nport = 25\n'), r"email\.to: .*at least 1"),
+    (('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "nobody"\nto = ["x@y.z"]\n'
+      '[smtp]\nhost = "h"\nport = 25\n'), r"email\.from: .*'nobody' is not an email address"),
+    (('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\nlanguages = ["de"]\n[email]\nfrom = "a@b.c"\n'
+      'to = ["x@y.z"]\n[smtp]\nhost = "h"\nport = 25\n'), r"output\.languages\.0: Input should be 'ru' or 'en'"),
+    (('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
+      'language = "en"\n[smtp]\nhost = "h"\nport = 25\n'), r"email\.language 'en' is not among output\.languages"),
+    (('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
+      '[smtp]\nhost = "h"\nport = 25\npassword = "hunter2"\n'), r"smtp\.password: .*set ONECLICK_SMTP_PASSWORD"),
+    (('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
+      '[smtp]\nhost = "h"\nport = 25\nsecurity = "tls"\n'), r"smtp\.security: Input should be 'none', 'starttls' or"),
+    (('[source]\ndata = "d"\n[output]\nfolder = "o"\narchive = "a"\n[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
+      '[smtp]\nhost = "bad host"\nport = 25\n'), r"smtp: .*invalid host"),
     ('[source]\ndata = "d"\nextra = 1\n', r"source\.extra: Extra inputs are not permitted"),
     ("[source\n", r"not valid TOML"),
 ])
