@@ -609,12 +609,15 @@ class SegmentsResult(_Frozen):
     #: ``total_profit_at_risk × decline_loss_share``.
     total_expected_loss: float
     share_high_risk: float
-    #: Share of the total profit at risk that the priority segment carries.
-    priority_risk_share: float
     #: The segments' profit at risk (money unit) and shares (per cent) as printed, whole
     #: numbers: the sum of the rounded parts against the rounded total (``None`` before this field).
     profit_at_risk_rounding: RoundedTotal | None = None
     share_rounding: RoundedTotal | None = None
+
+    @property
+    def priority_risk_share(self) -> float:
+        """Share of the total profit at risk that the priority segment carries."""
+        return next(s.profit_at_risk_share for s in self.segments if s.key == self.priority)
 
 
 # ------------------------------------------------------------------------------------ actions
@@ -913,6 +916,7 @@ def migrate_v2(data: dict[str, object]) -> dict[str, object]:
                 seg.pop("title", None)
                 at_risk = seg.get("profit_at_risk") or 0.0
                 seg["profit_at_risk_share"] = round(at_risk / total, 4) if total else 0.0
+        s.pop("priority_risk_share", None)
     m = out.get("model")
     if isinstance(m, dict):
         for c in m.get("candidates", ()) or ():

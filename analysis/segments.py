@@ -141,14 +141,12 @@ def run_segments(data: PreparedData, probability: pd.Series, segment_of: pd.Seri
     scatter = ScatterPoints(probability=tuple(round(float(v), 4) for v in p.to_numpy()[idx]),
                             profit=tuple(round(float(v), 3) for v in frame["profit"].to_numpy()[idx]),
                             segment=tuple(str(s) for s in segment_of.to_numpy()[idx]), sampled=sampled)
-    priority_at_risk = next(s.profit_at_risk for s in segments if s.key == PRIORITY)
     return SegmentsResult(
         probability_threshold=config.risk_threshold, profit_threshold=round(profit_threshold, 4),
         segments=tuple(segments), priority=PRIORITY,
         deep_dive=deep_dive(frame, p, segment_of, actions_config), scatter=scatter,
         total_profit_at_risk=round(total, 2), total_expected_loss=round(total * loss, 2),
         share_high_risk=round(float((p >= config.risk_threshold).mean()), 4),
-        priority_risk_share=round(priority_at_risk / total, 4) if total > 0 else 0.0,
         profit_at_risk_rounding=rounded_total([s.profit_at_risk for s in segments]),
         share_rounding=rounded_total([s.share * 100 for s in segments]),
     )

@@ -43,7 +43,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from report.format import fmt_auto, fmt_date, fmt_money, fmt_month, fmt_number, fmt_p_value, fmt_percent
+from report.format import (
+    fmt_auto, fmt_date, fmt_money, fmt_month, fmt_number, fmt_p_value, fmt_percent, fmt_signed,
+)
 from report.i18n import catalogue, data_value, feature_label as _feature_label, segment_title as _segment_title
 from report.i18n import source_column_label, translator
 
@@ -52,7 +54,6 @@ __all__ = ["TEMPLATES_DIR", "make_environment", "make_filters"]
 #: The report's templates, partials, macros, CSS and message catalogues.
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
-_MINUS = "\u2212"
 _BREAK_AFTER = re.compile(r"([_./])(?=.)")
 
 
@@ -106,14 +107,7 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
         return "—" if p is None or _is_missing(p) else fmt_p_value(float(p), lang)
 
     def signed(value: float | None, digits: int = 3) -> str:
-        if value is None or _is_missing(value):
-            return "—"
-        if round(float(value), digits) == 0:  # no sign on a number that prints as zero
-            return fmt_number(0.0, lang, digits=digits)
-        text = fmt_number(value, lang, digits=digits)
-        if text.startswith("-"):  # English keeps the ASCII hyphen-minus; print a real minus sign
-            text = _MINUS + text[1:]
-        return text if text.startswith(_MINUS) or text.strip("0,.\u00a0") == "" else "+" + text
+        return fmt_signed(value, lang, digits=digits)
 
     def pp(delta: float | None, digits: int = 1) -> str:
         if delta is None or _is_missing(delta):

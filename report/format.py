@@ -42,6 +42,7 @@ __all__ = [
     "fmt_number",
     "fmt_p_value",
     "fmt_percent",
+    "fmt_signed",
     "plural_category",
 ]
 
@@ -109,6 +110,16 @@ def fmt_percent(share: float | None, lang: str, *, digits: int = 0) -> str:
 def fmt_money(value: float | None, lang: str, *, digits: int = 0) -> str:
     """An amount in the data's money unit (the unit's name is the catalogue's ``{unit}``)."""
     return fmt_number(value, lang, digits=digits)
+
+
+def fmt_signed(value: float | None, lang: str, *, digits: int = 3) -> str:
+    """``value`` with an explicit sign (``+0,162``, ``−0,035``); a number that prints as zero has none."""
+    if _missing(value):
+        return _MISSING
+    if round(float(value), digits) == 0:  # type: ignore[arg-type]
+        return fmt_number(0.0, lang, digits=digits)
+    text = fmt_number(value, lang, digits=digits)
+    return text if text.startswith(MINUS) else "+" + text
 
 
 def fmt_p_value(p: float, lang: str) -> str:

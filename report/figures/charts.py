@@ -70,7 +70,7 @@ from analysis.results import (
     SegmentsResult,
     TestResult,
 )
-from report.format import NBSP, fmt_auto, fmt_number, fmt_p_value, fmt_percent
+from report.format import NBSP, fmt_auto, fmt_number, fmt_p_value, fmt_percent, fmt_signed
 from report.i18n import catalogue, check_lang, data_value, feature_label, segment_title, translator
 from report.figures import style
 from report.figures import text as measure_text
@@ -150,10 +150,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _signed(value: float, lang: str, digits: int = 2) -> str:
-    text = fmt_number(abs(value), lang, digits=digits)
-    if round(value, digits) == 0:
-        return text
-    return ("+" if value > 0 else "−") + text
+    return fmt_signed(value, lang, digits=digits)
 
 
 def _quote(text: str, lang: str) -> str:

@@ -14,36 +14,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from report.cli import main
+from tests.report.smtp_sink import EphemeralController, Sink
 from report.monthly import MonthlyConfigError, default_period, load_monthly_config
 
 PREVIOUS, PERIOD = "2026-09", "2026-10"
 
 
-class _Ephemeral(Controller):
-    def _trigger_server(self) -> None:
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, _Sink]]:
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, Sink]]:
     monkeypatch.delenv("ONECLICK_SMTP_USER", raising=False)
     monkeypatch.delenv("ONECLICK_SMTP_PASSWORD", raising=False)
     monkeypatch.delenv("ONECLICK_MANIFEST_KEY", raising=False)
-    sink = _Sink()
-    controller = _Ephemeral(sink, hostname="127.0.0.1", port=0, ready_timeout=5.0)
+    sink = Sink()
+    controller = EphemeralController(sink, hostname="127.0.0.1", port=0, ready_timeout=5.0)
     controller.start()
     try:
         yield controller.port, sink
@@ -97,7 +82,7 @@ def _archive_copy(archived: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_monthly_builds_compares_archives_and_sends(archived: Path, sample_dir: Path, tmp_path: Path,
-                                                    smtp: tuple[int, _Sink], monkeypatch: pytest.MonkeyPatch,
+                                                    smtp: tuple[int, Sink], monkeypatch: pytest.MonkeyPatch,
                                                     capfd: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(archived / "xdg"))
     port, sink = smtp
@@ -123,7 +108,7 @@ def test_monthly_builds_compares_archives_and_sends(archived: Path, sample_dir: 
 
 @pytest.mark.slow
 def test_bad_input_exits_2_and_sends_nothing(archived: Path, data_copy: Path, tmp_path: Path,
-                                             smtp: tuple[int, _Sink], capfd: pytest.CaptureFixture[str]) -> None:
+                                             smtp: tuple[int, Sink], capfd: pytest.CaptureFixture[str]) -> None:
     port, sink = smtp
     archive = _archive_copy(archived, tmp_path)
     (data_copy / "money.csv").write_text("id;Прибыль\n", encoding="utf-8")
@@ -133,7 +118,7 @@ def test_bad_input_exits_2_and_sends_nothing(archived: Path, data_copy: Path, tm
     assert sink.envelopes == [] and not (archive / PERIOD).exists()
 
 
-def test_missing_previous_month_exits_1_before_building(sample_dir: Path, tmp_path: Path, smtp: tuple[int, _Sink],
+def test_missing_previous_month_exits_1_before_building(sample_dir: Path, tmp_path: Path, smtp: tuple[int, Sink],
                                                         capfd: pytest.CaptureFixture[str]) -> None:
     port, sink = smtp
     config = _write_config(tmp_path, data=sample_dir, archive=tmp_path / "empty-archive", port=port)
@@ -145,7 +130,7 @@ def test_missing_previous_month_exits_1_before_building(sample_dir: Path, tmp_pa
 
 @pytest.mark.slow
 def test_archive_failure_exits_1_and_sends_nothing(archived: Path, sample_dir: Path, tmp_path: Path,
-                                                   smtp: tuple[int, _Sink], monkeypatch: pytest.MonkeyPatch,
+                                                   smtp: tuple[int, Sink], monkeypatch: pytest.MonkeyPatch,
                                                    capfd: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(archived / "xdg"))
     port, sink = smtp

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 
 from report.cli import main
+from tests.report.smtp_sink import EphemeralController, Sink
 
 pytestmark = pytest.mark.slow
 PERIOD, LATER = "2026-09", "2026-10"
@@ -89,27 +89,12 @@ def test_verify_accepts_good_and_refuses_tampered(builds: tuple[Path, Path, Path
     assert main(["verify", str(pdf)]) != 0
 
 
-class _Ephemeral(Controller):
-    def _trigger_server(self) -> None:
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
 def test_email_reaches_a_loopback_server(builds, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     out1, _, _ = builds
     monkeypatch.delenv("ONECLICK_SMTP_USER", raising=False)
     monkeypatch.delenv("ONECLICK_SMTP_PASSWORD", raising=False)
-    sink = _Sink()
-    controller = _Ephemeral(sink, hostname="127.0.0.1", port=0, ready_timeout=5.0)
+    sink = Sink()
+    controller = EphemeralController(sink, hostname="127.0.0.1", port=0, ready_timeout=5.0)
     controller.start()
     try:
         code = main(["send", "--report", str(out1), "--to", "director@example.com,cfo@example.com",
