@@ -55,6 +55,10 @@ class Meta(_Frozen):
 
 
 # --------------------------------------------------------------------------------------- data
+#: What a table was read from: a CSV file, a Parquet file or a PostgreSQL database.
+SourceKind = Literal["csv", "parquet", "postgresql"]
+
+
 class TableSummary(_Frozen):
     """One input table as loaded."""
 
@@ -62,10 +66,22 @@ class TableSummary(_Frozen):
     file: str
     rows: int
     columns: int
+    #: A CSV file's detected encoding (``utf-8``, ``utf-8-sig``, ``cp1251``); ``parquet`` or
+    #: ``postgresql`` for a table read from a Parquet file or a database (:mod:`analysis.sources`),
+    #: which have no encoding, separator or decimal mark (those are then empty).
     encoding: str
     separator: str
     decimal: str
     size_bytes: int
+
+    @property
+    def source_kind(self) -> SourceKind:
+        """What the table was read from (recorded as its ``encoding``)."""
+        if self.encoding == "parquet":
+            return "parquet"
+        if self.encoding == "postgresql":
+            return "postgresql"
+        return "csv"
 
 
 class EditDistanceNote(_Frozen):

@@ -58,25 +58,28 @@ def is_database_url(text: str) -> bool:
     return text.startswith(_SCHEMES)
 
 
-def parse_source(text: str) -> Source:
-    """``--data``'s value as a folder or a database.
+def parse_source(text: str, *, option: str = "--data") -> Source:
+    """``--data``'s value (or another setting's, named ``option`` in the errors: the monthly run's
+    ``source.data``; none when empty) as a folder or a database.
 
     Raises
     ------
     ValueError
-        When a database URL holds a password (it would be printed and recorded), or is not a URL.
+        When a database URL holds a password (it would be printed and recorded), or is not a URL;
+        the message names ``option`` and shows the URL with any secret replaced by ``***``.
     """
     if not is_database_url(text):
         return Path(text)
+    named = f"{option} {_redacted(text)}" if option else _redacted(text)
     parts = urlsplit(text)
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
-        raise ValueError(f"{_redacted(text)}: the port is not a number") from None
+        raise ValueError(f"{named}: the port is not a number") from None
     secret = sorted(k for k, _ in parse_qsl(parts.query) if k.lower() in _SECRET_PARAMETERS)
     if parts.password is not None or secret:
         held = ", ".join(secret) or "user:password@"
-        raise ValueError(f"--data {_redacted(text)}: the URL holds a password ({held}); "
+        raise ValueError(f"{named}: the URL holds a password ({held}); "
                          "give it in the environment instead (PGPASSWORD, or ~/.pgpass), never in a URL that "
                          "is printed and recorded")
     return PostgresSource(text)

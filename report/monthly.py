@@ -11,11 +11,19 @@ The configuration (:class:`MonthlyConfig`, TOML) names the source, where the bui
 archive live, the languages, the recipients and the SMTP server; relative paths are relative to
 the file. Secrets never go into it: the SMTP user name and password come from
 ``ONECLICK_SMTP_USER`` and ``ONECLICK_SMTP_PASSWORD``, the manifest signing key from
-``ONECLICK_MANIFEST_KEY``. Example::
+``ONECLICK_MANIFEST_KEY``, a database's password from ``PGPASSWORD`` or ``~/.pgpass``.
+
+``source.data`` is any source ``build --data`` reads (:mod:`analysis.sources`): a folder of CSV or
+Parquet tables, or a PostgreSQL URL without a password. Which tables (or which SQL query per table)
+a database is read with is the analysis configuration's ``[source]`` (``source.config``), as for
+``build --config``: that is their one place. The period names the month the report is about (its
+title, its date, its archive folder, the previous month compared with); it does not filter the
+data. The source must hold that month's tables: a folder of that month's files, or tables, views
+or queries that give that month's rows. Example::
 
     [source]
-    data = "/srv/oneclick/data"        # the four tables of the month
-    config = "analysis.toml"           # optional: thresholds, budgets, seed (report.toml format)
+    data = "/srv/oneclick/data"        # the four tables of the month, or postgresql://host:port/db
+    config = "analysis.toml"           # optional: thresholds, budgets, seed, the database's tables
 
     [output]
     folder = "/srv/oneclick/out"       # each month is built into <folder>/<period>
@@ -46,12 +54,14 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from analysis.sources import PostgresSource, is_database_url, parse_source
+
 if TYPE_CHECKING:
     from analysis.config import Config
     from report.build import BuildOutputs
 
-__all__ = ["MonthlyConfig", "MonthlyConfigError", "MonthlyError", "MonthlyReport", "default_period",
-           "load_monthly_config", "run_monthly"]
+__all__ = ["MonthlyConfig", "MonthlyConfigError", "MonthlyError", "MonthlyInputError", "MonthlyReport",
+           "default_period", "load_monthly_config", "run_monthly"]
 
 #: Keys that look like secrets: refused in the file, with the variable to use instead.
 _SECRETS = {"password": "ONECLICK_SMTP_PASSWORD", "user": "ONECLICK_SMTP_USER", "username": "ONECLICK_SMTP_USER",
@@ -60,6 +70,13 @@ _SECRETS = {"password": "ONECLICK_SMTP_PASSWORD", "user": "ONECLICK_SMTP_USER", 
 
 class MonthlyConfigError(ValueError):
     """The monthly configuration is missing, unreadable or invalid (exit 2)."""
+
+
+class MonthlyInputError(MonthlyConfigError):
+    """The month's data are refused at the build (a file or table is missing, a column has the wrong
+    type, the database cannot be reached): invalid input, exit 2 as for ``build``; the message names
+    the step, the table and the problem (:class:`analysis.errors.DataError`); nothing was built,
+    archived or sent."""
 
 
 class MonthlyError(RuntimeError):
@@ -73,10 +90,37 @@ class _Section(BaseModel):
 class SourceConfig(_Section):
     """Where the month's tables are and the analysis configuration."""
 
-    #: The folder with the four tables.
-    data: Path
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    #: The four tables: a folder (CSV or Parquet files) or a PostgreSQL database
+    #: (``postgresql://host:port/database``, no password: :func:`analysis.sources.parse_source`).
+    data: Path | PostgresSource
     #: The analysis configuration (TOML or JSON, as ``build --config``); the defaults without it.
+    #: Its ``[source]`` names a database's tables or queries.
     config: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tables_in_the_analysis_config(cls, data: object) -> object:
+        from analysis.config import SourceConfig as DatabaseTables
+
+        if isinstance(data, dict):
+            misplaced = sorted(k for k in data if k in DatabaseTables.model_fields)
+            if misplaced:
+                raise ValueError(f"{', '.join(misplaced)}: a database's tables and queries go into the analysis "
+                                 "configuration's [source] (the file named by source.config), their one place, "
+                                 "as for build --config")
+        return data
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _source(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("empty; expected a folder or postgresql://host:port/database")
+            if is_database_url(value):
+                return parse_source(value, option="")  # ValueError on a password, naming PGPASSWORD
+        return value
 
 
 class OutputConfig(_Section):
@@ -214,7 +258,8 @@ def load_monthly_config(path: Path) -> MonthlyConfig:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in exc.errors())
         raise MonthlyConfigError(f"{path}: invalid monthly configuration: {problems}") from None
     base = path.resolve().parent
-    source = config.source.model_copy(update={"data": _resolve(base, config.source.data),
+    tables = config.source.data
+    source = config.source.model_copy(update={"data": _resolve(base, tables) if isinstance(tables, Path) else tables,
                                               "config": _resolve(base, config.source.config)})
     output = config.output.model_copy(update={"folder": _resolve(base, config.output.folder),
                                               "archive": _resolve(base, config.output.archive)})
@@ -269,20 +314,25 @@ def run_monthly(monthly: MonthlyConfig, *, config: Config, period: str | None, e
         The manifest key: the build signs with it, the check before sending requires it.
     build : callable
         Builds the report (``report.cli.run_build`` without ``use_cache``): keyword arguments
-        ``data``, ``out``, ``period``, ``langs``, ``config``, ``previous``, ``signing_key``.
+        ``data`` (``source.data``: a folder or a :class:`analysis.sources.PostgresSource`), ``out``,
+        ``period``, ``langs``, ``config``, ``previous``, ``signing_key``.
     log : callable
         Told each step as it starts.
 
     Raises
     ------
     MonthlyConfigError
-        When the environment's credentials are half set or the source is not a folder (before any work).
+        When the environment's credentials are half set or the source is a folder that does not
+        exist (before any work).
+    MonthlyInputError
+        When the build refuses the data (:class:`analysis.errors.DataError`: a missing file or
+        table, a wrong type, a database that cannot be reached or refuses the login, or a bad
+        previous month), naming the step and the table; nothing has been built, archived or sent.
     MonthlyError
         When a step fails (the previous month is required but missing, the built report does not
         verify, archiving or delivery fails); nothing has been sent.
-    analysis.errors.DataError
-        On invalid input (from the build).
     """
+    from analysis.errors import DataError
     from report.archive import ArchiveError, archive_outputs, find_previous_results
     from report.delivery import ReportFolderError, compose_report_email
     from report.email import DeliveryError, credentials_from_env, send_message
@@ -292,9 +342,9 @@ def run_monthly(monthly: MonthlyConfig, *, config: Config, period: str | None, e
         username, password = credentials_from_env(environ)
     except ValueError as exc:
         raise MonthlyConfigError(str(exc)) from None
-    if not monthly.source.data.is_dir():
-        raise MonthlyConfigError(f"source.data {monthly.source.data}: "
-                                 + ("not a folder" if monthly.source.data.exists() else "no such folder"))
+    source = monthly.source.data
+    if isinstance(source, Path) and not source.is_dir():  # a database is checked as it is read
+        raise MonthlyConfigError(f"source.data {source}: " + ("not a folder" if source.exists() else "no such folder"))
     archive = monthly.output.archive
     for name, folder in (("output.folder", monthly.output.folder), ("output.archive", archive)):
         existing = next(p for p in (folder, *folder.parents) if p.exists())
@@ -312,9 +362,13 @@ def run_monthly(monthly: MonthlyConfig, *, config: Config, period: str | None, e
                            "false; nothing was built or sent")
     log(f"monthly run {period}: comparing with {previous}" if previous is not None
         else f"monthly run {period}: no archived previous month; the report has no comparison")
-    outputs = build(data=monthly.source.data, out=monthly.output.folder / period,
-                    langs=monthly.output.languages, config=config, previous=previous, signing_key=signing_key,
-                    period=period)
+    log(f"monthly run {period}: building from {source}")
+    try:
+        outputs = build(data=source, out=monthly.output.folder / period, langs=monthly.output.languages,
+                        config=config, previous=previous, signing_key=signing_key, period=period)
+    except DataError as exc:
+        raise MonthlyInputError(f"monthly run {period}, step «build» (source.data = {source}): {exc} "
+                                "Nothing was built, archived or sent.") from None
     emailed = next(o for o in outputs if o.pdf.stem.endswith(f"_{monthly.emailed_language}"))
     try:  # composed (and the report verified against its manifest) before anything is archived or sent
         message = compose_report_email(emailed.pdf.parent, sender=monthly.email.sender,

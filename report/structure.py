@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from analysis.config import ActionEconomics, CandidateConfig
 from analysis.results import (
@@ -39,11 +39,13 @@ __all__ = [
     "SECTIONS",
     "ChangeRow",
     "ComparisonView",
+    "DataSourceKind",
     "FeatureView",
     "SectionView",
     "SegmentView",
     "TableView",
     "ViewModel",
+    "data_source_kind",
     "view_model",
 ]
 
@@ -73,6 +75,11 @@ GLOSSARY_TERMS: tuple[str, ...] = (
     "mann_whitney", "chi2", "rank_biserial", "cramers_v", "p_value", "effect_size", "segment",
     "profit_at_risk", "mad", "psi", "pdfa",
 )
+
+
+#: What the run's tables were read from: one kind for all four, or ``mixed`` (a folder of CSV and
+#: Parquet files).
+DataSourceKind = Literal["csv", "parquet", "postgresql", "mixed"]
 
 
 # ------------------------------------------------------------------------------ view model
@@ -164,6 +171,8 @@ class ViewModel:
     candidate_sets: tuple[tuple[str, tuple[CandidateConfig, ...]], ...]
     timings_total: tuple[float, float]
     comparison: ComparisonView | None
+    #: What the four tables were read from (the methodology's first sentence).
+    source_kind: DataSourceKind
     #: Actions (keys) whose rules rest on a feature SHAP and permutation importance disagree on.
     disagreement_actions: tuple[str, ...] = ()
 
@@ -214,6 +223,15 @@ def _comparison_view(results: Results) -> ComparisonView | None:
     psi = tuple(sorted(((f, v, f in comp.psi_flagged) for f, v in comp.psi.items()), key=lambda x: (-x[1], x[0])))
     return ComparisonView(comparison=comp, metrics=metrics, segment_sizes=sizes,
                           transition_keys=tuple(dict.fromkeys(keys)), psi=psi)
+
+
+def data_source_kind(tables: tuple[TableSummary, ...]) -> DataSourceKind:
+    """The kind of source the tables were read from, as the results record it."""
+    kinds = {t.source_kind for t in tables}
+    if len(kinds) == 1:
+        (kind,) = kinds
+        return kind
+    return "mixed"
 
 
 def view_model(results: Results) -> ViewModel:
@@ -268,5 +286,6 @@ def view_model(results: Results) -> ViewModel:
         candidate_sets=candidate_sets,
         timings_total=(sum(s.wall_seconds for s in timings), sum(s.cpu_seconds for s in timings)),
         comparison=_comparison_view(results),
+        source_kind=data_source_kind(results.data.tables),
         disagreement_actions=actions_resting_on(results, results.importance.disagreements),
     )

@@ -40,6 +40,7 @@ from analysis.results import TestResult as _TestResult  # aliased: pytest would 
 from report.env import TEMPLATES_DIR, make_environment, make_filters
 from report.format import babel_locale
 from report.i18n import LANGS, MESSAGES_DIR, MissingMessageError, catalogue, plural_form, segment_title, translator
+from report.structure import DataSourceKind
 from report.render import (
     CSS_PATH,
     GLOSSARY_TERMS,
@@ -176,6 +177,7 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"summary.effects_none.{w}" for w in ("previous", "actions")}
     keys |= {f"money.unit.{u}" for u in _literal_values(ReportConfig, "money_unit")}
     keys |= {f"level.{c.level}" for rule in ACTION_RULES for c in rule.conditions if c.level}
+    keys |= {f"method.data_source.{kind}" for kind in typing.get_args(DataSourceKind)}
     return keys
 
 
