@@ -155,6 +155,13 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def real_database(postgres_server: PostgresServer, real_dir: Path) -> str:
+    """The real data loaded into the session's server (database ``real``); its URL, without a password."""
+    load_into_postgres(postgres_server, "real", raw_tables_typed(real_dir, identifiers=("market_file",)))
+    return postgres_server.url("real")
+
+
 def raw_tables_typed(data_dir: Path, *, identifiers: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
     """The four raw tables of ``data_dir`` as a store's database or Parquet export holds them:
     numbers as numbers (read by pandas, independently of the project's loader), text as text, the

@@ -14,6 +14,7 @@ from analysis.features import prepare_data
 from analysis.results import Results
 from analysis.sources import PostgresSource, parse_source
 from report.cli import main
+from report.structure import data_source_kind
 from tests.conftest import load_into_postgres, raw_tables_typed
 
 
@@ -49,6 +50,7 @@ def test_parquet_gives_the_csv_data(real_dir: Path, tmp_path: Path) -> None:
     assert {t.file for t in got.result.tables} == {"market_file.parquet", "market_money.parquet",
                                                    "market_time.parquet", "money.parquet"}
     assert {t.encoding for t in got.result.tables} == {"parquet"}
+    assert data_source_kind(got.result.tables) == "parquet"
 
 
 def test_parquet_and_csv_may_be_mixed_but_not_doubled(sample_dir: Path, tmp_path: Path,
@@ -110,12 +112,6 @@ def test_a_password_in_the_url_is_refused_and_not_echoed(capsys: pytest.CaptureF
     with pytest.raises(ValueError, match="PGPASSWORD"):
         parse_source("postgresql://127.0.0.1/shop?password=s3cr3t-pw")
     assert parse_source("postgresql://shop@127.0.0.1:5432/shop") == PostgresSource("postgresql://shop@127.0.0.1:5432/shop")
-
-
-@pytest.fixture(scope="module")
-def real_database(postgres_server, real_dir: Path) -> str:  # noqa: ANN001
-    load_into_postgres(postgres_server, "real", raw_tables_typed(real_dir, identifiers=("market_file",)))
-    return postgres_server.url("real")
 
 
 @pytest.mark.realdata

@@ -1,6 +1,6 @@
 """``oneclick-report monthly``: build the month, compare with the previous archived month, archive,
 email — against a loopback SMTP server — and, on any failure, a clear message, a non-zero exit
-and nothing sent."""
+and nothing sent. The source is a folder or a real PostgreSQL server on loopback (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from analysis.sources import PostgresSource
 from report.cli import main
-from tests.report.smtp_sink import EphemeralController, Sink
+from report.i18n import translator
 from report.monthly import MonthlyConfigError, default_period, load_monthly_config
+from tests.conftest import PostgresServer, load_into_postgres, raw_tables_typed
+from tests.report.smtp_sink import EphemeralController, Sink
 
 PREVIOUS, PERIOD = "2026-09", "2026-10"
 
@@ -48,12 +51,13 @@ def archived(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> Path
     return root
 
 
-def _write_config(folder: Path, *, data: Path, archive: Path, port: int, extra: str = "",
-                  languages: str = '["ru"]', require_previous: str = "true") -> Path:
+def _write_config(folder: Path, *, data: Path | str, archive: Path, port: int, extra: str = "",
+                  languages: str = '["ru"]', require_previous: str = "true", source_extra: str = "") -> Path:
     path = folder / "monthly.toml"
     path.write_text(f"""
 [source]
 data = "{data}"
+{source_extra}
 
 [output]
 folder = "out"
@@ -178,6 +182,14 @@ def test_unreachable_smtp_exits_1(archived: Path, sample_dir: Path, tmp_path: Pa
       '[smtp]\nhost = "bad host"\nport = 25\n'), r"smtp: .*invalid host"),
     ('[source]\ndata = "d"\nextra = 1\n', r"source\.extra: Extra inputs are not permitted"),
     ("[source\n", r"not valid TOML"),
+    (('[source]\ndata = "postgresql://shop:hunter2@127.0.0.1:5432/shop"\n[output]\nfolder = "o"\narchive = "a"\n'
+      '[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n[smtp]\nhost = "h"\nport = 25\n'),
+     r"source\.data: .*shop:\*\*\*@127\.0\.0\.1:5432/shop: the URL holds a password .*PGPASSWORD"),
+    (('[source]\ndata = "postgresql://127.0.0.1/shop?password=hunter2"\n[output]\nfolder = "o"\narchive = "a"\n'
+      '[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n[smtp]\nhost = "h"\nport = 25\n'),
+     r"source\.data: .*the URL holds a password \(password\).*PGPASSWORD"),
+    ('[source]\ndata = "postgresql://shop@h/db"\n[source.queries]\nmoney = "SELECT 1"\n',
+     r"source: .*queries: a database's tables and queries go into the analysis configuration's \[source\]"),
 ])
 def test_invalid_configuration_exits_2(tmp_path: Path, text: str, match: str,
                                        capfd: pytest.CaptureFixture[str]) -> None:
@@ -212,9 +224,105 @@ def test_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     assert config.output.folder == tmp_path.resolve() / "out"
     assert config.output.archive == tmp_path.resolve() / "arch"
     assert config.emailed_language == "ru"
+    url = "postgresql://shop@db.oneclick.example:5432/shop?sslmode=require"
+    assert load_monthly_config(_write_config(tmp_path, data=url, archive=Path("arch"), port=25)).source.data == \
+        PostgresSource(url)
 
 
 def test_default_period_is_the_month_that_just_ended() -> None:
     assert default_period(dt.date(2026, 12, 1)) == "2026-11"
     assert default_period(dt.date(2026, 12, 31)) == "2026-11"
     assert default_period(dt.date(2027, 1, 3)) == "2026-12"
+
+
+# --- a PostgreSQL source ---------------------------------------------------------------------------------------
+
+_QUERY = 'SELECT id, "Прибыль" FROM money ORDER BY id'
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_monthly_from_postgres_builds_archives_and_sends(real_database: str, postgres_server: PostgresServer,
+                                                         tmp_path: Path, smtp: tuple[int, Sink],
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capfd: pytest.CaptureFixture[str]) -> None:
+    """The real data in a real server: read with the tables and queries of the analysis
+    configuration (source.config), built, archived and sent; the password only in PGPASSWORD."""
+    monkeypatch.setenv("PGPASSWORD", postgres_server.password)
+    port, sink = smtp
+    (tmp_path / "analysis.toml").write_text(
+        f'[source]\nmarket_time = "public.market_time"\n[source.queries]\nmoney = \'{_QUERY}\'\n', encoding="utf-8")
+    archive = tmp_path / "archive"
+    config = _write_config(tmp_path, data=real_database, archive=archive, port=port, require_previous="false",
+                           source_extra='config = "analysis.toml"')
+    assert main(["monthly", "--config", str(config), "--period", PERIOD]) == 0
+    out, err = capfd.readouterr()
+    assert f"building from {real_database}" in err and "no previous month archived" in out
+    built = tmp_path / "out" / PERIOD
+    manifest_text = (built / "manifest.json").read_text(encoding="utf-8")
+    read = {s["table"]: s for s in json.loads(manifest_text)["sources"]}
+    assert read["money"]["origin"] == _QUERY
+    assert read["market_time"]["source"] == "market_time (PostgreSQL table public.market_time)"
+    assert [read[t]["rows"] for t in ("market_file", "market_money", "market_time", "money")] == [1300, 3900, 2600,
+                                                                                                   1300]
+    results = json.loads((built / "results.json").read_text(encoding="utf-8"))
+    assert {t["encoding"] for t in results["data"]["tables"]} == {"postgresql"}
+    assert results["data"]["n_customers_analysed"] == 1296
+    html = (built / f"oneclick-report_{PERIOD}_ru.html").read_text(encoding="utf-8")
+    assert translator("ru")("method.data_source.postgresql") in html and "CSV-таблицы" not in html
+    assert sorted(p.name for p in (archive / PERIOD).iterdir()) == ["r001"]
+    (envelope,) = sink.envelopes
+    message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+    (pdf,) = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_content() == (built / f"oneclick-report_{PERIOD}_ru.pdf").read_bytes()
+    assert postgres_server.password not in out + err + manifest_text
+
+
+def _dead_port(server: PostgresServer, sample_dir: Path) -> str:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"postgresql://{server.user}@127.0.0.1:{port}/shop"
+
+
+def _database_without(table: str) -> object:
+    def make(server: PostgresServer, sample_dir: Path) -> str:
+        tables = raw_tables_typed(sample_dir, identifiers=("market_file",))
+        tables.pop(table)
+        load_into_postgres(server, f"without_{table}", tables)
+        return server.url(f"without_{table}")
+    return make
+
+
+def _profit_as_text(server: PostgresServer, sample_dir: Path) -> str:
+    tables = raw_tables_typed(sample_dir, identifiers=("market_file",))
+    money = tables["money"]
+    tables["money"] = money.assign(Прибыль=money["Прибыль"].astype(str).where(money.index != 4, "n/a"))
+    load_into_postgres(server, "profit_as_text", tables)
+    return server.url("profit_as_text")
+
+
+@pytest.mark.parametrize(("database", "fragments"), [
+    (_dead_port, ["cannot connect to the database", "Connection refused", "PGPASSWORD"]),
+    (_database_without("market_time"), ["market_time (PostgreSQL table market_time): the table does not exist",
+                                        "source.market_time"]),
+    (_profit_as_text, ["money (PostgreSQL table money), column «Прибыль»", "not numbers", "'n/a'"]),
+], ids=["dead-port", "missing-table", "wrong-type"])
+def test_bad_database_exits_2_and_nothing_is_archived_or_sent(
+        database, postgres_server: PostgresServer, sample_dir: Path, tmp_path: Path,  # noqa: ANN001
+        smtp: tuple[int, Sink], monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+        fragments: list[str]) -> None:
+    monkeypatch.setenv("PGPASSWORD", postgres_server.password)
+    port, sink = smtp
+    url = database(postgres_server, sample_dir)
+    archive = tmp_path / "archive"
+    config = _write_config(tmp_path, data=url, archive=archive, port=port, require_previous="false")
+    assert main(["monthly", "--config", str(config), "--period", PERIOD]) == 2
+    err = capfd.readouterr().err
+    assert f"monthly run {PERIOD}, step «build» (source.data = {url}): " in err
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+    assert "Nothing was built, archived or sent." in err
+    assert "Traceback" not in err and postgres_server.password not in err
+    assert sink.envelopes == [] and not archive.exists()
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]

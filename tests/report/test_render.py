@@ -525,6 +525,31 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
                  cal=f["num"](results.model.selected.cv_brier_calibrated, 4)) in text
 
 
+@pytest.mark.parametrize(("encodings", "kind"), [
+    (("utf-8", "utf-8", "cp1251", "utf-8-sig"), "csv"),
+    (("parquet",) * 4, "parquet"),
+    (("postgresql",) * 4, "postgresql"),
+    (("utf-8", "parquet", "utf-8", "parquet"), "mixed"),
+])
+def test_method_text_names_the_recorded_source(results: Results, figures: dict[str, FigureAsset],
+                                               encodings: tuple[str, ...], kind: str) -> None:
+    """The methodology's first sentence follows what the results record each table was read from
+    (``data.tables[].encoding``): «CSV» only for CSV files."""
+    tables = tuple(t.model_copy(update={"encoding": e}) for t, e in zip(results.data.tables, encodings, strict=True))
+    variant = results.model_copy(update={"data": results.data.model_copy(update={"tables": tables})})
+    assert view_model(variant).source_kind == kind
+    for lang in LANGS:
+        text = html_lib.unescape(render_html(variant, lang=lang, figures=figures)).replace(NBSP, " ")
+        t = translator(lang)
+        sentence = t("method.data_source." + kind)
+        (methodology,) = [p for p in re.findall(r"<p>(.*?)</p>", text, re.S) if sentence in p]
+        whole = t("method.data", source=sentence, k="", ratio="", policy="", distance="")
+        assert methodology.startswith(whole[:whole.index(sentence) + len(sentence)])  # «Данные. <sentence>»
+        others = [k for k in typing.get_args(DataSourceKind) if k != kind]
+        assert not any(t("method.data_source." + other) in text for other in others), lang
+        assert ("CSV" in methodology) == (kind in ("csv", "mixed")), methodology
+
+
 def test_css_hyphenates_by_language_and_never_breaks_inside_a_word() -> None:
     """Words break only at the language's hyphenation points (``hyphens: auto`` with <html lang>);
     no rule lets a line break inside a word without a hyphen, except for a hash (not a word)."""
