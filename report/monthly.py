@@ -66,6 +66,9 @@ __all__ = ["MonthlyConfig", "MonthlyConfigError", "MonthlyError", "MonthlyInputE
 #: Keys that look like secrets: refused in the file, with the variable to use instead.
 _SECRETS = {"password": "ONECLICK_SMTP_PASSWORD", "user": "ONECLICK_SMTP_USER", "username": "ONECLICK_SMTP_USER",
             "key": "ONECLICK_MANIFEST_KEY", "signing_key": "ONECLICK_MANIFEST_KEY"}
+#: … in ``[source]``: the database's, which libpq reads from its own variables (or ``~/.pgpass``).
+_SOURCE_SECRETS = {"password": "PGPASSWORD (or ~/.pgpass)", "user": "PGUSER (or the URL's user@)",
+                   "username": "PGUSER (or the URL's user@)"}
 
 
 class MonthlyConfigError(ValueError):
@@ -214,8 +217,9 @@ def _find_secrets(data: object, where: str = "") -> str | None:
     if isinstance(data, dict):
         for key, value in data.items():
             path = f"{where}.{key}" if where else str(key)
-            if str(key).lower() in _SECRETS:
-                variable = _SECRETS[str(key).lower()]
+            secrets = {**_SECRETS, **_SOURCE_SECRETS} if path.split(".")[0] == "source" else _SECRETS
+            if str(key).lower() in secrets:
+                variable = secrets[str(key).lower()]
                 return f"{path}: secrets are not read from the file; set {variable} in the environment"
             found = _find_secrets(value, path)
             if found:

@@ -188,6 +188,8 @@ def test_unreachable_smtp_exits_1(archived: Path, sample_dir: Path, tmp_path: Pa
     (('[source]\ndata = "postgresql://127.0.0.1/shop?password=hunter2"\n[output]\nfolder = "o"\narchive = "a"\n'
       '[email]\nfrom = "a@b.c"\nto = ["x@y.z"]\n[smtp]\nhost = "h"\nport = 25\n'),
      r"source\.data: .*the URL holds a password \(password\).*PGPASSWORD"),
+    ('[source]\ndata = "postgresql://shop@h/db"\npassword = "hunter2"\n',
+     r"source\.password: secrets are not read from the file; set PGPASSWORD \(or ~/\.pgpass\)"),
     ('[source]\ndata = "postgresql://shop@h/db"\n[source.queries]\nmoney = "SELECT 1"\n',
      r"source: .*queries: a database's tables and queries go into the analysis configuration's \[source\]"),
 ])
