@@ -93,8 +93,6 @@ class _Section(BaseModel):
 class SourceConfig(_Section):
     """Where the month's tables are and the analysis configuration."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
     #: The four tables: a folder (CSV or Parquet files) or a PostgreSQL database
     #: (``postgresql://host:port/database``, no password: :func:`analysis.sources.parse_source`).
     data: Path | PostgresSource
