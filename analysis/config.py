@@ -420,6 +420,12 @@ class SourceConfig(_Frozen):
             return self.queries[table].strip().rstrip(";")
         name = getattr(self, table)
         return "SELECT * FROM " + ".".join(f'"{part}"' for part in name.split("."))
+class ExecutorConfig(_Frozen):
+    """The build's worker processes (:mod:`runtime.executor`; ``n_jobs`` of them)."""
+
+    #: Seconds one worker task (a stage, a fit, a batch of figures, the PDF) may take before the
+    #: build stops its workers and fails (a hung worker).
+    task_timeout: float = Field(600.0, gt=0)
 
 
 class CacheConfig(_Frozen):
@@ -436,7 +442,7 @@ class Config(_Frozen):
 
     #: numpy's and scikit-learn's seeds are unsigned 32-bit integers.
     seed: int = Field(42, ge=0, le=2**32 - 1)
-    #: joblib threads for tree ensembles (and LightGBM).
+    #: Worker processes of a build (runtime.executor); joblib threads of an estimator fitted here.
     n_jobs: int = Field(2, ge=1, le=256)
     #: BLAS/OpenMP threads for the whole run (HistGradientBoosting, numpy linear algebra).
     openmp_threads: int = Field(1, ge=1, le=256)
@@ -452,6 +458,7 @@ class Config(_Frozen):
     comparison: ComparisonConfig = ComparisonConfig()
     source: SourceConfig = SourceConfig()
     cache: CacheConfig = CacheConfig()
+    executor: ExecutorConfig = ExecutorConfig()
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -56,7 +56,7 @@ class DataError(Exception):
         Exception.__init__(self, self.message)
 
     def __reduce__(self) -> tuple[type[DataError], tuple[str, str, str, str | None, tuple[BadRow, ...], int]]:
-        # picklable with its fields (a forked worker that finds invalid input hands the error over)
+        # picklable with its fields (a worker process that finds invalid input hands the error over)
         return (DataError, (self.file, self.problem, self.expected, self.column, tuple(self.rows), self.n_rows))
 
     @property

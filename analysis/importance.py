@@ -1,10 +1,9 @@
 """Explain the selected model: SHAP (global, beeswarm, per segment, per customer) and permutation importance.
 
-The explainer follows the selected model: TreeExplainer (exact, path-dependent) for tree
-families — for scikit-learn trees and forests shap's compiled kernel, called without importing
-the ``shap`` package (:mod:`analysis.treeshap`, the same values) — LinearExplainer for logistic
-regression, a bounded PermutationExplainer with a small background otherwise. SHAP values of
-one-hot columns are summed back to their original feature. Exact SHAP covers every customer up to
+The explainer follows the selected model: ``shap.TreeExplainer`` (exact, path-dependent) for
+tree families, its rows shared by the build's workers — LinearExplainer for logistic regression, a
+bounded PermutationExplainer with a small background otherwise. SHAP values of one-hot columns are
+summed back to their original feature. Exact SHAP covers every customer up to
 ``ImportanceConfig.shap_max_rows``; above it a stated
 random sample is explained for the global views, and the remaining customers' reasons use
 TreeSHAP's fast path approximation (or none for non-tree models).
@@ -18,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,8 @@ from analysis.features import PreparedData
 from analysis.model import TREE_FAMILIES, ModelOutput, scores_of
 from analysis.results import Beeswarm, Contribution, CustomerExplanation, FeatureValue, ImportanceResult
 from analysis.schema import CATEGORICAL_FEATURES, FEATURES
-from analysis.treeshap import KernelTreeExplainer
+if TYPE_CHECKING:
+    from runtime.executor import Executor
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,31 +126,38 @@ def _approximate(estimator: Any, transform: Callable[[np.ndarray], np.ndarray], 
     return out
 
 
-def _split_rows(fn: Callable[[np.ndarray], np.ndarray], Z: np.ndarray, *, n_jobs: int,
-                min_rows: int = 200) -> np.ndarray:
-    """``fn(Z)``, row-wise: with ``n_jobs > 1`` the second half of the rows in a forked worker
-    (exact TreeSHAP is single-threaded C code holding the GIL: 1.7–7 ms a row, measured)."""
-    if n_jobs <= 1 or len(Z) < min_rows:
-        return fn(Z)
-    from analysis.parallel import Forked
+def _tree_shap(estimator: Any, Z: np.ndarray) -> tuple[np.ndarray, float]:  # a fitted tree model
+    """Exact TreeSHAP values of the rows ``Z`` (positive class, transformed columns) and the base value.
 
-    half = len(Z) // 2
-    worker = Forked([("tree_shap", lambda: fn(Z[half:]))])
-    try:
-        first = fn(Z[:half])
-        (second,), _ = worker.join()
-    finally:
-        worker.cancel()
-    return np.concatenate([first, second], axis=0)
+    Run by a worker, whose forkserver imported ``shap`` before the build needed it (one explainer
+    per batch of rows: building it costs milliseconds against 1.7–7 ms a row for the values).
+    """
+    import shap
+
+    explainer = shap.TreeExplainer(estimator)
+    values = _positive_class(explainer.shap_values(Z, check_additivity=False))
+    expected = np.atleast_1d(explainer.expected_value)
+    return values, float(expected[1] if expected.size > 1 else expected[0])
+
+
+def _exact_tree_shap(estimator: Any, Z: np.ndarray, executor: Executor | None,
+                     *, min_rows: int = 200) -> tuple[np.ndarray, float]:
+    """:func:`_tree_shap` of ``Z``, its rows split into one batch per worker (the same values)."""
+    if executor is None or executor.inline or len(Z) < min_rows:
+        return _tree_shap(estimator, Z)
+    # two batches a worker: the permutation importance computed beside them fits in between
+    batches = np.array_split(Z, 2 * executor.workers)
+    parts = executor.map(partial(_tree_shap, estimator), batches, name="tree_shap")
+    return np.concatenate([values for values, _ in parts], axis=0), parts[0][1]
 
 
 def explain(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *, random_state: int,
-            n_jobs: int = 1) -> Explanation:
+            executor: Executor | None = None) -> Explanation:
     """SHAP values of the selected model for the analysed customers.
 
     Only the rows an explainer needs are transformed (in batches of ``config.batch_size`` for the
-    fast path over every customer), never the whole data set at once. With ``n_jobs > 1`` the exact
-    TreeSHAP rows are split with a forked worker (same values).
+    fast path over every customer), never the whole data set at once. With an ``executor`` the exact
+    TreeSHAP rows are shared by its workers (the same values).
     """
     pipeline = model.model.pipeline
     prep, estimator = pipeline.named_steps["prep"], pipeline.named_steps["model"]
@@ -174,23 +182,11 @@ def explain(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *,
     values = np.zeros((n, len(FEATURES)))
 
     if family in TREE_FAMILIES:
-        # scikit-learn trees: shap's exact kernel without importing shap (~1.7 s); the same values
-        explainer = KernelTreeExplainer.of(estimator)
-        shap_values: Callable[[np.ndarray], np.ndarray | list[np.ndarray]]
-        if explainer is None:
-            import shap  # deferred: a heavy import
-
-            explainer = shap.TreeExplainer(estimator)
-            shap_values = partial(explainer.shap_values, check_additivity=False)
-        else:
-            shap_values = explainer.shap_values
-        raw = _split_rows(lambda Z: _positive_class(shap_values(Z)), transform(exact_rows), n_jobs=n_jobs)
+        raw, base = _exact_tree_shap(estimator, transform(exact_rows), executor)
         values[exact_rows] = _aggregate(raw, groups)
         rest = np.flatnonzero(~exact)
         if rest.size:
             values[rest] = _approximate(estimator, transform, rest, groups, config.batch_size)
-        expected = np.atleast_1d(explainer.expected_value)
-        base = float(expected[1] if expected.size > 1 else expected[0])
         output = "probability" if family in {"decision_tree", "extra_trees", "random_forest"} else "log_odds"
         name = "TreeExplainer"
     elif family == "logistic_regression":

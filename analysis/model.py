@@ -41,6 +41,7 @@ from analysis.schema import BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, NUM
 
 if TYPE_CHECKING:
     from analysis.pipeline import StageClock
+    from runtime.executor import Executor
 
 _NEEDS_SCALING = {"knn", "logistic_regression", "svc"}
 TREE_FAMILIES = {"decision_tree", "extra_trees", "random_forest", "hist_gradient_boosting", "lightgbm"}
@@ -159,29 +160,27 @@ def _fit_fold(candidate: CandidateConfig, params: dict[str, Scalar], X: pd.DataF
     return s, float(roc_auc_score(y[val_idx], s)), fit_seconds
 
 
+def _fit_task(task: tuple[CandidateConfig, dict[str, Scalar], pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, int]
+              ) -> tuple[np.ndarray, float, float]:
+    """One cross-validation fit, as a worker runs it (single-threaded: forests give the same trees
+    whatever their ``n_jobs``)."""
+    candidate, params, X, y, train_idx, val_idx, random_state = task
+    return _fit_fold(candidate, params, X, y, train_idx, val_idx, random_state=random_state, n_jobs=1)
+
+
 def _parallel_folds(candidates: list[CandidateConfig], X: pd.DataFrame, y: np.ndarray,
-                    splits: list[tuple[np.ndarray, np.ndarray]], *,
-                    random_state: int) -> list[dict[tuple[int, int], tuple[np.ndarray, float, float]]]:
-    """Every (candidate, configuration, fold) fit, shared with a forked worker.
+                    splits: list[tuple[np.ndarray, np.ndarray]], *, random_state: int,
+                    executor: Executor) -> list[dict[tuple[int, int], tuple[np.ndarray, float, float]]]:
+    """Every (candidate, configuration, fold) fit, shared by the workers of ``executor``.
 
-    Both processes take the next fit from a shared counter (:func:`analysis.parallel.map_shared`),
-    so the load balances itself while the data worker competes for a core. Each fit is
-    deterministic and single-threaded here (forests give the same trees whatever their ``n_jobs``),
-    so the results equal the sequential ones; on 2 cores the CV takes about half the time.
+    Each idle worker takes the next fit, so the load balances itself; each fit is deterministic,
+    so the results equal the sequential ones.
     """
-    from analysis.parallel import map_shared
-
-    tasks = [(c, p, f) for c, cand in enumerate(candidates) for p in range(len(_grid(cand)))
-             for f in range(len(splits))]
-
-    def fit(task: tuple[int, int, int]) -> tuple[np.ndarray, float, float]:
-        c, p, f = task
-        train_idx, val_idx = splits[f]
-        return _fit_fold(candidates[c], _grid(candidates[c])[p], X, y, train_idx, val_idx,
-                         random_state=random_state, n_jobs=1)
-
+    keys = [(c, p, f) for c, cand in enumerate(candidates) for p in range(len(_grid(cand))) for f in range(len(splits))]
+    tasks = [(candidates[c], _grid(candidates[c])[p], X, y, splits[f][0], splits[f][1], random_state)
+             for c, p, f in keys]
     folds: list[dict[tuple[int, int], tuple[np.ndarray, float, float]]] = [{} for _ in candidates]
-    for (c, p, f), result in zip(tasks, map_shared(tasks, fit), strict=True):
+    for (c, p, f), result in zip(keys, executor.map(_fit_task, tasks, name="cross_validation"), strict=True):
         folds[c][(p, f)] = result
     return folds
 
@@ -427,7 +426,7 @@ def _stage(clock: StageClock | None, name: str) -> AbstractContextManager[None]:
 
 
 def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_jobs: int,
-              clock: StageClock | None = None, parallel: bool = False) -> ModelOutput:
+              clock: StageClock | None = None, executor: Executor | None = None) -> ModelOutput:
     """Select, refit, calibrate, evaluate and score every customer.
 
     Parameters
@@ -442,9 +441,9 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         Threads for estimators that use them.
     clock : analysis.pipeline.StageClock, optional
         Times the sub-stages ``model_selection``, ``refit``, ``scoring`` and ``evaluation``.
-    parallel : bool
-        Split the cross-validation fits with a forked worker (same results; only when no OpenMP
-        pool runs in this process).
+    executor : runtime.executor.Executor, optional
+        Worker processes that share the cross-validation fits (the same results); without one
+        (or an inline one) the fits run here.
     """
     with _stage(clock, "model_selection"):
         X, y = data.X, data.y
@@ -478,9 +477,8 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
                 note = TooFewRowsSkip(neighbours=neighbours, fold_rows=fold_rows)
             notes.append(note)
         runnable = [cand for cand, note in zip(families, notes, strict=True) if note is None]
-        # Fork-parallel CV, except with LightGBM: its OpenMP pool is not fork-safe.
-        folds = _parallel_folds(runnable, X_sel, y_sel, splits, random_state=random_state) \
-            if parallel and not any(c.family == "lightgbm" for c in runnable) else None
+        folds = _parallel_folds(runnable, X_sel, y_sel, splits, random_state=random_state, executor=executor) \
+            if executor is not None and not executor.inline else None
 
         scored: list[_Scored] = []
         candidates: list[Candidate] = []

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import analysis
 from analysis.config import Config
-from analysis.results import CorrelationResult, EdaResult, Meta, Results, StageTiming
+from analysis.results import CorrelationResult, DataResult, EdaResult, Meta, Results, StageTiming
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from analysis.features import PreparedData
     from analysis.sources import Source
+    from runtime.executor import Executor
 
 _PACKAGES = ("numpy", "pandas", "polars", "pyarrow", "scipy", "scikit-learn", "pandera", "phik", "shap", "lightgbm",
              "pydantic")
@@ -112,7 +113,41 @@ class AnalysisOutput:
     sources: tuple[dict[str, str | int], ...] = ()
 
 
+def timed(name: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> tuple[Any, StageTiming]:
+    """``fn(*args, **kwargs)`` and its timing as stage ``name``, marked ``concurrent`` (run by a
+    worker process while the build went on)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn(*args, **kwargs)
+    return result, StageTiming(stage=name, wall_seconds=round(time.perf_counter() - wall, 3),
+                               cpu_seconds=round(time.process_time() - cpu, 3),
+                               peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                               concurrent=True)
+
+
+def _eda(data: PreparedData, config: Config) -> EdaResult:
+    from analysis.eda import run_eda
+
+    return run_eda(data, config.eda)
+
+
+def _correlation(data: PreparedData, config: Config) -> CorrelationResult:
+    from analysis.correlation import run_correlation
+
+    return run_correlation(data, config.correlation, random_state=config.seed)
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """What the analysis knows before the model: the data, the EDA and the correlations."""
+
+    data: DataResult
+    eda: EdaResult
+    correlation: CorrelationResult
+
+
 def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock: StageClock | None = None,
+                 executor: Executor | None = None,
+                 on_findings: Callable[[Findings], None] | None = None,
                  after_load: Callable[[dict[str, str]], None] | None = None) -> AnalysisOutput:
     """Run every analysis stage on the four tables in ``data_dir``.
 
@@ -131,6 +166,12 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
         Called with what was read (table file → SHA-256, as ``meta.input_sha256``) once the data
         are loaded, validated and cleaned, before the model; an exception it raises ends the
         analysis there (the analysis cache serves a source it cannot hash before reading so).
+    executor : runtime.executor.Executor, optional
+        Worker processes for the cross-validation fits, the exact TreeSHAP rows and the
+        permutation importance (beside the SHAP values); without one everything runs here, with
+        the same results.
+    on_findings : callable, optional
+        Called with the :class:`Findings` as soon as they are known, before the model is fitted.
 
     Raises
     ------
@@ -140,104 +181,67 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
     import pandas as pd
     from threadpoolctl import threadpool_limits
 
-    from analysis.features import fork_safe, prepare_data
-    from analysis.parallel import Forked
+    from analysis.features import prepare_data
+    from runtime.executor import Executor
 
     clock = clock or StageClock()
+    ex = executor or Executor(workers=0, task_timeout=config.executor.task_timeout)
     seed = config.seed
-    parallel = config.n_jobs > 1
     with threadpool_limits(limits=config.openmp_threads), ExitStack() as limits:
-        # A forked worker loads, validates and cleans the data, then computes the EDA and the
-        # correlations (they do not depend on the model), while this process imports the modelling
-        # libraries and then fits the models. Forked before any OpenMP pool exists here, so it is safe.
-        done: dict[str, Any] = {}
+        with clock.stage("load_validate_clean"):
+            data = prepare_data(data_dir, config, clock=clock)
+        if after_load is not None:
+            after_load(dict(data.input_sha256))
+        # Imported, and the EDA and the correlations computed, here while the workers' forkserver
+        # imports its modules on the other core (the workers exist only once it has).
+        from analysis.actions import run_actions
+        from analysis.conclusions import write_conclusions
+        from analysis.importance import explain, permutation_importance, run_importance, top_reasons
+        from analysis.model import run_model
+        from analysis.segments import assign_segments, run_segments
 
-        def load_validate_clean() -> tuple[PreparedData, list[StageTiming]]:
-            inner = StageClock(on_stage=clock.on_stage)
-            return prepare_data(data_dir, config, clock=inner), inner.timings
-
-        def eda() -> EdaResult:
-            from analysis.eda import run_eda
-
-            with threadpool_limits(limits=config.openmp_threads):  # pools of the libraries just imported
-                return run_eda(done["load_validate_clean"][0], config.eda)
-
-        def correlation() -> CorrelationResult:
-            from analysis.correlation import run_correlation
-
-            with threadpool_limits(limits=config.openmp_threads):
-                return run_correlation(done["load_validate_clean"][0], config.correlation, random_state=seed)
-
-        clock.announce("load_validate_clean")
-        side = Forked([("load_validate_clean", load_validate_clean), ("eda", eda), ("correlation", correlation)],
-                      enabled=parallel and fork_safe(), results=done)
-        try:
-            from analysis.actions import run_actions
-            from analysis.conclusions import write_conclusions
-            from analysis.importance import explain, permutation_importance, run_importance, top_reasons
-            from analysis.model import run_model
-            from analysis.segments import assign_segments, run_segments
-
-            # threadpoolctl limits the pools of the libraries loaded when it is entered: scikit-learn's
-            # OpenMP runtime was loaded just now (two threads per fit here made the models 3–4× slower)
-            limits.enter_context(threadpool_limits(limits=config.openmp_threads))
-            data, data_timings = side.get("load_validate_clean")
-            outer = side.timings["load_validate_clean"]
-            clock.timings += [t.model_copy(update={"parent": t.parent or outer.stage,
-                                                   "concurrent": outer.concurrent}) for t in data_timings]
-            clock.timings.append(outer)
-            if after_load is not None:
-                after_load(dict(data.input_sha256))
-            clock.announce("eda", "correlation")
-            position = len(clock.timings)
-            with clock.stage("model"):
-                model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs, clock=clock,
-                                  parallel=parallel and config.openmp_threads == 1)
-            with clock.stage("segments"):
-                segment_of, profit_threshold = assign_segments(model.probability, data.frame["profit"],
-                                                               config.segments)
-                segments = run_segments(data, model.probability, segment_of, profit_threshold, config.segments,
-                                        config.actions, random_state=seed)
-            with clock.stage("shap"):
-                start = time.perf_counter()
-                # Permutation importance does not depend on the SHAP values: computed beside them. Not with
-                # OpenMP pools in this process (libgomp is not fork-safe): LightGBM, or more OpenMP threads.
-                fork_ok = parallel and config.openmp_threads == 1 and model.model.candidate.family != "lightgbm"
-                perm = Forked([("permutation", lambda: permutation_importance(model, data, config.importance,
-                                                                              random_state=seed))], enabled=fork_ok)
-                try:
-                    with clock.stage("shap_values"):
-                        explanation = explain(model, data, config.importance, random_state=seed,
-                                              n_jobs=config.n_jobs if fork_ok else 1)
-                    (permutation,), perm_timings = perm.join()
-                finally:
-                    perm.cancel()
-                clock.timings += [t.model_copy(update={"parent": "shap"}) for t in perm_timings]
-                importance = run_importance(model, data, explanation, segment_of, config.importance,
-                                            random_state=seed, seconds=time.perf_counter() - start,
-                                            n_jobs=config.n_jobs, permutation=(permutation[0], permutation[1], 0.0))
-            with clock.stage("actions"):
-                actions = run_actions(data.frame, model.probability, segment_of, explanation.values,
-                                      config=config.actions, risk_threshold=config.segments.risk_threshold,
-                                      random_state=seed)
-            with clock.stage("scores"):
-                reasons = top_reasons(explanation, k=config.importance.top_reasons)
-                scores = pd.DataFrame({
-                    "id": data.frame.index.to_numpy(),
-                    "probability": model.probability.round(4).to_numpy(),
-                    "segment": segment_of.to_numpy(),
-                    "profit": data.frame["profit"].to_numpy(),
-                    "in_test": model.is_test.to_numpy(),
-                })
-                for column in reasons.columns:
-                    scores[column] = reasons[column].to_numpy()
-                scores["offer"] = scores["id"].map(actions.offers()).fillna("")
-            # the side worker's results are needed only now: it had the model, the segments and the
-            # SHAP stages to finish them (measured: it no longer keeps this process waiting)
-            eda_result, correlation_result = side.get("eda"), side.get("correlation")
-        finally:
-            side.cancel()
-        clock.timings[position:position] = [side.timings["eda"], side.timings["correlation"]]
+        limits.enter_context(threadpool_limits(limits=config.openmp_threads))  # the pools loaded just now
+        with clock.stage("eda"):
+            eda_result = _eda(data, config)
+        with clock.stage("correlation"):
+            correlation_result = _correlation(data, config)
+        if on_findings is not None:  # e.g. the figures of these results, drawn by the workers beside the model
+            on_findings(Findings(data=data.result, eda=eda_result, correlation=correlation_result))
+        with clock.stage("model"):
+            model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs, clock=clock, executor=ex)
+        with clock.stage("segments"):
+            segment_of, profit_threshold = assign_segments(model.probability, data.frame["profit"],
+                                                           config.segments)
+            segments = run_segments(data, model.probability, segment_of, profit_threshold, config.segments,
+                                    config.actions, random_state=seed)
+        with clock.stage("shap"):
+            start = time.perf_counter()
+            # permutation importance does not depend on the SHAP values: a worker computes it beside them
+            permutation_future = ex.submit(timed, "permutation", permutation_importance, model, data,
+                                           config.importance, random_state=seed)
+            with clock.stage("shap_values"):
+                explanation = explain(model, data, config.importance, random_state=seed, executor=ex)
+            permutation, permutation_timing = ex.result(permutation_future, name="permutation")
+            clock.timings.append(permutation_timing.model_copy(update={"parent": "shap"}))
+            importance = run_importance(model, data, explanation, segment_of, config.importance,
+                                        random_state=seed, seconds=time.perf_counter() - start,
+                                        n_jobs=config.n_jobs, permutation=(permutation[0], permutation[1], 0.0))
+        with clock.stage("actions"):
+            actions = run_actions(data.frame, model.probability, segment_of, explanation.values,
+                                  config=config.actions, risk_threshold=config.segments.risk_threshold,
+                                  random_state=seed)
+        with clock.stage("scores"):
+            reasons = top_reasons(explanation, k=config.importance.top_reasons)
+            scores = pd.DataFrame({
+                "id": data.frame.index.to_numpy(),
+                "probability": model.probability.round(4).to_numpy(),
+                "segment": segment_of.to_numpy(),
+                "profit": data.frame["profit"].to_numpy(),
+                "in_test": model.is_test.to_numpy(),
+            })
+            for column in reasons.columns:
+                scores[column] = reasons[column].to_numpy()
+            scores["offer"] = scores["id"].map(actions.offers()).fillna("")
         conclusions = write_conclusions(data=data.result, eda=eda_result, correlation=correlation_result,
                                         model=model.result, importance=importance, segments=segments)
     meta = Meta(period=period, report_date=report_date(period), input_sha256=data.input_sha256,

@@ -37,7 +37,7 @@ class StageTiming(_Frozen):
     peak_rss_mb: float
     #: The enclosing stage of a sub-stage (``load`` within ``load_validate_clean``), else ``None``.
     parent: str | None = None
-    #: Ran in a forked worker while the main process ran other stages (its wall time overlaps theirs).
+    #: Ran in a worker process while the main process ran other stages (its wall time overlaps theirs).
     concurrent: bool = False
 
 

@@ -2,20 +2,25 @@
 
 Usage (``make bench`` runs the default)::
 
-    .venv/bin/python benchmarks/run.py [--sizes real,10k,100k,1m] [--stages-only] [--no-notebook]
+    .venv/bin/python benchmarks/run.py [--sizes real,10k,100k,1m] [--stages-only] [--no-notebook] [--repeat N]
 
-For each data set the full ``oneclick-report build`` runs in a child process; its wall time, CPU
-time (user + system, the whole process tree) and peak resident memory come from ``os.wait4``,
+For each data set the full ``oneclick-report build`` runs in a child process; its wall time and
+CPU time come from ``os.wait4``, its peak memory is the largest sum of the proportional set sizes
+(PSS) of the build and all its descendants (its worker processes), sampled every 0.1 s with psutil,
 and the per-stage timings (wall, CPU, peak RSS) from the build's own ``manifest.json`` →
 ``stage_timings`` (analysis and render stages; ``results.json`` → ``meta.stage_timings`` holds the
 analysis ones). On the real data the analyst's notebook protocol
 (``../shared/bench/notebook_protocol.py``) runs in the same session, side by side, and the ratio
-build / notebook is printed: the goal is ≤ 0.5.
+build / notebook is printed: the goal is ≤ 0.5. With ``--repeat N`` the real data's build and the
+notebook run N times, alternately; each pair's ratio and load average are listed, and the table and
+the goal use the median build and the median notebook run.
 
-Stages marked ∥ ran in a forked worker beside the main process (``config.n_jobs > 1``): EDA and
-correlations beside the model, permutation importance beside the SHAP values; their wall time
-overlaps the stages around them. The row "start-up, imports, other" is what no stage covers
-(interpreter start-up, imports, the CLI's re-exec, publishing the outputs).
+Stages marked ∥ ran in a worker process beside the main process (``runtime.executor``):
+permutation importance beside the SHAP values; their wall time overlaps the stages around them.
+The row "start-up, imports, other" is what no stage covers (interpreter start-up, imports,
+waiting for the workers' forkserver, publishing the outputs). CPU time counts the build's own
+process and the processes it waited for (its forkserver's workers are the forkserver's children,
+so their CPU time is not in it; the stages' CPU times are each process' own).
 
 ``--stages-only`` runs the analysis (no rendering) through :func:`analysis.pipeline.run_analysis`:
 in a fresh interpreter per data set (so peak memory and import time are per data set), or in this
@@ -121,7 +126,7 @@ def _tree_pss(pid: int) -> int | None:
 def measure(cmd: list[str], *, log_dir: Path, name: str, timeout: float, env: dict[str, str] | None = None,
             cwd: Path = ROOT) -> Measured:
     """Run ``cmd`` and measure it with ``os.wait4`` (its rusage covers the child and the
-    descendants it waited for, e.g. the CLI's re-executed build)."""
+    descendants it waited for) and the peak resident memory of its whole process tree."""
     log_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
@@ -285,6 +290,31 @@ def run_notebook(data_dir: Path, *, notebook: Path, timeout: float) -> dict:
     return entry
 
 
+def run_real(data_dir: Path, *, args: argparse.Namespace) -> tuple[dict, dict | None, list[dict]]:
+    """The real data ``args.repeat`` times, each build followed by the notebook protocol (side by
+    side, so both see the same load): the run with the median build time (its stages), the run
+    with the median notebook time, and every pair with its ratio and the load average before it."""
+    notebook = not args.no_notebook and not args.stages_only
+    if notebook and not args.notebook.is_file():
+        print(f"[notebook] skipped: {args.notebook} not found", file=sys.stderr)
+        notebook = False
+    runs = []
+    for i in range(max(1, args.repeat)):
+        load = os.getloadavg()[0]
+        build = run_dataset("real", data_dir, stages_only=args.stages_only, in_process=args.in_process,
+                            period=args.period, timeout=args.timeout)
+        nb = run_notebook(data_dir, notebook=args.notebook, timeout=args.timeout) if notebook else None
+        run = {"run": i + 1, "loadavg_before": round(load, 2), "build": build, "notebook": nb}
+        if nb and build["returncode"] == 0 and nb["returncode"] == 0:
+            run["ratio"] = round(build["wall_seconds"] / nb["wall_seconds"], 3)
+        runs.append(run)
+    builds = sorted((r["build"] for r in runs), key=lambda e: (e["returncode"] != 0, e["wall_seconds"]))
+    median_build = builds[(len(builds) - 1) // 2] if all(e["returncode"] == 0 for e in builds) else builds[-1]
+    nbs = sorted((r["notebook"] for r in runs if r["notebook"]), key=lambda e: e["wall_seconds"])
+    median_nb = nbs[(len(nbs) - 1) // 2] if nbs else None
+    return median_build, median_nb, runs
+
+
 # ------------------------------------------------------------------------------------ report
 def _ordered_stages(entries: list[dict]) -> list[tuple[str, bool]]:
     """(stage, is_sub_stage) rows: top-level stages in execution order, each followed by its
@@ -308,6 +338,15 @@ def _ordered_stages(entries: list[dict]) -> list[tuple[str, bool]]:
     return rows
 
 
+def median(values: list[float]) -> float | None:
+    """The median of ``values`` (``None`` when empty)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def _fmt(v: float | None, digits: int = 2) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
@@ -328,7 +367,7 @@ def markdown_table(entries: list[dict]) -> str:
         label = f"{'&nbsp;&nbsp;↳ ' if sub else ''}{stage}{' ∥' if concurrent else ''}"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     cells = []
-    for e in ok:  # what no stage covers: interpreter start-up, imports, the CLI's re-exec, publishing
+    for e in ok:  # what no stage covers: interpreter start-up, imports, waiting for the forkserver, publishing
         top = [s for s in e["stages"] if not s.get("parent") and not s.get("concurrent")]
         side = [s for s in e["stages"] if s.get("concurrent")]
         cells += [_fmt(e["wall_seconds"] - sum(s["wall_seconds"] for s in top)),
@@ -343,8 +382,8 @@ def markdown_table(entries: list[dict]) -> str:
         cells += ["", "", _fmt(e.get("peak_tree_mb"), 0)]
     lines.append("| peak memory summed over all processes (PSS) | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("∥ ran in a forked worker beside the main process (its wall time overlaps the stages around it; "
-                 "its CPU time is its own process', counted in the whole-process total).")
+    lines.append("∥ ran in a worker process beside the main process (its wall time overlaps the stages around it; "
+                 "its CPU time is the worker's own, not in the whole-process total).")
     return "\n".join(lines)
 
 
@@ -420,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42, help="seed of the synthetic data")
     parser.add_argument("--period", default="2026-10")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per child process")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="real data: run the build and the notebook protocol this many times, one after the "
+                             "other (build, notebook, build, …), and report the medians (default 1)")
     parser.add_argument("--_analyse", nargs=3, metavar=("DATA", "OUT", "PERIOD"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._analyse:
@@ -447,16 +489,13 @@ def main(argv: list[str] | None = None) -> int:
             if gen is not None:
                 doc["generation"][name] = {"wall_seconds": gen.wall_seconds, "cpu_seconds": gen.cpu_seconds,
                                            "peak_rss_mb": gen.peak_rss_mb}
-        entry = run_dataset(name, data_dir, stages_only=args.stages_only, in_process=args.in_process,
-                            period=args.period, timeout=args.timeout)
-        if name != "real":
+        if name == "real":
+            entry, doc["notebook"], doc["real_runs"] = run_real(data_dir, args=args)
+        else:
+            entry = run_dataset(name, data_dir, stages_only=args.stages_only, in_process=args.in_process,
+                                period=args.period, timeout=args.timeout)
             entry["customers"] = SIZES[name]
         entries.append(entry)
-        if name == "real" and not args.no_notebook and not args.stages_only:
-            if args.notebook.is_file():
-                doc["notebook"] = run_notebook(data_dir, notebook=args.notebook, timeout=args.timeout)
-            else:
-                print(f"[notebook] skipped: {args.notebook} not found", file=sys.stderr)
     doc["datasets"] = entries
     doc["machine"]["loadavg_after"] = os.getloadavg()
     doc["scaling"] = scaling(entries)
@@ -471,6 +510,15 @@ def main(argv: list[str] | None = None) -> int:
     if nb:
         print(f"\nnotebook protocol (real data): {nb['wall_seconds']:.2f} s wall, {nb['cpu_seconds']:.2f} s CPU, "
               f"{nb['peak_rss_mb']:.0f} MB peak")
+    runs = doc.get("real_runs") or []
+    if len(runs) > 1:
+        print("\nreal data, run by run (build / notebook = ratio, load average before):")
+        for r in runs:
+            nbw = r["notebook"]["wall_seconds"] if r["notebook"] else None
+            print(f"  {r['run']}: {r['build']['wall_seconds']:.2f} s / {_fmt(nbw)} s = {_fmt(r.get('ratio'))} "
+                  f"(load {r['loadavg_before']:.2f})")
+        print("  (the table and the ratio below: the median build and the median notebook run; "
+              f"median of the per-run ratios: {_fmt(median([r['ratio'] for r in runs if 'ratio' in r]), 3)})")
     print()
     for line in doc["goals"]:
         print(f"- {line}")

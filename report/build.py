@@ -1,8 +1,10 @@
-"""Build a report: analysis → results.json, scores.csv → figures → HTML → PDF/A-3b → manifest.
+"""Build a report: analysis → results.json, scores.csv → figures → HTML → PDF/A-3a → manifest.
 
 Everything is written into a work folder inside ``--out`` (locked for the whole build) and
 published only when the whole build succeeded, as one set of renames (:mod:`report.publish`), so a
 failed run never changes a previous good report and the build never touches files it did not write.
+The build's parallel work runs in one pool of worker processes (:mod:`runtime.executor`), started
+first so that its forkserver imports the libraries while this process loads the data.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -25,19 +29,33 @@ from analysis.pipeline import StageClock, package_versions
 from analysis.results import Results, StageTiming
 from report.publish import check_targets, discard, lock_output, prepare_work, publish
 from report.signing import sign_manifest
+from runtime.executor import Executor, worker_environment
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from analysis.pipeline import Findings
     from analysis.sources import Source
-
     from report.cache import AnalysisCache, CacheKey
-    from report.renderer import Renderer
+    from report.figures.jobs import FigureAsset
 
 REPORT_PREFIX = "oneclick-report"
 #: The CRM's action list (:mod:`report.crm`).
 ACTIONS_CSV = "actions.csv"
 _RENDER_PACKAGES = ("jinja2", "matplotlib", "weasyprint", "pydyf", "fonttools")
+
+#: What the workers run, imported once by the forkserver before it forks them (so no worker
+#: imports anything: shap alone takes 1.7 s, WeasyPrint and matplotlib about 1 s together).
+WORKER_PRELOAD = ("analysis.model", "analysis.importance", "shap", "report.figures.charts", "report.render",
+                  "report.pdf")
+
+
+def start_executor(config: Config) -> Executor:
+    """The build's worker processes: ``config.n_jobs`` of them, forked from a forkserver that
+    preloads :data:`WORKER_PRELOAD` with a fixed hash seed and ``config.openmp_threads`` BLAS/OpenMP
+    threads in its environment."""
+    return Executor(workers=config.n_jobs, task_timeout=config.executor.task_timeout, preload=WORKER_PRELOAD,
+                    env=worker_environment(hash_seed=0, threads=config.openmp_threads))
 
 
 def report_stem(period: str, lang: str) -> str:
@@ -74,7 +92,7 @@ class Progress:
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.perf_counter()
 
-    def __getstate__(self) -> dict[str, Any]:  # the renderer process reports progress too: on its own stderr
+    def __getstate__(self) -> dict[str, Any]:  # a worker reports progress too: on its own stderr
         return {"tty": self.tty, "start": self.start}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -128,7 +146,7 @@ def _json_bytes(obj: dict[str, Any]) -> bytes:
 
 def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: str, config: Config,
                  previous: Path | None = None, progress: Callable[[str], None] | None = None,
-                 renderer: Renderer | None = None, signing_key: bytes | None = None,
+                 executor: Executor | None = None, signing_key: bytes | None = None,
                  cancelled: Callable[[], bool] | None = None, cache: AnalysisCache | None = None) -> BuildOutputs:
     """Run the analysis (or take it from ``cache``) and render the report in ``lang`` into ``out_dir``.
 
@@ -147,10 +165,11 @@ def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: s
     previous : Path, optional
         A previous ``results.json`` for the month-over-month comparison.
     progress : callable, optional
-        Called with each stage's name (also by the renderer process: it must pickle).
-    renderer : Renderer, optional
-        A renderer process forked at start-up (:mod:`report.renderer`) that draws the figures
-        and writes the HTML and the PDF; without it they are rendered in this process.
+        Called with each stage's name (also by the workers: it must pickle).
+    executor : runtime.executor.Executor, optional
+        The worker processes (:func:`start_executor`): they fit the cross-validation folds, compute
+        the SHAP rows and the permutation importance, draw the figures and write the HTML and the
+        PDF. Without one the build starts its own and stops it at the end.
     signing_key : bytes, optional
         Sign ``manifest.json`` with this HMAC key (:mod:`report.signing`).
     cancelled : callable, optional
@@ -165,7 +184,7 @@ def build_report(*, data_dir: Path | Source, out_dir: Path, period: str, lang: s
         On invalid input; nothing is written into ``out_dir``.
     """
     (outputs,) = build_reports(data_dir=data_dir, out_dir=out_dir, period=period, langs=(lang,), config=config,
-                               previous=previous, progress=progress, renderer=renderer, signing_key=signing_key,
+                               previous=previous, progress=progress, executor=executor, signing_key=signing_key,
                                cancelled=cancelled, cache=cache)
     return outputs
 
@@ -181,7 +200,7 @@ def language_folders(out_dir: Path, langs: Sequence[str]) -> dict[str, Path]:
 
 def build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs: Sequence[str], config: Config,
                   previous: Path | None = None, progress: Callable[[str], None] | None = None,
-                  renderer: Renderer | None = None, signing_key: bytes | None = None,
+                  executor: Executor | None = None, signing_key: bytes | None = None,
                   cancelled: Callable[[], bool] | None = None,
                   cache: AnalysisCache | None = None) -> tuple[BuildOutputs, ...]:
     """One analysis (computed, or served by ``cache``), rendered in every language of ``langs``.
@@ -192,6 +211,24 @@ def build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs:
     """
     if not langs or len(set(langs)) != len(langs):
         raise ValueError(f"expected distinct languages, got {list(langs)}")
+    workers = start_executor(config) if executor is None else nullcontext(executor)
+    with workers as ex:
+        outputs = _build_reports(data_dir=data_dir, out_dir=out_dir, period=period, langs=langs, config=config,
+                                 previous=previous, progress=progress, executor=ex, signing_key=signing_key,
+                                 cancelled=cancelled, cache=cache)
+        if executor is None:
+            # every result is in and every file closed: the idle workers are stopped now rather than
+            # left to tear their interpreters down (measured: 0.8–1.4 s each with these libraries)
+            ex.close(kill=True)
+    return outputs
+
+
+def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs: Sequence[str], config: Config,
+                   previous: Path | None, progress: Callable[[str], None] | None, executor: Executor,
+                   signing_key: bytes | None, cancelled: Callable[[], bool] | None,
+                   cache: AnalysisCache | None) -> tuple[BuildOutputs, ...]:
+    from report.figures.jobs import collect_figures, submit_data_figures
+
     clock = StageClock(on_stage=progress)
     # the previous month is read and checked (results, scores, actions) before any work: bad input
     # there is refused at once, and read only once
@@ -201,12 +238,22 @@ def build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs:
         previous_scores, previous_actions = _previous_tables(previous, previous_rows=previous_results.actions.n_rows)
         previous_inputs = (previous_results, previous_scores, previous_actions)
     folders = language_folders(out_dir, langs)
+    dpi, rasterize_above = config.report.dpi, config.report.rasterize_above
+    early: dict[str, dict[str, Future[FigureAsset]]] = {lang: {} for lang in langs}
+
+    def draw_early(findings: Findings) -> None:
+        # drawn by the workers while the model is fitted, queued behind its cross-validation fits:
+        # they fill the time the workers would wait for this process' refit, scoring and segments
+        for lang in langs:
+            early[lang].update(submit_data_figures(findings, executor=executor, lang=lang, dpi=dpi,
+                                                   rasterize_above=rasterize_above))
+
     with contextlib.ExitStack() as stack:
         works = {lang: stack.enter_context(_locked_work(folders[lang], output_names(period, lang))) for lang in langs}
         first = works[langs[0]]
         analysis = _analysis(data_dir=data_dir, period=period, config=config, previous=previous,
                              previous_inputs=previous_inputs, clock=clock, cache=cache,
-                             scores_path=first / "scores.csv")
+                             scores_path=first / "scores.csv", executor=executor, on_findings=draw_early)
         results = analysis.results
         jobs = []
         with clock.stage("write_results"):
@@ -234,8 +281,16 @@ def build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs:
         cache_record, sources = analysis.cache_record, analysis.sources
         del analysis, results
         gc.collect()
-        rendered_all = renderer.call(render_all, jobs, progress) if renderer is not None \
-            else render_all(jobs, progress)
+        with clock.stage("figures"):
+            # drawn by the workers (this process never imports matplotlib)
+            figures = {job.lang: collect_figures(job.archived, executor=executor, lang=job.lang, dpi=dpi,
+                                                 rasterize_above=rasterize_above, submitted=early[job.lang])
+                       for job in jobs}
+        # by the workers, one language each at once: their hash seed is fixed (WeasyPrint's font
+        # subset names depend on it)
+        futures = [executor.submit(render_outputs, job, figures[job.lang], progress) for job in jobs]
+        rendered_all = [executor.result(future, name=f"html_pdf {job.lang}") for job, future in zip(jobs, futures,
+                                                                                                    strict=True)]
         built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for job, rendered in zip(jobs, rendered_all, strict=True):
             inner = rendered.inner_manifest
@@ -277,7 +332,8 @@ class _Served(Exception):  # not an error: the cache had the analysis
 
 def _analysis(*, data_dir: Path | Source, period: str, config: Config, previous: Path | None,
               previous_inputs: tuple[Results, pd.DataFrame | None, pd.DataFrame | None] | None, clock: StageClock,
-              cache: AnalysisCache | None, scores_path: Path) -> _Analysis:
+              cache: AnalysisCache | None, scores_path: Path, executor: Executor,
+              on_findings: Callable[[Findings], None]) -> _Analysis:
     """The cached analysis of these inputs, configuration and code, or a new one (then stored).
 
     The key is over what is read (:func:`report.cache.source_fingerprint`): a folder's tables are
@@ -320,7 +376,8 @@ def _analysis(*, data_dir: Path | Source, period: str, config: Config, previous:
                 if served is not None:
                     raise served
     try:
-        analysed = run_analysis(data_dir, config=config, period=period, clock=clock, after_load=after_load)
+        analysed = run_analysis(data_dir, config=config, period=period, clock=clock, after_load=after_load,
+                                executor=executor, on_findings=on_findings)
     except _Served as served:
         return served.analysis
     if after_load is not None:
@@ -533,61 +590,28 @@ class RenderedOutputs:
     timings: tuple[StageTiming, ...]
 
 
-def warm_up_rendering(lang: str) -> None:
-    """Import what draws and renders the report and compile its templates (for a renderer process).
+def render_outputs(job: RenderJob, figures: dict[str, FigureAsset],
+                   progress: Callable[[str], None] | None = None) -> RenderedOutputs:
+    """Write the HTML and the PDF/A (with its attachments) into ``job.work``.
 
-    Measured on the real data: the imports ~1.2 s, the first rendering of the templates 0.26 s
-    (0.03 s once compiled).
+    Run by a worker of the build (the same bytes wherever it runs with ``PYTHONHASHSEED=0``).
     """
-    import report.figures.charts
-    import report.pdf  # noqa: F401
-    from report.render import compile_templates
+    from report.pdf import render_pdf
+    from report.render import pdf_document, render_html
 
-    compile_templates(lang)
-
-
-def render_all(jobs: Sequence[RenderJob], progress: Callable[[str], None] | None = None) -> list[RenderedOutputs]:
-    """:func:`render_outputs` of every job, in order (one renderer job for every language)."""
-    return [render_outputs(job, progress) for job in jobs]
-
-
-def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None) -> RenderedOutputs:
-    """Draw the figures and write the HTML and the PDF/A (with its attachments) into ``job.work``.
-
-    Run by the renderer process when there is one, else by the build itself: the same bytes.
-    """
-    from report.figures.charts import build_figures
-    from report.render import paged_document, render_html
-
-    config, lang, archived, work, stem = job.config, job.lang, job.archived, job.work, job.stem
+    lang, archived, work, stem = job.lang, job.archived, job.work, job.stem
     clock = StageClock(on_stage=progress)
-
-    def import_pdf_renderer() -> None:
-        import report.pdf  # noqa: F401 - WeasyPrint's import (~1 s) while the figure worker draws (a
-        # no-op in the renderer process, which imported it while the analysis ran)
-
-    # Whatever lives until the end (in the build's own process, the analysis' objects) is moved out
-    # of the collector's sight: not traversed again by every full collection that matplotlib's and
-    # WeasyPrint's allocations trigger (measured on the real data: the PDF 5.3–5.6 s → 4.4 s when
-    # rendering in the build's process), nor by the forked workers'.
-    gc.freeze()
-    with clock.stage("figures"):
-        figures = build_figures(archived, lang=lang, dpi=config.report.dpi,
-                                rasterize_above=config.report.rasterize_above, n_jobs=config.n_jobs,
-                                meanwhile=import_pdf_renderer)
     with clock.stage("html"):
         html_bytes = render_html(archived, lang=lang, figures=figures).encode("utf-8")
         (work / f"{stem}.html").write_bytes(html_bytes)
-        paged = paged_document(archived, lang=lang, figures=figures, n_parts=config.n_jobs)
+        document = pdf_document(archived, lang=lang, figures=figures)
     outputs = {"results.json": job.results_sha256, "scores.csv": job.scores_sha256, ACTIONS_CSV: job.actions_sha256,
                f"{stem}.html": sha256_bytes(html_bytes)}
     inner_outputs = {**outputs, "results.json": sha256_bytes(job.archived_bytes)}
     # The manifest attached inside the PDF cannot know the PDF's own hash (the one beside it does).
     inner = _manifest(results_meta=job.meta, outputs=inner_outputs)
-    from report.pdf import render_pdf
-
     with clock.stage("pdf"):
-        render_pdf(paged, out_path=work / f"{stem}.pdf",
+        render_pdf(document, out_path=work / f"{stem}.pdf",
                    attachments=[("results.json", job.archived_bytes,
                                  "Results of the analysis (JSON, without the run's timings)"),
                                 ("scores.csv", (work / "scores.csv").read_bytes(),
@@ -595,7 +619,7 @@ def render_outputs(job: RenderJob, progress: Callable[[str], None] | None = None
                                 (ACTIONS_CSV, (work / ACTIONS_CSV).read_bytes(),
                                  "Per-customer actions: channel, treatment or control group, expected value, reason"),
                                 ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance")],
-                   created=archived.meta.report_date, n_jobs=config.n_jobs)
+                   created=archived.meta.report_date)
     return RenderedOutputs(outputs=outputs, inner_manifest=inner, timings=tuple(clock.timings))
 
 

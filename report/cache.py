@@ -17,8 +17,8 @@ The key (:class:`CacheKey`)
     - ``period``, and the previous month's ``results.json``, ``scores.csv``, ``actions.csv`` and
       ``manifest.json`` (by content) when the build compares with it;
     - the whole configuration except :data:`RENDERING_ONLY` (``report``: language, DPI,
-      rasterising, money unit; ``cache``: these limits) — a new setting shapes the results until
-      it is listed there;
+      rasterising, money unit; ``cache``: these limits; ``executor``: the workers' time limit) — a
+      new setting shapes the results until it is listed there;
     - the code version (:func:`analysis.pipeline.code_version`: the project's sources) and the
       versions of the packages that compute (:func:`analysis.pipeline.package_versions`).
 
@@ -74,7 +74,7 @@ ENTRY = "entry.json"
 RESULTS, SCORES, ACTIONS = "results.json", "scores.csv", "actions.parquet"
 _FILES = (RESULTS, SCORES, ACTIONS)
 #: Sections of :class:`analysis.config.Config` that only render (or manage the cache): not in the key.
-RENDERING_ONLY: tuple[str, ...] = ("report", "cache")
+RENDERING_ONLY: tuple[str, ...] = ("report", "cache", "executor")
 #: ``entry.json`` is ~2 KB; a larger one is not read.
 _MAX_ENTRY_BYTES = 1 << 20
 #: Table file names tried in a source folder for each table, by extension.

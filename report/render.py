@@ -4,9 +4,8 @@ The HTML file and the PDF come from the same templates and the same rendered sec
 
 * :func:`render_html` — the HTML file: the CSS inlined in a ``<style>``, every figure a
   ``data:`` URI, no external URL and no JavaScript;
-* :func:`paged_document` — the PDF's content parts (consecutive sections, the figures referred to
-  as in-memory ``report-resource:`` URLs) and its frame (page furniture, table of contents,
-  outline, links), see :mod:`report.paged`.
+* :func:`pdf_document` — the same document for the PDF, the figures referred to as in-memory
+  ``report-resource:`` URLs; WeasyPrint's paged media does the rest (see ``report.css``).
 
 Every data-derived string goes through Jinja's autoescaping.
 
@@ -31,12 +30,15 @@ from markupsafe import Markup
 from analysis.results import Results
 from report.env import TEMPLATES_DIR, make_environment
 from report.figures.registry import figure_keys
-from report.i18n import translator
 from report.structure import GLOSSARY_TERMS, SECTIONS, SectionView, ViewModel, view_model
-from report.paged import ORIGIN_ID, RESOURCE_SCHEME, TOC_ROOM_ID, PagedDocument, PageMarks, Resource
+
+#: URL scheme of in-memory resources (figures) in the HTML given to the PDF renderer.
+RESOURCE_SCHEME = "report-resource:"
+#: The line-break opportunity of ``<wbr>`` as a character (in the PDF's HTML).
+_ZWSP = "\u200b"
 
 if TYPE_CHECKING:  # the figures module is optional at import time
-    from report.figures.charts import FigureAsset
+    from report.figures.jobs import FigureAsset
 
 __all__ = [
     "GLOSSARY_TERMS",
@@ -45,7 +47,7 @@ __all__ = [
     "build_context",
     "environment",
     "expected_figure_keys",
-    "paged_document",
+    "pdf_document",
     "render_html",
     "view_model",
 ]
@@ -113,9 +115,7 @@ def build_context(results: Results, *, lang: str, figures: Mapping[str, FigureAs
     if missing:
         _log.warning("figures missing from the report: %s", ", ".join(missing))
     return {"r": results, "vm": view_model(results), "figures": _figure_refs(figures, embed=embed), "css": _css(),
-            "lang": lang, "glossary": GLOSSARY_TERMS, "page_mode": "screen", "origin_id": ORIGIN_ID,
-            "toc_room_id": TOC_ROOM_ID, "money_unit": results.meta.config.report.money_unit,
-            "figure_offset": 0}
+            "lang": lang, "glossary": GLOSSARY_TERMS, "money_unit": results.meta.config.report.money_unit}
 
 
 def _sections(context: Mapping[str, Any], lang: str) -> list[tuple[SectionView, Markup]]:
@@ -147,87 +147,37 @@ def render_html(results: Results, *, lang: str, figures: Mapping[str, FigureAsse
     return _document(context, lang, [html for _, html in _sections(context, lang)])
 
 
-_FIGURE_TAG = '<figure class="fig'
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A file the PDF's HTML refers to by URL (a figure), served from memory."""
+
+    content: bytes
+    mime: str
 
 
-def _split(weights: Sequence[int], n_parts: int) -> list[int]:
-    """Start indexes of ``n_parts`` consecutive groups of ``weights`` with sums as even as possible."""
-    n_parts = max(1, min(n_parts, len(weights)))
-    total = sum(weights)
-    starts, acc = [0], 0
-    for i, w in enumerate(weights[:-1]):
-        acc += w
-        # close a group once it reaches its share, or at the latest when the rest need a section each
-        if len(starts) < n_parts and (acc >= total * len(starts) / n_parts
-                                      or len(weights) - (i + 1) <= n_parts - len(starts)):
-            if abs(acc - w - total * len(starts) / n_parts) < abs(acc - total * len(starts) / n_parts) \
-                    and i > starts[-1]:
-                starts.append(i)
-            else:
-                starts.append(i + 1)
-    return starts
+@dataclass(frozen=True, slots=True)
+class PdfDocument:
+    """The report prepared for :func:`report.pdf.render_pdf`: one HTML document and its figures."""
+
+    html: str
+    resources: Mapping[str, Resource]
 
 
-def paged_document(results: Results, *, lang: str, figures: Mapping[str, FigureAsset],
-                   n_parts: int = 1) -> PagedDocument:
-    """The report prepared for :func:`report.pdf.render_pdf`: content parts, frame and figures.
+def pdf_document(results: Results, *, lang: str, figures: Mapping[str, FigureAsset]) -> PdfDocument:
+    """The report as one document for WeasyPrint's paged media (running header, «стр. N из M», the
+    table of contents' page numbers by ``target-counter``, bookmarks, links: all in the CSS), the
+    figures referred to by ``report-resource:`` URLs served from memory.
 
     Parameters
     ----------
     results, lang, figures
         As for :func:`render_html`.
-    n_parts : int
-        Number of content parts (one per core that will lay them out). Sections are grouped
-        consecutively by the size of their markup, a fair proxy of their layout time.
     """
-    context = {**build_context(results, lang=lang, figures=figures, embed=False), "page_mode": "part"}
-    sections = _sections(context, lang)
-    weights = [len(html) for _, html in sections]
-    starts = _split(weights, n_parts)
-    parts = []
-    for k, start in enumerate(starts):
-        end = starts[k + 1] if k + 1 < len(starts) else len(sections)
-        offset = sum(html.count(_FIGURE_TAG) for _, html in sections[:start])
-        parts.append(_document(context, lang, [html for _, html in sections[start:end]], figure_offset=offset))
-
-    def frame(pages: Sequence[PageMarks]) -> str:
-        return render_frame(results, lang=lang, pages=pages, context=context)
-
-    return PagedDocument(parts=tuple(parts), frame=frame, resources=_resources(figures))
-
-
-@dataclass(frozen=True, slots=True)
-class FramePage:
-    """One page of the frame: what it replays and the section title of its running header."""
-
-    number: int
-    marks: PageMarks
-    section_title: str
-    toc: bool
-
-
-def render_frame(results: Results, *, lang: str, pages: Sequence[PageMarks],
-                 context: Mapping[str, Any] | None = None) -> str:
-    """The PDF's frame for content pages with ``pages`` marks (see :mod:`report.paged`).
-
-    The running header of a page names the section that starts on it, or else the one that
-    started last; the table of contents is shown on the page where the content keeps its room
-    (:data:`report.paged.TOC_ROOM_ID`).
-    """
-    context = context or build_context(results, lang=lang, figures={}, embed=False)
-    vm: ViewModel = context["vm"]
-    t = translator(lang, money_unit=context["money_unit"])
-    titles = {s.key: f"{s.number}.\u00a0{t('section.' + s.key)}" for s in vm.sections if s.number is not None}
-    order = [s.key for s in vm.sections]
-    seen: set[str] = set()
-    current, frame_pages = "", []
-    for number, marks in enumerate(pages, start=1):
-        # an element split over pages is marked on each of them: keep its first page only
-        first = tuple(a for a in marks.anchors if a.name not in seen)
-        seen.update(a.name for a in first)
-        names = {a.name for a in first}
-        current = next((titles[k] for k in order if k in names and k in titles), current)
-        frame_pages.append(FramePage(number=number, section_title=current, toc=TOC_ROOM_ID in names,
-                                     marks=PageMarks(anchors=first, links=marks.links, bookmarks=marks.bookmarks)))
-    return environment(lang, context["money_unit"]).get_template("frame.html").render({**context, "pages": frame_pages,
-                                                               "page_mode": "frame"})
+    context = build_context(results, lang=lang, figures=figures, embed=False)
+    html = _document(context, lang, [section for _, section in _sections(context, lang)])
+    # WeasyPrint makes an inline box of every <wbr> (the real data's 338, mostly in the
+    # configuration table, cost 0.3 s of the PDF's 3.3 s); U+200B ZERO WIDTH SPACE is the same
+    # line-break opportunity inside the text, invisible and not extracted as text. The HTML file
+    # keeps <wbr>, so that an identifier copied from a browser has no hidden character.
+    html = html.replace("<wbr>", _ZWSP)
+    return PdfDocument(html=html, resources=_resources(figures))

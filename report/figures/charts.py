@@ -35,13 +35,12 @@ Every number written on a chart or into an alt text is formatted for the languag
 
 from __future__ import annotations
 
-import base64
 import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 from matplotlib import colors as mcolors
@@ -75,8 +74,13 @@ from report.i18n import catalogue, check_lang, data_value, feature_label, segmen
 from report.figures import style
 from report.figures import text as measure_text
 from report.figures.ishikawa import draw_ishikawa
-from report.figures.registry import figure_subjects
+from report.figures.jobs import FigureAsset, collect_figures
+from report.figures.registry import figure_keys, figure_subjects
 from report.texts import skip_note
+
+if TYPE_CHECKING:
+    from analysis.pipeline import Findings
+    from runtime.executor import Executor
 
 __all__ = [
     "BEESWARM_CMAP",
@@ -742,7 +746,7 @@ def eda_categorical_grid(items: Sequence[CategoricalEda], *, lang: str, width_cm
 # --------------------------------------------------------------------------------------------
 
 
-def ishikawa_figure(results: Results, *, lang: str) -> Figure:
+def ishikawa_figure(results: Results | Findings, *, lang: str) -> Figure:
     """The fishbone diagram of the four feature groups leading to the decline."""
     _check_lang(lang)
     order = [k for k in GROUP_ORDER if k in results.data.groups]
@@ -1622,7 +1626,7 @@ def _alt_categorical(item: CategoricalEda, lang: str) -> str:
               effect=_effect_note(item.test, lang))
 
 
-def _alt_ishikawa(results: Results, lang: str) -> str:
+def _alt_ishikawa(results: Results | Findings, lang: str) -> str:
     groups = [_group_title(k, lang) for k in results.data.groups]
     n = sum(len(v) for v in results.data.groups.values())
     return _a("ishikawa", lang, features=_features(n, lang),
@@ -1748,52 +1752,7 @@ def _alt_profile(segment: Segment, lang: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FigureAsset:
-    """One serialised figure, ready to embed in HTML (and so in the PDF).
-
-    Exactly one of ``svg`` and ``png`` is set.
-    """
-
-    key: str
-    svg: str | None
-    png: bytes | None
-    alt: str
-    width_cm: float
-
-    def data_uri(self) -> str:
-        """The figure as a ``data:`` URI (``data:image/svg+xml;base64,…`` or ``data:image/png;base64,…``)."""
-        if self.svg is not None:
-            return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
-        if self.png is not None:
-            return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
-        raise ValueError(f"figure {self.key!r} has no content")
-
-    @property
-    def mime(self) -> str:
-        """The MIME type of :meth:`data_uri`."""
-        return "image/svg+xml" if self.svg is not None else "image/png"
-
-    @property
-    def payload(self) -> bytes:
-        """The serialised figure (SVG text as UTF-8, or PNG)."""
-        if self.svg is not None:
-            return self.svg.encode("utf-8")
-        if self.png is not None:
-            return self.png
-        raise ValueError(f"figure {self.key!r} has no content")
-
-    @property
-    def file_name(self) -> str:
-        """A file name for the figure: its key with the extension of its format."""
-        return f"{self.key}.{'svg' if self.svg is not None else 'png'}"
-
-    @property
-    def size_bytes(self) -> int:
-        """Size of the serialised figure in bytes."""
-        if self.svg is not None:
-            return len(self.svg.encode("utf-8"))
-        return len(self.png or b"")
+# FigureAsset lives in report.figures.jobs (importable without matplotlib); re-exported here.
 
 
 def _asset(key: str, fig: Figure, alt: str, *, dpi: int, vector: bool) -> FigureAsset:
@@ -1807,8 +1766,9 @@ def _asset(key: str, fig: Figure, alt: str, *, dpi: int, vector: bool) -> Figure
     return FigureAsset(key=key, svg=None, png=style.to_png(fig, dpi=dpi), alt=alt, width_cm=width_cm)
 
 
-_Draw = Callable[[Results, Any, str, int], Figure]
-_Alt = Callable[[Results, Any, str], str]
+# a data figure (registry: ``data_only``) gets the Findings, every other the Results
+_Draw = Callable[[Any, Any, str, int], Figure]
+_Alt = Callable[[Any, Any, str], str]
 
 
 def _titles(results: Results, lang: str) -> dict[str, str]:
@@ -1850,8 +1810,8 @@ FIGURES: Final[Mapping[str, tuple[_Draw, _Alt]]] = {
 
 
 def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasterize_above: int = 200,
-                  vector: bool = False, n_jobs: int = 1,
-                  meanwhile: Callable[[], object] | None = None) -> dict[str, FigureAsset]:
+                  vector: bool = False, executor: Executor | None = None,
+                  submitted: Mapping[str, Future[FigureAsset]] | None = None) -> dict[str, FigureAsset]:
     """Draw and serialise every figure of the report for ``lang``.
 
     Parameters
@@ -1869,15 +1829,12 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
         ``False`` (default): every figure is a PNG — WeasyPrint renders the whole set in under a
         second.  ``True``: every figure is an SVG (text as paths, dense point layers rasterised)
         — crisp in a browser at any zoom, but 17–21 s of WeasyPrint for the whole set.
-    n_jobs : int
-        With 2 or more, a forked worker draws figures too: both processes take the next figure
-        from a shared counter until none is left, so the load balances itself (the bytes are the
-        same whichever process draws a figure; measured: 6.1 s → about 3.5 s for the real data's
-        34 figures on 2 cores).
-    meanwhile : callable, optional
-        Called in this process once the worker is drawing, before this process draws any
-        figure: work that would otherwise leave the second core idle (the build imports the PDF
-        renderer here, ~1 s).
+    executor : runtime.executor.Executor, optional
+        Worker processes that share the figures, one at a time (the bytes are the same whichever
+        process draws a figure); without one every figure is drawn here.
+    submitted : mapping of str to Future, optional
+        Figures already submitted to ``executor`` (:func:`draw_figure`; the build submits those of
+        :func:`data_figure_keys` before the model is fitted): their results are taken as they are.
 
     Returns
     -------
@@ -1894,18 +1851,29 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
         If ``lang`` is not ``"ru"`` or ``"en"``.
     """
     _check_lang(lang)
-    jobs: dict[str, tuple[Callable[[], Figure], str]] = {}
-    for spec, key, subject in figure_subjects(results):
-        if key in jobs:
-            raise ValueError(f"duplicate figure key {key!r}")
-        draw_kind, alt_kind = FIGURES[spec.name]
-        jobs[key] = (partial(draw_kind, results, subject, lang, rasterize_above), alt_kind(results, subject, lang))
+    if executor is not None:
+        return collect_figures(results, executor=executor, lang=lang, dpi=dpi, rasterize_above=rasterize_above,
+                               vector=vector, submitted=submitted)
+    return {key: draw_figure(results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above, vector=vector)
+            for key in figure_keys(results)}
 
-    from analysis.parallel import map_shared
 
-    def draw(key: str) -> FigureAsset:
-        make, alt = jobs[key]
-        return _asset(key, make(), alt, dpi=dpi, vector=vector)
+def draw_figure(results: Results | Findings, key: str, *, lang: str, dpi: int = style.DPI,
+                rasterize_above: int = 200, vector: bool = False) -> FigureAsset:
+    """Draw and serialise the figure ``key`` of :func:`build_figures` (one worker task).
 
-    keys = list(jobs)
-    return dict(zip(keys, map_shared(keys, draw, enabled=n_jobs >= 2, meanwhile=meanwhile), strict=True))
+    The figures of :data:`report.figures.registry.DATA_FIGURE_KEYS` need only the
+    :class:`~analysis.pipeline.Findings` (the build has them drawn while the model is fitted).
+
+    Raises
+    ------
+    KeyError
+        When the report for ``results`` has no figure ``key``.
+    """
+    _check_lang(lang)
+    for spec, asset_key, subject in figure_subjects(results):
+        if asset_key == key:
+            draw_kind, alt_kind = FIGURES[spec.name]
+            return _asset(key, draw_kind(results, subject, lang, rasterize_above), alt_kind(results, subject, lang),
+                          dpi=dpi, vector=vector)
+    raise KeyError(f"the report has no figure {key!r}")

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from analysis.results import Results
 
-__all__ = ["FIGURES", "FigureSpec", "figure_keys", "figure_subjects"]
+if TYPE_CHECKING:
+    from analysis.pipeline import Findings
+
+__all__ = ["DATA_FIGURE_KEYS", "FIGURES", "FigureSpec", "figure_keys", "figure_subjects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,23 +36,27 @@ class FigureSpec:
     subjects : callable
         ``results → ((asset key, subject), ...)``: the figures of this kind in a run, each with what
         it shows (the customer explanation, the segment), or ``None`` for a figure of the whole run.
+    data_only : bool
+        Drawn from the data, the EDA and the correlations alone (:class:`analysis.pipeline.Findings`),
+        so the build can have it drawn while the model is fitted.
     """
 
     name: str
     section: str
-    subjects: Callable[[Results], tuple[tuple[str, object], ...]]
+    subjects: Callable[[Any], tuple[tuple[str, object], ...]]
+    data_only: bool = False
 
 
-def _one(name: str) -> Callable[[Results], tuple[tuple[str, object], ...]]:
+def _one(name: str) -> Callable[[Any], tuple[tuple[str, object], ...]]:
     return lambda results: ((name, None),)
 
 
 #: Every kind of figure, in report order.
 FIGURES: tuple[FigureSpec, ...] = (
-    FigureSpec("ishikawa", "ishikawa", _one("ishikawa")),
-    FigureSpec("eda-numeric", "eda", _one("eda-numeric")),
-    FigureSpec("eda-categorical", "eda", _one("eda-categorical")),
-    FigureSpec("phik", "correlation", _one("phik")),
+    FigureSpec("ishikawa", "ishikawa", _one("ishikawa"), data_only=True),
+    FigureSpec("eda-numeric", "eda", _one("eda-numeric"), data_only=True),
+    FigureSpec("eda-categorical", "eda", _one("eda-categorical"), data_only=True),
+    FigureSpec("phik", "correlation", _one("phik"), data_only=True),
     FigureSpec("model-comparison", "model", _one("model-comparison")),
     FigureSpec("roc", "model", _one("roc")),
     FigureSpec("calibration", "model", _one("calibration")),
@@ -63,9 +71,16 @@ FIGURES: tuple[FigureSpec, ...] = (
 )
 
 
-def figure_subjects(results: Results) -> tuple[tuple[FigureSpec, str, object], ...]:
-    """``(spec, asset key, subject)`` of every figure the report shows for ``results``, in order."""
-    return tuple((spec, key, subject) for spec in FIGURES for key, subject in spec.subjects(results))
+#: The asset keys of the figures drawn from the findings alone (the specs marked ``data_only``).
+DATA_FIGURE_KEYS: tuple[str, ...] = tuple(spec.name for spec in FIGURES if spec.data_only)
+
+
+def figure_subjects(results: Results | Findings) -> tuple[tuple[FigureSpec, str, object], ...]:
+    """``(spec, asset key, subject)`` of every figure the report shows for ``results``, in order
+    (for :class:`~analysis.pipeline.Findings`: those of the ``data_only`` specs)."""
+    data_only = not isinstance(results, Results)
+    return tuple((spec, key, subject) for spec in FIGURES if spec.data_only or not data_only
+                 for key, subject in spec.subjects(results))
 
 
 def figure_keys(results: Results) -> tuple[str, ...]:

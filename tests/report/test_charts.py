@@ -82,9 +82,21 @@ def test_every_feature_and_chart_has_a_figure(results: Results, figures_ru: dict
 
 
 def test_the_report_template_finds_every_figure(results: Results, figures_ru: dict) -> None:
+    from analysis.pipeline import Findings
+    from report.figures.charts import draw_figure
+    from report.figures.jobs import DATA_FIGURE_KEYS, figure_keys
     from report.render import expected_figure_keys
 
     assert set(expected_figure_keys(results)) <= set(figures_ru)
+    # the keys the build asks its workers for (without matplotlib) are the figures, in report order
+    assert list(figure_keys(results)) == list(figures_ru)
+    # the figures drawn while the model is fitted need only the findings, and are the same figures
+    findings = Findings(data=results.data, eda=results.eda, correlation=results.correlation)
+    assert DATA_FIGURE_KEYS == ("ishikawa", "eda-numeric", "eda-categorical", "phik")
+    for key in DATA_FIGURE_KEYS:
+        assert draw_figure(findings, key, lang="ru") == figures_ru[key], key
+    with pytest.raises(KeyError, match="no figure 'roc'"):
+        draw_figure(findings, "roc", lang="ru")
 
 
 def test_alt_texts_are_in_the_language_and_carry_numbers(figures_ru: dict, figures_en_svg: dict) -> None:

@@ -1,7 +1,8 @@
-"""Tests of the PDF/A-3b report: what a reader sees (text via ``pdftotext``), what an archive
-needs (PDF/A XMP, output intent, embedded fonts, attachments), reproducibility, the layout in
-parts (the same document as laid out in one piece), and the URL fetcher that only serves
-``data:`` URIs and the report's own resources.
+"""Tests of the tagged PDF/A-3a report: what a reader sees (text via ``pdftotext``: running header,
+«стр. N из M», the table of contents' page numbers), what a screen reader gets (the structure
+tree, read with pikepdf), what an archive needs (PDF/A XMP, output intent, embedded fonts,
+attachments), reproducibility, and the URL fetcher that only serves ``data:`` URIs and the
+report's own resources.
 
 The report is rendered once per module from a real analysis of the sample (``results_sample``)
 with the real figures (``report.figures.charts.build_figures``). ``pdftotext`` comes from
@@ -24,9 +25,8 @@ import pytest
 from analysis.results import Results
 from report.format import fmt_number
 from report.i18n import segment_title, translator
-from report.paged import ORIGIN_ID, PagedDocument, PageMarks, Resource
-from report.pdf import ExternalResourceError, PagedLayoutError, ReportURLFetcher, parse_created, render_pdf
-from report.render import _split, expected_figure_keys, paged_document, render_html
+from report.pdf import ExternalResourceError, ReportURLFetcher, parse_created, render_pdf
+from report.render import PdfDocument, Resource, expected_figure_keys, pdf_document, render_html
 
 PDFTOTEXT = shutil.which("pdftotext")
 needs_pdftotext = pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed")
@@ -55,19 +55,11 @@ def pdf_text(path: Path) -> str:
     return re.sub(r"\s+", " ", out.decode("utf-8").replace("\u00a0", " "))
 
 
-def plain_document(body: str, *, pages: int | None = None) -> PagedDocument:
-    """A one-part document around ``body`` with a blank frame of one page per content page
-    (or of ``pages`` pages)."""
-    part = (f'<!DOCTYPE html><html lang="en"><head><title>x</title></head><body>'
-            f'<div id="{ORIGIN_ID}" style="position: absolute; top: 0; left: 0"></div>{body}</body></html>')
-
-    def frame(marks: list[PageMarks]) -> str:
-        n = len(marks) if pages is None else pages
-        blank = "".join('<div style="break-before: page"></div>' for _ in range(n - 1))
-        return ('<!DOCTYPE html><html lang="en"><head><title>x</title>'
-                f'<meta name="dcterms.created" content="2026-10-31"></head><body><div></div>{blank}</body></html>')
-
-    return PagedDocument(parts=(part,), frame=frame)
+def plain_document(body: str) -> PdfDocument:
+    """A small document around ``body``."""
+    return PdfDocument(html=('<!DOCTYPE html><html lang="en"><head><title>x</title>'
+                             f'<meta name="dcterms.created" content="2026-10-31"></head><body>{body}</body></html>'),
+                       resources={})
 
 
 def page_texts(path: Path) -> list[str]:
@@ -119,8 +111,8 @@ def html_ru(results: Results, figures_ru: dict) -> str:
 @pytest.fixture(scope="module")
 def pdf_ru(tmp_path_factory: pytest.TempPathFactory, results: Results, figures_ru: dict, scores_csv: bytes) -> Path:
     out = tmp_path_factory.mktemp("pdf") / "report.pdf"
-    render_pdf(paged_document(results, lang="ru", figures=figures_ru, n_parts=2), out_path=out,
-               attachments=attachments_for(results, scores_csv), created=results.meta.report_date, n_jobs=2)
+    render_pdf(pdf_document(results, lang="ru", figures=figures_ru), out_path=out,
+               attachments=attachments_for(results, scores_csv), created=results.meta.report_date)
     return out
 
 
@@ -130,8 +122,8 @@ def pdf_en(tmp_path_factory: pytest.TempPathFactory, results: Results, scores_cs
 
     figures = build_figures(results, lang="en")
     out = tmp_path_factory.mktemp("pdf-en") / "report.pdf"
-    render_pdf(paged_document(results, lang="en", figures=figures, n_parts=2), out_path=out,
-               attachments=attachments_for(results, scores_csv), created=results.meta.report_date, n_jobs=2)
+    render_pdf(pdf_document(results, lang="en", figures=figures), out_path=out,
+               attachments=attachments_for(results, scores_csv), created=results.meta.report_date)
     return out
 
 
@@ -143,11 +135,11 @@ def test_real_figures_cover_every_key_the_report_shows(results: Results, figures
 
 
 # ------------------------------------------------------------------------------- PDF/A-3
-def test_pdf_is_pdf_a_3b_with_output_intent(pdf_ru: Path) -> None:
+def test_pdf_is_pdf_a_3a_with_output_intent(pdf_ru: Path) -> None:
     with pikepdf.open(pdf_ru) as pdf:
         with pdf.open_metadata() as meta:
             assert meta.get("pdfaid:part") == "3"
-            assert meta.get("pdfaid:conformance") == "B"
+            assert meta.get("pdfaid:conformance") == "A"
             assert meta.get("xmp:CreateDate", "").startswith("2026-10-31")
         intents = pdf.Root.OutputIntents
         assert len(intents) >= 1
@@ -160,7 +152,7 @@ def test_pdf_is_pdf_a_3b_with_output_intent(pdf_ru: Path) -> None:
 
 
 def _fonts(resources: pikepdf.Dictionary, found: dict[tuple[int, int], pikepdf.Dictionary]) -> None:
-    """Every font of ``resources``, the Form XObjects' (a content page drawn under its frame page) included."""
+    """Every font of ``resources``, the Form XObjects' included."""
     for font in (resources.get("/Font") or {}).values():
         found[font.objgen] = font
     for xobject in (resources.get("/XObject") or {}).values():
@@ -180,8 +172,7 @@ def test_pdf_embeds_every_font(pdf_ru: Path) -> None:
             assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), str(font.BaseFont)
             assert str(descriptor.FontName) == str(font.BaseFont)
         assert any("DejaVu" in name for name in names)
-        # each part embeds its own subsets: they must not share a name
-        assert len(set(names)) == len(names), sorted(names)
+        assert len(set(names)) == len(names), sorted(names)  # one subset per font and style
 
 
 def test_pdf_carries_the_attachments(pdf_ru: Path, results: Results, scores_csv: bytes) -> None:
@@ -203,42 +194,110 @@ def test_pdf_carries_the_attachments(pdf_ru: Path, results: Results, scores_csv:
 
 def test_pdf_is_byte_reproducible(tmp_path: Path, pdf_ru: Path, results: Results, figures_ru: dict,
                                   scores_csv: bytes) -> None:
-    # the same parts laid out one after the other in this process give the same bytes as in two processes
     again = tmp_path / "again.pdf"
-    render_pdf(paged_document(results, lang="ru", figures=figures_ru, n_parts=2), out_path=again,
-               attachments=attachments_for(results, scores_csv), created=results.meta.report_date, n_jobs=1)
+    render_pdf(pdf_document(results, lang="ru", figures=figures_ru), out_path=again,
+               attachments=attachments_for(results, scores_csv), created=results.meta.report_date)
     assert again.read_bytes() == pdf_ru.read_bytes()
 
 
-# --------------------------------------------------------------------------- layout in parts
+# ------------------------------------------------------------------------ tagged structure
+def structure(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Dictionary]]:
+    """Every structure element of the document (``/S`` type, element) in document order."""
+    found: list[tuple[str, pikepdf.Dictionary]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, pikepdf.Dictionary):
+            if "/S" in node:
+                found.append((str(node.S)[1:], node))
+            if "/K" in node:
+                walk(node.K)
+
+    walk(pdf.Root.StructTreeRoot.K)
+    return found
+
+
+def test_pdf_is_tagged_with_the_report_structure(pdf_ru: Path, results: Results, html_ru: str) -> None:
+    """What a screen reader gets: a marked, tagged document in Russian, with headings for the
+    sections, lists, tables with header cells and a described figure for every image."""
+    with pikepdf.open(pdf_ru) as pdf:
+        assert pdf.Root.MarkInfo.Marked is True
+        assert str(pdf.Root.Lang) == "ru"
+        assert "/StructTreeRoot" in pdf.Root and "/ParentTree" in pdf.Root.StructTreeRoot
+        elements = structure(pdf)
+        kinds = [kind for kind, _ in elements]
+        assert kinds.count("Document") == 1
+        # headings: the report title and one H1 per section (the table of contents included), then H2/H3
+        numbered = list(results_sections(results))
+        assert kinds.count("H1") >= len(numbered) + 1
+        assert kinds.count("H2") >= len(numbered) and kinds.count("H3") >= 1
+        assert kinds.count("P") >= 50 and kinds.count("L") >= 1 and kinds.count("LI") >= 5
+        # every table has header cells, under a table row
+        # every HTML table with header cells is a Table with TH cells (CSS display: table boxes are
+        # tables too, without header cells)
+        with_th = [e for kind, e in elements if kind == "Table" and "TH" in [k for k, _ in structure_of(e)]]
+        html_tables = re.findall(r"<table.*?</table>", html_ru, flags=re.S)
+        assert len(html_tables) >= 20
+        assert len(with_th) >= sum("<th" in table for table in html_tables)  # a table split over pages: one per page
+        # one Figure per image of the HTML, each with the image's alt text
+        figures = [e for kind, e in elements if kind == "Figure"]
+        alts = re.findall(r'<img src="[^"]*" alt="([^"]*)"', html_ru)
+        assert len(figures) == len(alts) == len(expected_figure_keys(results))
+        import html as html_lib
+
+        assert [str(f.Alt) for f in figures] == [html_lib.unescape(a) for a in alts]
+        assert all(str(f.Alt).strip() for f in figures)
+
+
+def results_sections(results: Results) -> list[str]:
+    from report.render import view_model
+
+    return [s.key for s in view_model(results).sections if s.number is not None]
+
+
+def structure_of(element: pikepdf.Dictionary) -> list[tuple[str, pikepdf.Dictionary]]:
+    found: list[tuple[str, pikepdf.Dictionary]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            found.append((str(node.S)[1:], node))
+            if "/K" in node:
+                walk(node.K)
+
+    walk(element.K)
+    return found
+
+
+def test_pdf_outline_and_links(pdf_ru: Path, results: Results) -> None:
+    """Bookmarks: one top-level entry per numbered section, in order; the table of contents links to them."""
+    t = translator("ru")
+    top = [title for depth, title in outline_titles(pdf_ru) if depth == 0]
+    for key in results_sections(results):
+        assert any(t(f"section.{key}") in title for title in top), key
+    with pikepdf.open(pdf_ru) as pdf:
+        toc_links = [a for a in pdf.pages[1].get("/Annots", []) if a.get("/Subtype") == "/Link"]
+        assert len(toc_links) >= len(results_sections(results))
+
+
 @needs_pdftotext
-def test_parts_give_the_document_laid_out_in_one_piece(tmp_path: Path, pdf_ru: Path, results: Results,
-                                                       figures_ru: dict) -> None:
-    """Pages, their text (furniture and figure numbers included), outline and links do not depend on the split."""
-    whole = tmp_path / "whole.pdf"
-    render_pdf(paged_document(results, lang="ru", figures=figures_ru, n_parts=1), out_path=whole,
-               attachments=[], created=results.meta.report_date)
-    three = tmp_path / "three.pdf"
-    document = paged_document(results, lang="ru", figures=figures_ru, n_parts=3)
-    assert len(document.parts) == 3
-    render_pdf(document, out_path=three, attachments=[], created=results.meta.report_date, n_jobs=2)
-    expected = page_texts(whole)
-    assert len(expected) >= 12
-    for path in (pdf_ru, three):
-        assert page_texts(path) == expected
-        assert outline_titles(path) == outline_titles(whole)
-        with pikepdf.open(path) as pdf, pikepdf.open(whole) as one:
-            links = [[(str(a.Dest), [round(float(v), 1) for v in a.Rect]) for a in page.get("/Annots", [])]
-                     for page in pdf.pages]
-            assert links == [[(str(a.Dest), [round(float(v), 1) for v in a.Rect]) for a in page.get("/Annots", [])]
-                             for page in one.pages]
-            assert sum(map(len, links)) > 0
-    # figure numbers continue across parts; the last figure is numbered as in the HTML
-    n_figures = render_html(results, lang="ru", figures=figures_ru).count('<figure class="fig')
-    assert f"Рис. {n_figures}." in " ".join(expected)
-    assert f"Рис. {n_figures + 1}." not in " ".join(expected)
+def test_toc_page_numbers_are_the_pages_of_the_sections(pdf_ru: Path, results: Results) -> None:
+    t = translator("ru")
+    texts = page_texts(pdf_ru)
+    toc = next(text for text in texts if text.startswith(t("report.title")) and t("section.toc") in text)
+    for key in results_sections(results):
+        title = t(f"section.{key}")
+        match = re.search(re.escape(title) + r"[ .]*?(\d+)(?!\d)", toc.split(t("section.toc"), 1)[1])
+        assert match, title
+        page = int(match.group(1))
+        assert title in texts[page - 1], (title, page)
 
 
+# ---------------------------------------------------------------------------------- text
 @needs_pdftotext
 def test_running_header_names_the_section_of_the_page(pdf_ru: Path) -> None:
     t = translator("ru")
@@ -250,32 +309,19 @@ def test_running_header_names_the_section_of_the_page(pdf_ru: Path) -> None:
     assert t("report.title") + " ·" not in texts[0][:80]  # the cover has no running header
 
 
-def test_frame_with_the_wrong_page_count_is_refused(tmp_path: Path) -> None:
-    out = tmp_path / "x.pdf"
-    with pytest.raises(PagedLayoutError, match="2 pages for 1 content pages"):
-        render_pdf(plain_document("<p>x</p>", pages=2), out_path=out, attachments=[], created="2026-10-31")
-    assert not out.exists()
+@needs_pdftotext
+def test_identifiers_break_without_wbr_boxes_in_the_pdf(pdf_ru: Path, results: Results, figures_ru: dict,
+                                                        html_ru: str) -> None:
+    # the HTML file keeps <wbr>; the PDF's HTML has U+200B instead (no inline box per break), and
+    # the configuration's dotted paths read whole in the PDF's text, without a hidden character
+    document = pdf_document(results, lang="ru", figures=figures_ru)
+    assert "<wbr>" in html_ru and "\u200b" not in html_ru
+    assert "<wbr>" not in document.html and "\u200b" in document.html
+    text = pdf_text(pdf_ru)
+    assert "\u200b" not in text
+    assert "model.selection_max_rows" in text and "correlation.significance_max_rows" in text
 
 
-def test_a_part_without_the_origin_marker_is_refused(tmp_path: Path) -> None:
-    document = PagedDocument(parts=("<html><body><p>x</p></body></html>",), frame=lambda marks: "")
-    with pytest.raises(PagedLayoutError, match="origin marker"):
-        render_pdf(document, out_path=tmp_path / "x.pdf", attachments=[], created="2026-10-31")
-
-
-@pytest.mark.parametrize(("weights", "n", "expected"), [
-    ([5, 5, 50, 5, 5, 10, 10, 20, 2, 10], 2, [0, 3]),
-    ([1, 1, 1, 1], 2, [0, 2]),
-    ([1, 1, 1, 1], 4, [0, 1, 2, 3]),
-    ([1, 1], 5, [0, 1]),
-    ([10], 2, [0]),
-    ([100, 1, 1, 1], 2, [0, 1]),
-])
-def test_split_makes_consecutive_groups_of_even_weight(weights: list[int], n: int, expected: list[int]) -> None:
-    assert _split(weights, n) == expected
-
-
-# ---------------------------------------------------------------------------------- text
 @needs_pdftotext
 def test_pdf_text_has_what_a_reader_needs(pdf_ru: Path, results: Results) -> None:
     text = pdf_text(pdf_ru)
@@ -366,8 +412,7 @@ def test_render_pdf_refuses_external_resources(tmp_path: Path, monkeypatch: pyte
     html = f'<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><p>x</p><img src="{src}"></body></html>'
     out = tmp_path / "out.pdf"
     with pytest.raises(ExternalResourceError, match="refused"):
-        render_pdf(PagedDocument(parts=(html, html), frame=lambda marks: ""), out_path=out, attachments=[],
-                   created="2026-10-31", n_jobs=2)
+        render_pdf(PdfDocument(html=html, resources={}), out_path=out, attachments=[], created="2026-10-31")
     assert not out.exists()
     assert opened == []
 
@@ -377,7 +422,7 @@ def test_render_pdf_refuses_css_imports_and_background_urls(tmp_path: Path) -> N
                 "@font-face { font-family: X; src: url(file:///etc/passwd) } body { font-family: X }"):
         html = f"<html><head><style>{css}</style></head><body><p>x</p></body></html>"
         with pytest.raises(ExternalResourceError):
-            render_pdf(PagedDocument(parts=(html,), frame=lambda marks: ""), out_path=tmp_path / "x.pdf",
+            render_pdf(PdfDocument(html=html, resources={}), out_path=tmp_path / "x.pdf",
                        attachments=[], created="2026-10-31")
 
 

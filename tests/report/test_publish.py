@@ -232,7 +232,7 @@ def test_killing_the_command_publishes_nothing(built: Path, tmp_path: Path, samp
         seen += command.stderr.readline()
     assert "validate" in seen, seen
     workers = _descendants(command.pid)
-    assert workers, "the build runs in a child process of the command"
+    assert workers, "the build's worker processes are running"
     os.kill(command.pid, signum)
     command.wait(timeout=30)
     deadline = time.monotonic() + 120
