@@ -11,23 +11,21 @@ TreeSHAP's fast path approximation (or none for non-tree models).
 
 from __future__ import annotations
 
-from functools import partial
-
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.config import ImportanceConfig
-from analysis.features import PreparedData
 from analysis.model import TREE_FAMILIES, ModelOutput, scores_of
 from analysis.results import Beeswarm, Contribution, CustomerExplanation, FeatureValue, ImportanceResult
 from analysis.schema import CATEGORICAL_FEATURES, FEATURES
 if TYPE_CHECKING:
+    from analysis.features import PreparedData
     from runtime.executor import Executor
 
 

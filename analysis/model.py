@@ -32,7 +32,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from analysis.config import CandidateConfig, ModelConfig
-from analysis.features import PreparedData
 from analysis.results import (
     CalibrationBin, CalibrationCheck, Candidate, ConfusionMatrix, Curve, ModelResult, Scalar, Selected, SelectionRule,
     NotInstalledSkip, SkipNote, TestMetrics, TooFewRowsSkip, TooManyRowsSkip, runner_up,
@@ -40,6 +39,7 @@ from analysis.results import (
 from analysis.schema import BINARY_FEATURES, CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 if TYPE_CHECKING:
+    from analysis.features import PreparedData  # not imported here: the workers need no polars
     from analysis.pipeline import StageClock
     from runtime.executor import Executor
 

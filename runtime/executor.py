@@ -24,6 +24,7 @@ This module is shared by :mod:`analysis` and :mod:`report` and imports neither.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -82,7 +83,14 @@ def _leave_with_parent() -> None:
 
 
 def _worker_started(pids: Any) -> None:
-    """A worker's initializer: tell the build its pid (to stop it at once if needed) and watch the parent."""
+    """A worker's initializer: tell the build its pid (to stop it at once if needed) and watch the parent.
+
+    What the forkserver preloaded (a few hundred thousand objects of the libraries) is moved to the
+    collector's permanent generation (:func:`gc.freeze`): it lives as long as the worker, and every
+    full collection that a task's allocations trigger would otherwise traverse it again (measured
+    on the real data's PDF in a process with the build's preload: 2.7–2.85 s → 2.2–2.35 s of CPU).
+    """
+    gc.freeze()
     pids.put(os.getpid())
     threading.Thread(target=_leave_with_parent, daemon=True).start()
 
