@@ -127,14 +127,23 @@ def _approximate(estimator: Any, transform: Callable[[np.ndarray], np.ndarray], 
 def _tree_shap(estimator: Any, Z: np.ndarray) -> tuple[np.ndarray, float]:  # a fitted tree model
     """Exact TreeSHAP values of the rows ``Z`` (positive class, transformed columns) and the base value.
 
-    Run by a worker, whose forkserver imported ``shap`` before the build needed it (one explainer
-    per batch of rows: building it costs milliseconds against 1.7–7 ms a row for the values).
+    Run by a worker (one explainer per batch of rows: building it costs milliseconds against
+    1.7–7 ms a row for the values). For scikit-learn trees and forests through shap's compiled
+    kernel without importing the ``shap`` package (:mod:`analysis.treeshap`; the same values, a
+    test compares them): the package's import cost the workers' forkserver 0.3–0.7 s of CPU at the
+    build's start, while the data are loaded. Any other tree model goes to ``shap.TreeExplainer``.
     """
-    import shap
+    from analysis.treeshap import KernelTreeExplainer
 
-    explainer = shap.TreeExplainer(estimator)
-    values = _positive_class(explainer.shap_values(Z, check_additivity=False))
-    expected = np.atleast_1d(explainer.expected_value)
+    kernel = KernelTreeExplainer.of(estimator)
+    if kernel is not None:
+        values, expected = _positive_class(kernel.shap_values(Z)), np.atleast_1d(kernel.expected_value)
+    else:
+        import shap  # deferred: a heavy import
+
+        explainer = shap.TreeExplainer(estimator)
+        values = _positive_class(explainer.shap_values(Z, check_additivity=False))
+        expected = np.atleast_1d(explainer.expected_value)
     return values, float(expected[1] if expected.size > 1 else expected[0])
 
 

@@ -46,8 +46,8 @@ _RENDER_PACKAGES = ("jinja2", "matplotlib", "weasyprint", "pydyf", "fonttools")
 
 #: What the workers run, imported once by the forkserver before it forks them (so no worker
 #: imports anything: shap alone takes 1.7 s, WeasyPrint and matplotlib about 1 s together).
-WORKER_PRELOAD = ("analysis.model", "analysis.importance", "shap", "report.figures.charts", "report.render",
-                  "report.pdf")
+WORKER_PRELOAD = ("analysis.model", "analysis.importance", "analysis.treeshap", "report.figures.charts",
+                  "report.render", "report.pdf")
 
 
 def start_executor(config: Config) -> Executor:
