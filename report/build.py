@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -50,12 +49,41 @@ WORKER_PRELOAD = ("analysis.model", "analysis.importance", "analysis.treeshap", 
                   "report.render", "report.pdf")
 
 
-def start_executor(config: Config) -> Executor:
+#: What the workers of a build served by the analysis cache run: the rendering only.
+RENDER_PRELOAD = ("report.figures.charts", "report.render", "report.pdf")
+
+
+def start_executor(config: Config, *, preload: Sequence[str] = WORKER_PRELOAD) -> Executor:
     """The build's worker processes: ``config.n_jobs`` of them, forked from a forkserver that
-    preloads :data:`WORKER_PRELOAD` with a fixed hash seed and ``config.openmp_threads`` BLAS/OpenMP
-    threads in its environment."""
-    return Executor(workers=config.n_jobs, task_timeout=config.executor.task_timeout, preload=WORKER_PRELOAD,
+    preloads ``preload`` (:data:`WORKER_PRELOAD`) with a fixed hash seed and
+    ``config.openmp_threads`` BLAS/OpenMP threads in its environment."""
+    return Executor(workers=config.n_jobs, task_timeout=config.executor.task_timeout, preload=preload,
                     env=worker_environment(hash_seed=0, threads=config.openmp_threads))
+
+
+class _Workers:
+    """The build's pool, started when first asked for: before the analysis with everything it
+    uses (:data:`WORKER_PRELOAD`), or, when the analysis cache served the analysis, only for the
+    rendering (:data:`RENDER_PRELOAD`: the scikit-learn stack is not imported; measured on the real
+    data, the figures of a cached build waited 2.1 s for the forkserver under load). A pool given
+    by the caller is used as it is and left open."""
+
+    def __init__(self, config: Config, given: Executor | None) -> None:
+        self.config, self.given = config, given
+        self.started: Executor | None = None
+
+    def get(self, *, analysis: bool) -> Executor:
+        """The pool (``analysis``: the one that also runs the analysis' tasks)."""
+        if self.given is not None:
+            return self.given
+        if self.started is None:
+            self.started = start_executor(self.config, preload=WORKER_PRELOAD if analysis else RENDER_PRELOAD)
+        return self.started
+
+    def close(self, *, kill: bool) -> None:
+        """Stop the pool this build started (none given by the caller)."""
+        if self.started is not None:
+            self.started.close(kill=kill)
 
 
 def report_stem(period: str, lang: str) -> str:
@@ -211,20 +239,22 @@ def build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs:
     """
     if not langs or len(set(langs)) != len(langs):
         raise ValueError(f"expected distinct languages, got {list(langs)}")
-    workers = start_executor(config) if executor is None else nullcontext(executor)
-    with workers as ex:
+    workers = _Workers(config, executor)
+    try:
         outputs = _build_reports(data_dir=data_dir, out_dir=out_dir, period=period, langs=langs, config=config,
-                                 previous=previous, progress=progress, executor=ex, signing_key=signing_key,
+                                 previous=previous, progress=progress, workers=workers, signing_key=signing_key,
                                  cancelled=cancelled, cache=cache)
-        if executor is None:
-            # every result is in and every file closed: the idle workers are stopped now rather than
-            # left to tear their interpreters down (measured: 0.8–1.4 s each with these libraries)
-            ex.close(kill=True)
+    except BaseException:
+        workers.close(kill=True)
+        raise
+    # every result is in and every file closed: the idle workers are stopped now rather than left
+    # to tear their interpreters down (measured: 0.8–1.4 s each with these libraries)
+    workers.close(kill=True)
     return outputs
 
 
 def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs: Sequence[str], config: Config,
-                   previous: Path | None, progress: Callable[[str], None] | None, executor: Executor,
+                   previous: Path | None, progress: Callable[[str], None] | None, workers: _Workers,
                    signing_key: bytes | None, cancelled: Callable[[], bool] | None,
                    cache: AnalysisCache | None) -> tuple[BuildOutputs, ...]:
     from report.figures.jobs import collect_figures, submit_data_figures
@@ -244,6 +274,7 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
     def draw_early(findings: Findings) -> None:
         # drawn by the workers while the model is fitted, queued behind its cross-validation fits:
         # they fill the time the workers would wait for this process' refit, scoring and segments
+        executor = workers.get(analysis=True)
         for lang in langs:
             early[lang].update(submit_data_figures(findings, executor=executor, lang=lang, dpi=dpi,
                                                    rasterize_above=rasterize_above))
@@ -253,7 +284,7 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
         first = works[langs[0]]
         analysis = _analysis(data_dir=data_dir, period=period, config=config, previous=previous,
                              previous_inputs=previous_inputs, clock=clock, cache=cache,
-                             scores_path=first / "scores.csv", executor=executor, on_findings=draw_early)
+                             scores_path=first / "scores.csv", workers=workers, on_findings=draw_early)
         results = analysis.results
         jobs = []
         with clock.stage("write_results"):
@@ -281,6 +312,7 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
         cache_record, sources = analysis.cache_record, analysis.sources
         del analysis, results
         gc.collect()
+        executor = workers.get(analysis=False)
         with clock.stage("figures"):
             # drawn by the workers (this process never imports matplotlib)
             figures = {job.lang: collect_figures(job.archived, executor=executor, lang=job.lang, dpi=dpi,
@@ -332,7 +364,7 @@ class _Served(Exception):  # not an error: the cache had the analysis
 
 def _analysis(*, data_dir: Path | Source, period: str, config: Config, previous: Path | None,
               previous_inputs: tuple[Results, pd.DataFrame | None, pd.DataFrame | None] | None, clock: StageClock,
-              cache: AnalysisCache | None, scores_path: Path, executor: Executor,
+              cache: AnalysisCache | None, scores_path: Path, workers: _Workers,
               on_findings: Callable[[Findings], None]) -> _Analysis:
     """The cached analysis of these inputs, configuration and code, or a new one (then stored).
 
@@ -377,7 +409,7 @@ def _analysis(*, data_dir: Path | Source, period: str, config: Config, previous:
                     raise served
     try:
         analysed = run_analysis(data_dir, config=config, period=period, clock=clock, after_load=after_load,
-                                executor=executor, on_findings=on_findings)
+                                executor=workers.get(analysis=True), on_findings=on_findings)
     except _Served as served:
         return served.analysis
     if after_load is not None:
