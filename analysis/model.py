@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -170,18 +171,23 @@ def _fit_task(task: tuple[CandidateConfig, dict[str, Scalar], pd.DataFrame, np.n
 
 def _parallel_folds(candidates: list[CandidateConfig], X: pd.DataFrame, y: np.ndarray,
                     splits: list[tuple[np.ndarray, np.ndarray]], *, random_state: int,
-                    executor: Executor) -> list[dict[tuple[int, int], tuple[np.ndarray, float, float]]]:
+                    executor: Executor, meanwhile: Callable[[], object] | None = None,
+                    ) -> list[dict[tuple[int, int], tuple[np.ndarray, float, float]]]:
     """Every (candidate, configuration, fold) fit, shared by the workers of ``executor``.
 
     Each idle worker takes the next fit, so the load balances itself; each fit is deterministic,
-    so the results equal the sequential ones.
+    so the results equal the sequential ones. ``meanwhile`` is called here once every fit is
+    submitted, before the first result is awaited.
     """
     keys = [(c, p, f) for c, cand in enumerate(candidates) for p in range(len(_grid(cand))) for f in range(len(splits))]
     tasks = [(candidates[c], _grid(candidates[c])[p], X, y, splits[f][0], splits[f][1], random_state)
              for c, p, f in keys]
     folds: list[dict[tuple[int, int], tuple[np.ndarray, float, float]]] = [{} for _ in candidates]
-    for (c, p, f), result in zip(keys, executor.map(_fit_task, tasks, name="cross_validation"), strict=True):
-        folds[c][(p, f)] = result
+    futures = [executor.submit(_fit_task, task) for task in tasks]
+    if meanwhile is not None:
+        meanwhile()
+    for (c, p, f), future in zip(keys, futures, strict=True):
+        folds[c][(p, f)] = executor.result(future, name="cross_validation")
     return folds
 
 
@@ -426,7 +432,8 @@ def _stage(clock: StageClock | None, name: str) -> AbstractContextManager[None]:
 
 
 def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_jobs: int,
-              clock: StageClock | None = None, executor: Executor | None = None) -> ModelOutput:
+              clock: StageClock | None = None, executor: Executor | None = None,
+              meanwhile: Callable[[], object] | None = None) -> ModelOutput:
     """Select, refit, calibrate, evaluate and score every customer.
 
     Parameters
@@ -444,6 +451,10 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
     executor : runtime.executor.Executor, optional
         Worker processes that share the cross-validation fits (the same results); without one
         (or an inline one) the fits run here.
+    meanwhile : callable, optional
+        Work of the caller's that the model does not need, called once: here while the workers
+        fit the cross-validation folds (the build computes the EDA and the correlations so), or
+        before the fits when they run here.
     """
     with _stage(clock, "model_selection"):
         X, y = data.X, data.y
@@ -477,8 +488,13 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
                 note = TooFewRowsSkip(neighbours=neighbours, fold_rows=fold_rows)
             notes.append(note)
         runnable = [cand for cand, note in zip(families, notes, strict=True) if note is None]
-        folds = _parallel_folds(runnable, X_sel, y_sel, splits, random_state=random_state, executor=executor) \
-            if executor is not None and not executor.inline else None
+        if executor is not None and not executor.inline:
+            folds = _parallel_folds(runnable, X_sel, y_sel, splits, random_state=random_state, executor=executor,
+                                    meanwhile=meanwhile)
+        else:
+            folds = None
+            if meanwhile is not None:
+                meanwhile()
 
         scored: list[_Scored] = []
         candidates: list[Candidate] = []

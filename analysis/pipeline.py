@@ -201,14 +201,26 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
         from analysis.segments import assign_segments, run_segments
 
         limits.enter_context(threadpool_limits(limits=config.openmp_threads))  # the pools loaded just now
-        with clock.stage("eda"):
-            eda_result = _eda(data, config)
-        with clock.stage("correlation"):
-            correlation_result = _correlation(data, config)
-        if on_findings is not None:  # e.g. the figures of these results, drawn by the workers beside the model
-            on_findings(Findings(data=data.result, eda=eda_result, correlation=correlation_result))
+        found: list[tuple[EdaResult, CorrelationResult]] = []
+        beside = StageClock(on_stage=clock.on_stage)
+
+        def findings() -> None:
+            # here while the workers fit the model's cross-validation folds (they need neither)
+            with beside.stage("eda"):
+                eda_result = _eda(data, config)
+            with beside.stage("correlation"):
+                correlation_result = _correlation(data, config)
+            found.append((eda_result, correlation_result))
+            if on_findings is not None:  # e.g. their figures, queued for the workers behind those fits
+                on_findings(Findings(data=data.result, eda=eda_result, correlation=correlation_result))
+
+        position = len(clock.timings)
         with clock.stage("model"):
-            model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs, clock=clock, executor=ex)
+            model = run_model(data, config.model, random_state=seed, n_jobs=config.n_jobs, clock=clock, executor=ex,
+                              meanwhile=findings)
+        (eda_result, correlation_result), = found
+        # listed before the model, marked as run beside it (their time is inside the model selection's)
+        clock.timings[position:position] = [t.model_copy(update={"concurrent": True}) for t in beside.timings]
         with clock.stage("segments"):
             segment_of, profit_threshold = assign_segments(model.probability, data.frame["profit"],
                                                            config.segments)

@@ -15,8 +15,9 @@ build / notebook is printed: the goal is ≤ 0.5. With ``--repeat N`` the real d
 notebook run N times, alternately; each pair's ratio and load average are listed, and the table and
 the goal use the median build and the median notebook run.
 
-Stages marked ∥ ran in a worker process beside the main process (``runtime.executor``):
-permutation importance beside the SHAP values; their wall time overlaps the stages around them.
+Stages marked ∥ ran beside other stages: the permutation importance in a worker process
+(``runtime.executor``) beside the SHAP values, the EDA and the correlations in the main process
+while the workers fit the model's folds; their wall time overlaps the stages around them.
 The row "start-up, imports, other" is what no stage covers (interpreter start-up, imports,
 waiting for the workers' forkserver, publishing the outputs). CPU time counts the build's own
 process and the processes it waited for (its forkserver's workers are the forkserver's children,
@@ -382,8 +383,9 @@ def markdown_table(entries: list[dict]) -> str:
         cells += ["", "", _fmt(e.get("peak_tree_mb"), 0)]
     lines.append("| peak memory summed over all processes (PSS) | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("∥ ran in a worker process beside the main process (its wall time overlaps the stages around it; "
-                 "its CPU time is the worker's own, not in the whole-process total).")
+    lines.append("∥ ran beside other stages (the permutation importance in a worker, the EDA and the correlations in "
+                 "the main process while the workers fit the model): its wall time overlaps the stages around it; a "
+                 "worker's CPU time is its own, not in the whole-process total.")
     return "\n".join(lines)
 
 
