@@ -66,7 +66,7 @@ def test_workers_start_with_the_fixed_hash_seed_and_pinned_pools(executor: Execu
 
 
 def test_the_forkserver_is_single_threaded_when_it_forks(tmp_path: Path) -> None:
-    """With everything the build's workers preload imported (pandas' pyarrow, scikit-learn, shap,
+    """With everything the build's workers preload imported (pandas' pyarrow, scikit-learn,
     matplotlib, WeasyPrint …), the forkserver still runs one thread: no thread is duplicated."""
     import subprocess
     import sys
@@ -82,11 +82,10 @@ def test_the_forkserver_is_single_threaded_when_it_forks(tmp_path: Path) -> None
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONPATH": "."})
     assert out.returncode == 0, out.stderr
-    # the main thread only, but for the one thread polars starts at import to delete out-of-core
-    # spill files (no setting turns it off; the workers never call polars, and a fork does not copy
-    # it); the jemalloc background threads of pyarrow and of polars are off (worker_environment)
+    # the main thread only: the preload imports no polars (whose import starts threads), and the
+    # jemalloc background threads of pyarrow are off (worker_environment)
     threads = out.stdout.strip().splitlines()[-1].split(",")
-    assert [t for t in threads[1:] if t != "polars-ooc-clea"] == [], threads
+    assert threads[1:] == [], threads
 
 
 def test_a_task_error_is_raised_with_the_worker_traceback(executor: Executor) -> None:
