@@ -373,6 +373,12 @@ class ReportConfig(_Frozen):
     #: The money unit of profit and costs, a key of the catalogues' ``money.unit.*`` (the data
     #: give none: «усл. ед./мес.», conventional units per month, by default).
     money_unit: Literal["unit", "thousand_rub", "rub"] = "unit"
+    #: A data file of the build (``scores.csv``, ``actions.csv``) larger than this many bytes is
+    #: not embedded in the PDF/A-3 (``results.json`` and ``manifest.json`` always are): it is
+    #: delivered beside the report and in the archive, and the manifests record its SHA-256.
+    #: 16 MiB keeps the PDF of a mailed report under the usual 20–25 MB message limits after
+    #: base64; 0 embeds no data file.
+    attach_max_bytes: int = Field(16 << 20, ge=0)
 
 
 class ComparisonConfig(_Frozen):

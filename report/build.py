@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from analysis.sources import Source
     from report.cache import AnalysisCache, CacheKey
     from report.figures.jobs import FigureAsset
+    from report.structure import PdfAttachments
 
 REPORT_PREFIX = "oneclick-report"
 #: The CRM's action list (:mod:`report.crm`).
@@ -94,6 +95,13 @@ def report_stem(period: str, lang: str) -> str:
 def sha256_bytes(data: bytes) -> str:
     """SHA-256 of ``data`` as hex."""
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of the file at ``path`` as hex, read in chunks (``scores.csv`` of ten million
+    customers is ~0.6 GB: it is never read into memory to be hashed)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +301,7 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
             # the same inputs, configuration and code give a byte-identical HTML and PDF.
             archived = results.without_measurements()
             archived_bytes = archived.model_dump_json(by_alias=True, indent=1).encode("utf-8")
-            scores_sha256 = sha256_bytes((first / "scores.csv").read_bytes())
+            scores_sha256 = sha256_file(first / "scores.csv")
             meta = json.loads(results.meta.model_dump_json())
             from report.crm import write_actions_csv
 
@@ -306,7 +314,7 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
                 jobs.append(RenderJob(work=work, stem=report_stem(period, lang), lang=lang, config=config,
                                       archived=archived, archived_bytes=archived_bytes,
                                       results_sha256=sha256_bytes(results_bytes), scores_sha256=scores_sha256,
-                                      actions_sha256=sha256_bytes((work / ACTIONS_CSV).read_bytes()), meta=meta))
+                                      actions_sha256=sha256_file(work / ACTIONS_CSV), meta=meta))
         # The per-customer frames are written: let them go before rendering (at ten million customers
         # they held gigabytes while the renderer read scores.csv into the PDF)
         cache_record, sources = analysis.cache_record, analysis.sources
@@ -326,12 +334,13 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
         built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for job, rendered in zip(jobs, rendered_all, strict=True):
             inner = rendered.inner_manifest
-            pdf_sha256 = sha256_bytes((job.work / f"{job.stem}.pdf").read_bytes())
+            pdf_sha256 = sha256_file(job.work / f"{job.stem}.pdf")
             timings = [*clock.timings, *rendered.timings]
             outer = _manifest(results_meta=job.meta, outputs={**rendered.outputs, f"{job.stem}.pdf": pdf_sha256},
                               wall_clock=built_at, timings=[t.model_dump() for t in timings])
             outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
             outer["attached"] = {"results.json": inner["outputs"]["results.json"]}
+            outer.update(rendered.attachments.manifest_record())  # what the PDF embeds and leaves out
             # what was read, table by table: the file or the SQL query, its rows and content hash
             outer["sources"] = [dict(source) for source in sources]
             outer["analysis_cache"] = cache_record
@@ -550,7 +559,7 @@ def _previous_tables(previous: Path, *, previous_rows: int) -> tuple[pd.DataFram
         expected = outputs.get(ACTIONS_CSV) if isinstance(outputs, dict) else None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         pass
-    actual = sha256_bytes(actions_path.read_bytes())
+    actual = sha256_file(actions_path)
     if expected != actual:
         raise DataError(file=str(actions_path), problem=(
             f"its sha256 {actual[:16]}… is not the one recorded in {manifest_path}"
@@ -615,44 +624,61 @@ class RenderJob:
 
 @dataclass(frozen=True, slots=True)
 class RenderedOutputs:
-    """What :func:`render_outputs` wrote: hashes, the attached manifest and the stage timings."""
+    """What :func:`render_outputs` wrote: hashes, the attached manifest, what the PDF embeds and
+    the stage timings."""
 
     outputs: dict[str, str]
     inner_manifest: dict[str, Any]
     timings: tuple[StageTiming, ...]
+    attachments: PdfAttachments
+
+
+#: The data files of a build the PDF embeds when they are no larger than ``report.attach_max_bytes``,
+#: in order (``results.json`` and the embedded ``manifest.json`` always are).
+PDF_DATA_FILES = ("scores.csv", ACTIONS_CSV)
+#: The description of each file the PDF may embed (its file specification's ``/Desc``).
+ATTACHMENT_DESCRIPTIONS = {
+    "results.json": "Results of the analysis (JSON, without the run's timings)",
+    "scores.csv": "Per-customer probability, segment and offer",
+    ACTIONS_CSV: "Per-customer actions: channel, treatment or control group, expected value, reason",
+    "manifest.json": "Inputs, outputs and provenance",
+}
 
 
 def render_outputs(job: RenderJob, figures: dict[str, FigureAsset],
                    progress: Callable[[str], None] | None = None) -> RenderedOutputs:
     """Write the HTML and the PDF/A (with its attachments) into ``job.work``.
 
+    The PDF embeds ``results.json``, each of :data:`PDF_DATA_FILES` no larger than
+    ``report.attach_max_bytes`` and the manifest; a larger data file is left out (read by no one
+    here), and the report and both manifests (``embedded``, ``left_out``) say so.
     Run by a worker of the build (the same bytes wherever it runs with ``PYTHONHASHSEED=0``).
     """
     from report.pdf import render_pdf
     from report.render import pdf_document, render_html
+    from report.structure import pdf_attachments
 
     lang, archived, work, stem = job.lang, job.archived, job.work, job.stem
+    attachments = pdf_attachments([(name, (work / name).stat().st_size) for name in PDF_DATA_FILES],
+                                  limit_bytes=job.config.report.attach_max_bytes)
     clock = StageClock(on_stage=progress)
     with clock.stage("html"):
-        html_bytes = render_html(archived, lang=lang, figures=figures).encode("utf-8")
+        html_bytes = render_html(archived, lang=lang, figures=figures, attachments=attachments).encode("utf-8")
         (work / f"{stem}.html").write_bytes(html_bytes)
-        document = pdf_document(archived, lang=lang, figures=figures)
+        document = pdf_document(archived, lang=lang, figures=figures, attachments=attachments)
     outputs = {"results.json": job.results_sha256, "scores.csv": job.scores_sha256, ACTIONS_CSV: job.actions_sha256,
                f"{stem}.html": sha256_bytes(html_bytes)}
     inner_outputs = {**outputs, "results.json": sha256_bytes(job.archived_bytes)}
     # The manifest attached inside the PDF cannot know the PDF's own hash (the one beside it does).
-    inner = _manifest(results_meta=job.meta, outputs=inner_outputs)
+    inner = {**_manifest(results_meta=job.meta, outputs=inner_outputs), **attachments.manifest_record()}
+    contents = {"results.json": job.archived_bytes, "manifest.json": _json_bytes(inner)}
     with clock.stage("pdf"):
         render_pdf(document, out_path=work / f"{stem}.pdf",
-                   attachments=[("results.json", job.archived_bytes,
-                                 "Results of the analysis (JSON, without the run's timings)"),
-                                ("scores.csv", (work / "scores.csv").read_bytes(),
-                                 "Per-customer probability, segment and offer"),
-                                (ACTIONS_CSV, (work / ACTIONS_CSV).read_bytes(),
-                                 "Per-customer actions: channel, treatment or control group, expected value, reason"),
-                                ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance")],
+                   attachments=[(name, contents[name] if name in contents else (work / name).read_bytes(),
+                                 ATTACHMENT_DESCRIPTIONS[name]) for name in attachments.embedded],
                    created=archived.meta.report_date)
-    return RenderedOutputs(outputs=outputs, inner_manifest=inner, timings=tuple(clock.timings))
+    return RenderedOutputs(outputs=outputs, inner_manifest=inner, timings=tuple(clock.timings),
+                           attachments=attachments)
 
 
 def _publish(work: Path, out_dir: Path, stem: str, *, cancelled: Callable[[], bool] | None = None) -> BuildOutputs:

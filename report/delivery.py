@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.results import Results
 from report.email import Attachment, InlineImage, compose_message
+
+if TYPE_CHECKING:
+    from report.structure import PdfAttachments
 
 SCATTER_CID = "segments-scatter"
 
@@ -20,10 +24,12 @@ class ReportFolderError(Exception):
     """The folder does not hold a complete, untampered build."""
 
 
-def _read_build(out_dir: Path, *, key: bytes | None = None) -> tuple[Results, Path]:
-    """The results and the PDF of a finished build, refused unless :func:`verify_report` accepts it."""
+def _read_build(out_dir: Path, *, key: bytes | None = None) -> tuple[Results, Path, PdfAttachments | None]:
+    """The results, the PDF and what it embeds (from the manifest) of a finished build, refused
+    unless :func:`verify_report` accepts it."""
     from pydantic import ValidationError
 
+    from report.structure import PdfAttachments
     from report.verify import load_manifest_file, verify_report
 
     manifest_path = out_dir / "manifest.json"
@@ -49,10 +55,12 @@ def _read_build(out_dir: Path, *, key: bytes | None = None) -> tuple[Results, Pa
         raise ReportFolderError(f"{out_dir}: results.json is missing or not in the manifest; the summary is "
                                 "written from it")
     try:
-        return Results.load(out_dir / "results.json"), pdf
+        results = Results.load(out_dir / "results.json")
     except (OSError, ValueError, ValidationError) as exc:
         raise ReportFolderError(f"{out_dir / 'results.json'}: cannot be read as the results of a build "
                                 f"({type(exc).__name__}); refusing to send") from None
+    attachments = PdfAttachments.from_manifest(manifest, limit_bytes=results.meta.config.report.attach_max_bytes)
+    return results, pdf, attachments
 
 
 def report_language(pdf: Path) -> str:
@@ -60,8 +68,11 @@ def report_language(pdf: Path) -> str:
     return "en" if pdf.stem.endswith("_en") else "ru"
 
 
-def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
+def email_texts(results: Results, *, lang: str, attachments: PdfAttachments | None = None) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the summary email (no JavaScript; the chart by ``cid:``).
+
+    ``attachments`` is what the PDF embeds (the build's manifest): a data file it leaves out is
+    named, with its size and the limit, as kept beside the report and in the archive.
 
     All three come from templates: ``email_summary.jinja`` (the subject and the figures both
     bodies show), ``email.txt`` and ``email.html``; their words from the catalogue (``email.*``).
@@ -70,7 +81,7 @@ def email_texts(results: Results, *, lang: str) -> tuple[str, str, str]:
     from report.structure import view_model
 
     env = make_environment(lang=lang, money_unit=results.meta.config.report.money_unit)
-    context = {"results": results, "view": view_model(results), "cid": SCATTER_CID}
+    context = {"results": results, "view": view_model(results, attachments=attachments), "cid": SCATTER_CID}
     summary = env.get_template("email_summary.jinja").make_module(context)
     subject = str(summary.subject)  # type: ignore[attr-defined]  # a template module's names are the template's
     return subject, env.get_template("email.txt").render(context), env.get_template("email.html").render(context)
@@ -89,9 +100,9 @@ def compose_report_email(out_dir: Path, *, sender: str, recipients: list[str],
     from report.figures.charts import segments_scatter
     from report.figures.style import to_png
 
-    results, pdf = _read_build(out_dir, key=key)
+    results, pdf, attachments = _read_build(out_dir, key=key)
     lang = report_language(pdf)
-    subject, text, html = email_texts(results, lang=lang)
+    subject, text, html = email_texts(results, lang=lang, attachments=attachments)
     figure = segments_scatter(results.segments, lang=lang, rasterize_above=results.meta.config.report.rasterize_above,
                               money_unit=results.meta.config.report.money_unit)
     image = InlineImage(cid=SCATTER_CID, data=to_png(figure, dpi=96), subtype="png")

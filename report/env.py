@@ -192,7 +192,7 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
     catalogue has it, else ``value`` itself: for data-derived keys such as a cleaning action),
     ``lang``, ``eda_sentence(eda)``, ``selection_text(model)``, ``calibration_text(model)``,
     ``agreement_text(results, recommendations)``, ``conclusion_text(results, conclusion)``,
-    ``cleaning_note(note)``,
+    ``cleaning_note(note)``, ``attachments_text(attachments)``, ``attachments_email_text(attachments)``,
     ``model_label(results)``
     (:mod:`report.texts`). The ``digits`` filter
     gives one precision for a column of numbers (:func:`report.texts.column_digits`). ``money_unit``
@@ -229,5 +229,8 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
                        cleaning_note=lambda note: texts.cleaning_note(note, lang=lang),
                        skip_note=lambda note: texts.skip_note(note, lang=lang),
                        rows_note=lambda actions: texts.rows_note(actions, lang=lang),
+                       attachments_text=lambda attachments: texts.attachments_text(attachments, lang=lang),
+                       attachments_email_text=lambda attachments: texts.attachments_email_text(attachments,
+                                                                                               lang=lang),
                        column_label=lambda table, column: source_column_label(table, column, lang))
     return env

@@ -30,7 +30,7 @@ from markupsafe import Markup
 from analysis.results import Results
 from report.env import TEMPLATES_DIR, make_environment
 from report.figures.registry import figure_keys
-from report.structure import GLOSSARY_TERMS, SECTIONS, SectionView, ViewModel, view_model
+from report.structure import GLOSSARY_TERMS, SECTIONS, PdfAttachments, SectionView, ViewModel, view_model
 
 #: URL scheme of in-memory resources (figures) in the HTML given to the PDF renderer.
 RESOURCE_SCHEME = "report-resource:"
@@ -105,17 +105,19 @@ def _resources(figures: Mapping[str, FigureAsset]) -> dict[str, Resource]:
 
 
 def build_context(results: Results, *, lang: str, figures: Mapping[str, FigureAsset],
-                  embed: bool = True) -> dict[str, Any]:
+                  embed: bool = True, attachments: PdfAttachments | None = None) -> dict[str, Any]:
     """The template context: ``r`` (results), ``vm`` (view model), ``figures``, ``css``, ``glossary``.
 
     ``embed`` makes every figure a ``data:`` URI (the HTML file); otherwise figures are referred
-    to by ``report-resource:`` URLs that the PDF renderer serves from memory.
+    to by ``report-resource:`` URLs that the PDF renderer serves from memory. ``attachments``:
+    what the build's PDF embeds and leaves out (the methodology states it), when known.
     """
     missing = [k for k in expected_figure_keys(results) if k not in figures]
     if missing:
         _log.warning("figures missing from the report: %s", ", ".join(missing))
-    return {"r": results, "vm": view_model(results), "figures": _figure_refs(figures, embed=embed), "css": _css(),
-            "lang": lang, "glossary": GLOSSARY_TERMS, "money_unit": results.meta.config.report.money_unit}
+    return {"r": results, "vm": view_model(results, attachments=attachments),
+            "figures": _figure_refs(figures, embed=embed), "css": _css(), "lang": lang, "glossary": GLOSSARY_TERMS,
+            "money_unit": results.meta.config.report.money_unit}
 
 
 def _sections(context: Mapping[str, Any], lang: str) -> list[tuple[SectionView, Markup]]:
@@ -130,7 +132,8 @@ def _document(context: Mapping[str, Any], lang: str, body: Sequence[Markup], **o
         {**context, **overrides, "body": Markup("\n").join(body)})
 
 
-def render_html(results: Results, *, lang: str, figures: Mapping[str, FigureAsset]) -> str:
+def render_html(results: Results, *, lang: str, figures: Mapping[str, FigureAsset],
+                attachments: PdfAttachments | None = None) -> str:
     """The report as one self-contained HTML document.
 
     Parameters
@@ -142,8 +145,11 @@ def render_html(results: Results, *, lang: str, figures: Mapping[str, FigureAsse
     figures : mapping of str to FigureAsset
         The figures by key (:func:`report.figures.charts.build_figures`); a missing figure is
         replaced by a visible note (and logged).
+    attachments : PdfAttachments, optional
+        What the build's PDF embeds and leaves out (:func:`report.structure.pdf_attachments`);
+        without it the report says nothing about the PDF's attachments.
     """
-    context = build_context(results, lang=lang, figures=figures)
+    context = build_context(results, lang=lang, figures=figures, attachments=attachments)
     return _document(context, lang, [html for _, html in _sections(context, lang)])
 
 
@@ -163,17 +169,18 @@ class PdfDocument:
     resources: Mapping[str, Resource]
 
 
-def pdf_document(results: Results, *, lang: str, figures: Mapping[str, FigureAsset]) -> PdfDocument:
+def pdf_document(results: Results, *, lang: str, figures: Mapping[str, FigureAsset],
+                 attachments: PdfAttachments | None = None) -> PdfDocument:
     """The report as one document for WeasyPrint's paged media (running header, «стр. N из M», the
     table of contents' page numbers by ``target-counter``, bookmarks, links: all in the CSS), the
     figures referred to by ``report-resource:`` URLs served from memory.
 
     Parameters
     ----------
-    results, lang, figures
+    results, lang, figures, attachments
         As for :func:`render_html`.
     """
-    context = build_context(results, lang=lang, figures=figures, embed=False)
+    context = build_context(results, lang=lang, figures=figures, embed=False, attachments=attachments)
     html = _document(context, lang, [section for _, section in _sections(context, lang)])
     # WeasyPrint makes an inline box of every <wbr> (the real data's 338, mostly in the
     # configuration table, cost 0.3 s of the PDF's 3.3 s); U+200B ZERO WIDTH SPACE is the same

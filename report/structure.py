@@ -11,7 +11,7 @@ never words anything (the catalogues do).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,6 +33,7 @@ from analysis.results import (
 from report.texts import actions_resting_on
 
 __all__ = [
+    "ALWAYS_EMBEDDED",
     "GLOSSARY_TERMS",
     "PROFILE_CATEGORIES",
     "PROFILE_CONTRASTS",
@@ -41,11 +42,14 @@ __all__ = [
     "ComparisonView",
     "DataSourceKind",
     "FeatureView",
+    "LeftOutFile",
+    "PdfAttachments",
     "SectionView",
     "SegmentView",
     "TableView",
     "ViewModel",
     "data_source_kind",
+    "pdf_attachments",
     "view_model",
 ]
 
@@ -80,6 +84,57 @@ GLOSSARY_TERMS: tuple[str, ...] = (
 #: What the run's tables were read from: one kind for all four, or ``mixed`` (a folder of CSV and
 #: Parquet files).
 DataSourceKind = Literal["csv", "parquet", "postgresql", "mixed"]
+
+
+# ------------------------------------------------------------------------------ the PDF's attachments
+@dataclass(frozen=True, slots=True)
+class LeftOutFile:
+    """An output of the build that the PDF does not embed (larger than the limit)."""
+
+    name: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PdfAttachments:
+    """Which outputs the PDF/A-3 embeds, in order, and which it leaves out, with the limit applied
+    (``report.attach_max_bytes``). A file left out is delivered beside the report and archived with
+    it; both manifests record its SHA-256 (``outputs``), ``embedded`` and ``left_out``."""
+
+    embedded: tuple[str, ...]
+    left_out: tuple[LeftOutFile, ...]
+    limit_bytes: int
+
+    def manifest_record(self) -> dict[str, Any]:
+        """What ``manifest.json`` records: ``embedded`` (names, in order) and ``left_out`` (name → bytes)."""
+        return {"embedded": list(self.embedded), "left_out": {f.name: f.size_bytes for f in self.left_out}}
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any], *, limit_bytes: int) -> PdfAttachments | None:
+        """The record of a ``manifest.json`` (:meth:`manifest_record`); ``None`` when it has none
+        (a build before the limit existed embedded every data file) or a malformed one."""
+        embedded, left_out = manifest.get("embedded"), manifest.get("left_out", {})
+        if not (isinstance(embedded, list) and all(isinstance(n, str) for n in embedded)
+                and isinstance(left_out, Mapping)
+                and all(isinstance(n, str) and isinstance(b, int) and not isinstance(b, bool)
+                        for n, b in left_out.items())):
+            return None
+        return cls(embedded=tuple(embedded), left_out=tuple(LeftOutFile(n, b) for n, b in sorted(left_out.items())),
+                   limit_bytes=limit_bytes)
+
+
+#: What the PDF always embeds, first and last: the results it was written from and its own manifest.
+ALWAYS_EMBEDDED: tuple[str, str] = ("results.json", "manifest.json")
+
+
+def pdf_attachments(data_files: Sequence[tuple[str, int]], *, limit_bytes: int) -> PdfAttachments:
+    """What the PDF embeds: :data:`ALWAYS_EMBEDDED` and, between them, each of ``data_files``
+    (name, bytes) of at most ``limit_bytes``, in order; the larger ones are left out (by name, as
+    a manifest lists them)."""
+    kept = tuple(name for name, size in data_files if size <= limit_bytes)
+    left_out = sorted((name, size) for name, size in data_files if size > limit_bytes)
+    return PdfAttachments(embedded=(ALWAYS_EMBEDDED[0], *kept, ALWAYS_EMBEDDED[1]),
+                          left_out=tuple(LeftOutFile(name, size) for name, size in left_out), limit_bytes=limit_bytes)
 
 
 # ------------------------------------------------------------------------------ view model
@@ -175,6 +230,9 @@ class ViewModel:
     source_kind: DataSourceKind
     #: Actions (keys) whose rules rest on a feature SHAP and permutation importance disagree on.
     disagreement_actions: tuple[str, ...] = ()
+    #: What the build's PDF embeds and leaves out; ``None`` when the report is rendered on its own
+    #: (it then says nothing about the PDF's attachments).
+    attachments: PdfAttachments | None = None
 
 
 def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
@@ -234,8 +292,9 @@ def data_source_kind(tables: tuple[TableSummary, ...]) -> DataSourceKind:
     return "mixed"
 
 
-def view_model(results: Results) -> ViewModel:
-    """The derived, print-ready view of ``results`` (pure: no I/O, no statistics)."""
+def view_model(results: Results, *, attachments: PdfAttachments | None = None) -> ViewModel:
+    """The derived, print-ready view of ``results`` (pure: no I/O, no statistics); ``attachments``
+    is what the build's PDF embeds (:func:`pdf_attachments`), when known."""
     sections: list[SectionView] = []
     number = 0
     for key, template, numbered in SECTIONS:
@@ -288,4 +347,5 @@ def view_model(results: Results) -> ViewModel:
         comparison=_comparison_view(results),
         source_kind=data_source_kind(results.data.tables),
         disagreement_actions=actions_resting_on(results, results.importance.disagreements),
+        attachments=attachments,
     )

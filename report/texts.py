@@ -8,6 +8,7 @@ report"): the analysis gives the numbers and keys, these functions choose the wo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from analysis.results import (
     ActionsResult, CategoricalEda, CleaningNote, Conclusion, EditDistanceNote, InactiveNote, ModelResult,
@@ -18,8 +19,12 @@ from report.env import make_filters
 from report.format import fmt_list
 from report.i18n import catalogue, data_value, segment_title, translator
 
+if TYPE_CHECKING:
+    from report.structure import PdfAttachments
+
 __all__ = [
-    "agreement_text", "calibration_text", "cleaning_note", "column_digits", "rows_note", "skip_note",
+    "agreement_text", "attachments_email_text", "attachments_text", "file_size",
+    "calibration_text", "cleaning_note", "column_digits", "rows_note", "skip_note",
     "conclusion_text", "eda_finding", "eda_sentence",
     "actions_resting_on", "model_label", "selection_text",
 ]
@@ -89,6 +94,50 @@ def rows_note(actions: ActionsResult, *, lang: str) -> str:
              customers=count("alt.customers.gen", actions.n_customers),
              treatment=count("actions.n_treatment", actions.n_treatment),
              control=count("actions.n_control", actions.n_control), offers=count("actions.n_offers", actions.offers))
+
+
+#: Binary units of a file size (``unit.size.<unit>``), each 1024 times the one before.
+_SIZE_UNITS = ("b", "kib", "mib", "gib")
+
+
+def file_size(n_bytes: int, *, lang: str) -> str:
+    """A file size in the largest binary unit it reaches (``52,7 МиБ``, ``16 MiB``, ``900 B``):
+    whole bytes, else one decimal (none when the size is a whole number of that unit)."""
+    t = translator(lang)
+    f = make_filters(lang)
+    power = 0
+    while power < len(_SIZE_UNITS) - 1 and n_bytes >= 1024 ** (power + 1):
+        power += 1
+    value = n_bytes / 1024 ** power
+    return t(f"unit.size.{_SIZE_UNITS[power]}", value=f["num"](value, 0 if value.is_integer() else 1))
+
+
+def _left_out_files(attachments: PdfAttachments, lang: str) -> str:
+    t = translator(lang)
+    return fmt_list([t("method.left_out_file", name=f.name, size=file_size(f.size_bytes, lang=lang))
+                     for f in attachments.left_out], lang)
+
+
+def attachments_text(attachments: PdfAttachments, *, lang: str) -> str:
+    """What the PDF/A-3 embeds, and each file it leaves out with its size, the limit and where it is
+    (the methodology's reproducibility paragraph)."""
+    t = translator(lang)
+    text = t("method.embedded", files=fmt_list(list(attachments.embedded), lang))
+    if not attachments.left_out:
+        return text
+    return text + " " + t("method.left_out", count=len(attachments.left_out),
+                          files=_left_out_files(attachments, lang),
+                          limit=file_size(attachments.limit_bytes, lang=lang))
+
+
+def attachments_email_text(attachments: PdfAttachments | None, *, lang: str) -> str:
+    """The e-mail's last line: the PDF is attached, with what it embeds and what it leaves out."""
+    t = translator(lang)
+    if attachments is None or not attachments.left_out:
+        return t("email.attached")
+    return t("email.attached_left_out", count=len(attachments.left_out),
+             embedded=fmt_list(list(attachments.embedded), lang), files=_left_out_files(attachments, lang),
+             limit=file_size(attachments.limit_bytes, lang=lang))
 
 
 def skip_note(note: SkipNote | None, *, lang: str) -> str:

@@ -2,9 +2,12 @@
 
 A build (:mod:`report.build`) writes ``manifest.json`` beside the outputs — SHA-256 of every input
 and output, the PDF included, and of the manifest embedded in the PDF — and attaches
-``results.json``, ``scores.csv`` and that embedded manifest to the PDF. :func:`verify_report`
-recomputes every hash it can and reports each comparison as a :class:`Check`; it never raises on
-a damaged report (a PDF that cannot be parsed is a failed check, not a crash).
+``results.json``, ``scores.csv``, ``actions.csv`` and that embedded manifest to the PDF. A data file
+larger than ``report.attach_max_bytes`` is left out of the PDF; both manifests then say which files
+are ``embedded`` and which are ``left_out`` (name → bytes), and the file left out is checked beside
+the PDF instead. :func:`verify_report` recomputes every hash it can and reports each comparison as
+a :class:`Check`; it never raises on a damaged report (a PDF that cannot be parsed is a failed
+check, not a crash).
 
 ``python -m report.verify REPORT.pdf [--data DIR]`` prints the checks and exits 0 when all pass,
 1 otherwise.
@@ -25,8 +28,11 @@ from report.signing import check_signature
 
 __all__ = ["ATTACHED_OUTPUTS", "Check", "VerifyResult", "load_manifest_file", "verify_report", "main"]
 
-#: Outputs that a build attaches to the PDF (besides the embedded ``manifest.json``).
+#: Outputs that a build attaches to the PDF (besides the embedded ``manifest.json``), unless its
+#: manifests record one of the data files as ``left_out``; ``results.json`` always is.
 ATTACHED_OUTPUTS: tuple[str, ...] = ("results.json", "scores.csv", "actions.csv")
+#: Attached whatever its size.
+ALWAYS_ATTACHED: tuple[str, ...] = ("results.json", "manifest.json")
 MANIFEST = "manifest.json"
 #: An attachment that decompresses to more than this is not hashed (a flate bomb of a few MB can
 #: expand to gigabytes); the largest real one, scores.csv at a million customers, is ~60 MB.
@@ -133,7 +139,38 @@ def _load_manifest(data: bytes, *, where: str) -> tuple[Manifest | None, str]:
     embedded = manifest.get("embedded_manifest_sha256")
     if embedded is not None and not _is_sha256(embedded):
         return None, f"{where} has a malformed 'embedded_manifest_sha256'"
+    problem = _embedding_problem(manifest)
+    if problem is not None:
+        return None, f"{where}: {problem}"
     return manifest, f"{where} parsed ({len(manifest['outputs'])} outputs recorded)"
+
+
+def _embedding_problem(manifest: Manifest) -> str | None:
+    """What is wrong with the manifest's ``embedded`` / ``left_out`` record (both absent: a build
+    that embedded every data file), or ``None``."""
+    if "embedded" not in manifest and "left_out" not in manifest:
+        return None
+    embedded, left_out = manifest.get("embedded"), manifest.get("left_out")
+    if not isinstance(embedded, list) or not all(isinstance(n, str) and _plain_name(n) for n in embedded) \
+            or len(set(embedded)) != len(embedded):
+        return "'embedded' is not a list of distinct file names"
+    if not isinstance(left_out, dict) or not all(
+            isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in left_out.values()):
+        return "'left_out' is not a table of file names and sizes in bytes"
+    outputs = manifest["outputs"]
+    both = sorted(set(embedded) & set(left_out))
+    if both:
+        return f"{', '.join(both)} recorded both as embedded and as left out"
+    missing = [n for n in ALWAYS_ATTACHED if n not in embedded]
+    if missing:
+        return f"'embedded' lacks {', '.join(missing)}, which every report embeds"
+    unknown = sorted(n for n in [*embedded, *left_out] if n != MANIFEST and n not in outputs)
+    if unknown:
+        return f"{', '.join(unknown)} recorded as embedded or left out but not among the outputs"
+    unaccounted = [n for n in ATTACHED_OUTPUTS if n in outputs and n not in embedded and n not in left_out]
+    if unaccounted:
+        return f"{', '.join(unaccounted)} neither embedded nor recorded as left out"
+    return None
 
 
 def load_manifest_file(path: Path) -> Manifest:
@@ -333,10 +370,13 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None, key: bytes | None 
         ``pdf_sha256``, ``pdf_readable``, ``embedded_manifest`` (attached, parses),
         ``embedded_manifest_sha256``, ``embedded_outputs_agree`` (the embedded outputs are the
         outer ones minus the PDF), ``signature``, ``pdf_active_content`` (no JavaScript, launch or
-        other forbidden actions, forms or unlisted embedded files), ``attachment:<name>`` for
-        ``results.json`` and ``scores.csv`` and for any other file attached,
+        other forbidden actions, forms or unlisted embedded files), ``embedded_files_agree`` (both
+        manifests record the same ``embedded`` and ``left_out`` files), ``attachment:<name>`` for
+        ``results.json``, ``scores.csv``, ``actions.csv`` and any other file attached or recorded
+        as embedded (a file recorded as left out must not be attached),
         ``output:<name>`` for every other recorded output present beside the PDF (absent ones are
-        reported and not counted as failures), and with ``data_dir`` ``input:<name>`` per input.
+        reported and not counted as failures, except a file left out of the PDF: beside it is its
+        only copy), and with ``data_dir`` ``input:<name>`` per input.
     """
     pdf = Path(pdf)
     checks: list[Check] = []
@@ -356,6 +396,7 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None, key: bytes | None 
     if outer is None:
         return done()
     outputs: dict[str, str] = outer["outputs"]
+    left_out: dict[str, int] = outer.get("left_out", {})
     checks.append(Check("signature", *check_signature(outer, key)))
 
     if not pdf.is_file():
@@ -384,6 +425,9 @@ def verify_report(pdf: Path, *, data_dir: Path | None = None, key: bytes | None 
         path = pdf.parent / name
         if path.is_file():
             checks.append(_hash_check(f"output:{name}", expected=expected, actual=_sha256_file(path)))
+        elif name in left_out:  # its only copy: the PDF does not carry it
+            checks.append(Check(f"output:{name}", False, "left out of the PDF and absent beside it: "
+                                                         "its content cannot be checked"))
         else:
             checks.append(Check(f"output:{name}", True, "absent beside the PDF; not checked"))
 
@@ -434,15 +478,39 @@ def _embedded_checks(attachments: dict[str, _Attached], outer: Manifest, *, pdf_
             checks.append(Check("embedded_outputs_agree", False, f"embedded and outer manifests differ on {differ}"))
     recorded = inner["outputs"] if inner is not None else outputs
     source = "embedded" if inner is not None else "outer"
+    # What the PDF must carry: the record of the embedded manifest (covered by the PDF's hash), else
+    # the outer one's; a manifest without one (an older build) embedded every data file.
+    record = inner if inner is not None else outer
+    expected: list[str] | None = record.get("embedded")
+    left_out: dict[str, int] = record.get("left_out", {})
+    if inner is not None:
+        agree = all(inner.get(k) == outer.get(k) for k in ("embedded", "left_out"))
+        checks.append(Check("embedded_files_agree", agree,
+                            "both manifests record the same embedded and left-out files" if agree else
+                            "the embedded and outer manifests record different embedded or left-out files: "
+                            f"embedded {inner.get('embedded')} / {outer.get('embedded')}, "
+                            f"left out {inner.get('left_out')} / {outer.get('left_out')}"))
     aliased = {a.alias_of for n, a in attachments.items() if a.alias_of is not None and n in recorded}
     unlisted = [n for n, a in attachments.items() if a.alias_of is None and n not in recorded and n not in aliased]
-    for name in dict.fromkeys((*ATTACHED_OUTPUTS, *(n for n in recorded if n in attachments), *unlisted)):
+    for name in dict.fromkeys((*ATTACHED_OUTPUTS, *(expected or ()), *(n for n in recorded if n in attachments),
+                               *unlisted)):
         if name == MANIFEST:
             continue
-        if name not in recorded:
+        if name in left_out:
+            if name in attachments:
+                checks.append(Check(f"attachment:{name}", False, f"recorded as left out of the PDF "
+                                    f"({left_out[name]} bytes) in the {source} manifest, but attached to it"))
+            else:
+                checks.append(Check(f"attachment:{name}", True, f"left out of the PDF ({left_out[name]} bytes, "
+                                    f"above the attachment limit); checked beside it (output:{name})"))
+        elif name not in recorded:
             checks.append(Check(f"attachment:{name}", False, f"attached but not recorded in the {source} manifest"))
+        elif expected is not None and name not in expected:
+            checks.append(Check(f"attachment:{name}", False, f"attached but not recorded as embedded in the "
+                                                             f"{source} manifest"))
         elif (attached := attachments.get(name)) is None:
-            checks.append(Check(f"attachment:{name}", False, "recorded but not attached to the PDF"))
+            checks.append(Check(f"attachment:{name}", False, "recorded but not attached to the PDF" if expected is None
+                                else f"recorded as embedded in the {source} manifest but not attached to the PDF"))
         elif attached.sha256 is None:
             checks.append(Check(f"attachment:{name}", False, f"the attached file {attached.error}"))
         else:

@@ -77,14 +77,17 @@ def test_email_words_are_all_messages_and_the_text_is_not_escaped(results_sample
     """email.txt and email.html in a pseudo-locale: every message wrapped in ⟦<&…>⟧. The wrapping
     comes out unescaped in the plain-text part, escaped in the HTML, and no word of either body is
     left outside a message (in the HTML: outside its text nodes' messages)."""
-    from report.structure import view_model
+    from report.structure import pdf_attachments, view_model
 
     env = make_environment(lang=lang, money_unit=results_sample.meta.config.report.money_unit)
     real_t = env.globals["t"]
     real_segment_title = env.filters["segment_title"]  # a catalogue message read by a filter
+    real_attached = env.globals["attachments_email_text"]  # …and one worded by report.texts
     env.globals["t"] = lambda key, /, **kwargs: f"⟦<&{real_t(key, **kwargs)}>⟧"
     env.filters["segment_title"] = lambda key: f"⟦<&{real_segment_title(key)}>⟧"
-    view = view_model(results_sample)
+    env.globals["attachments_email_text"] = lambda attachments: f"⟦<&{real_attached(attachments)}>⟧"
+    left_out = pdf_attachments([("scores.csv", 61_000_000), ("actions.csv", 1_000)], limit_bytes=16 << 20)
+    view = view_model(results_sample, attachments=left_out)
     text = env.get_template("email.txt").render(results=results_sample, view=view, cid=SCATTER_CID)
     assert "⟦<&" in text and not re.search(r"&(amp|lt|gt);", text)
     for line in text.splitlines():

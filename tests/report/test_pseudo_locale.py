@@ -133,6 +133,7 @@ def test_every_string_of_the_report_comes_from_the_catalogue(results_sample: Res
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from report.figures.charts import build_figures
     from report.render import render_html
+    from report.structure import pdf_attachments
 
     drawn: list[str] = []
     save = Figure.savefig
@@ -143,8 +144,10 @@ def test_every_string_of_the_report_comes_from_the_catalogue(results_sample: Res
 
     monkeypatch.setattr(Figure, "savefig", recording_savefig)
     figures = build_figures(results_sample, lang=pseudo_locale)
-    html = render_html(results_sample, lang=pseudo_locale, figures=figures)
-    assert drawn, "no chart text was recorded"
+    # with data files left out of the PDF, so that the methodology words them too
+    attachments = pdf_attachments([("scores.csv", 61_000_000), ("actions.csv", 130_000_000)], limit_bytes=16 << 20)
+    html = render_html(results_sample, lang=pseudo_locale, figures=figures, attachments=attachments)
+    assert "actions.csv" in html and drawn, "no chart text was recorded"
 
     parser = _Texts()
     parser.feed(html)

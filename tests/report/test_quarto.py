@@ -37,7 +37,8 @@ from analysis.results import Comparison, Results
 from report.format import fmt_number
 from report.i18n import segment_title, translator
 from report.render import expected_figure_keys
-from report.texts import conclusion_text, eda_sentence
+from report.structure import pdf_attachments
+from report.texts import attachments_text, conclusion_text, eda_sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 QMD = ROOT / "report.qmd"
@@ -219,11 +220,19 @@ def kernel_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         yield dict(os.environ)
 
 
+#: What the build's PDF embedded, as the manifest beside ``results_json`` records it: one data file
+#: left out, as a build with a lower ``report.attach_max_bytes`` leaves it.
+LEFT_OUT = pdf_attachments([("scores.csv", 61_000_000), ("actions.csv", 1_000)], limit_bytes=16 << 20)
+
+
 @pytest.fixture(scope="module")
 def results_json(results_sample: Results, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample run's results, saved as the file `quarto render -P results:...` gets."""
+    """The sample run's results, saved as the file `quarto render -P results:...` gets, with a
+    build's ``manifest.json`` beside it (what the PDF embeds and leaves out)."""
     path = tmp_path_factory.mktemp("quarto-results") / "results.json"
     results_sample.save(path)
+    (path.parent / "manifest.json").write_text(json.dumps({"outputs": {}, **LEFT_OUT.manifest_record()}),
+                                               encoding="utf-8")
     return path
 
 
@@ -331,6 +340,8 @@ def test_qmd_chunks_execute(qmd: tuple[dict, list[Chunk]], results_json: Path, r
     assert segment_title(r.segments.priority, lang) in text
     for conclusion in r.conclusions:
         assert conclusion_text(r, conclusion, lang=lang) in text, conclusion.key
+    # the methodology states what the build's PDF embeds and leaves out (its manifest beside the results)
+    assert attachments_text(LEFT_OUT, lang=lang) in text
     t = translator(lang)
     for rules in r.actions.rules:
         for outcome in rules.fired:

@@ -17,6 +17,7 @@ import pikepdf
 import pytest
 
 from report.build import _json_bytes, _manifest, report_stem, sha256_bytes
+from report.structure import pdf_attachments
 from report.verify import Check, VerifyResult, main, verify_report
 
 PERIOD, LANG = "2026-10", "ru"
@@ -57,10 +58,12 @@ def weasyprint_writer(path: Path, attachments: list[tuple[str, bytes, str]]) -> 
 
 
 def build_like_report(folder: Path, data_dir: Path, *, writer=pikepdf_writer,  # noqa: ANN001 - a writer function
-                      attached_results: bytes = RESULTS) -> Built:
+                      attached_results: bytes = RESULTS, left_out: tuple[str, ...] | None = None) -> Built:
     """Write html, results.json, scores.csv, the PDF and manifest.json the way report/build.py does.
 
     ``attached_results`` lets a test attach other bytes than the ``results.json`` recorded.
+    ``left_out``: the data files left out of the PDF, recorded in both manifests with what is
+    embedded as a build with a limit records them (``None``: no record, as before the limit).
     """
     folder.mkdir(parents=True, exist_ok=True)
     inputs = {p.name: sha256_bytes(p.read_bytes()) for p in sorted(data_dir.glob("*.csv"))}
@@ -73,6 +76,15 @@ def build_like_report(folder: Path, data_dir: Path, *, writer=pikepdf_writer,  #
     inner_outputs = {"results.json": sha256_bytes(RESULTS), "scores.csv": sha256_bytes(SCORES),
                      "actions.csv": sha256_bytes(ACTIONS), f"{STEM}.html": sha256_bytes(HTML)}
     inner = _manifest(results_meta=meta, outputs=inner_outputs)
+    files = {"results.json": attached_results, "scores.csv": SCORES, "actions.csv": ACTIONS}
+    record = {}
+    if left_out is not None:
+        sizes = [(name, len(files[name])) for name in ("scores.csv", "actions.csv")]
+        record = pdf_attachments(sizes, limit_bytes=0).manifest_record()
+        record["embedded"] = [n for n in ("results.json", "scores.csv", "actions.csv", "manifest.json")
+                              if n not in left_out]
+        record["left_out"] = {n: size for n, size in record["left_out"].items() if n in left_out}
+        inner.update(record)
     pdf = folder / f"{STEM}.pdf"
     # WeasyPrint's Attachment(string=…) takes text; every attachment here is UTF-8.
     text = writer is weasyprint_writer
@@ -80,10 +92,11 @@ def build_like_report(folder: Path, data_dir: Path, *, writer=pikepdf_writer,  #
         ("results.json", attached_results, "Results of the analysis (JSON)"),
         ("scores.csv", SCORES, "Per-customer probability, segment and offer"),
         ("actions.csv", ACTIONS, "Per-customer actions"),
-        ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance"))])
+        ("manifest.json", _json_bytes(inner), "Inputs, outputs and provenance")) if name not in (left_out or ())])
     outer = _manifest(results_meta=meta, outputs={**inner_outputs, pdf.name: sha256_bytes(pdf.read_bytes())},
                       wall_clock="2026-11-01T00:00:00+00:00", timings=[])
     outer["embedded_manifest_sha256"] = sha256_bytes(_json_bytes(inner))
+    outer.update(record)
     (folder / "manifest.json").write_bytes(_json_bytes(outer))
     return Built(folder=folder, pdf=pdf, data_dir=data_dir)
 
@@ -427,3 +440,92 @@ def test_the_command_line_reads_the_key_from_the_environment(built: Built, monke
     assert cli(["verify", str(built.pdf)]) == 2
     err = capsys.readouterr().err
     assert "at least 16" in err and "short" not in err.split("ONECLICK_MANIFEST_KEY")[1]
+
+
+# --- data files left out of the PDF (report.attach_max_bytes) -------------------------------------------------
+
+def _rewrite_outer(built: Built, **changes: object) -> None:
+    outer = json.loads((built.folder / "manifest.json").read_text(encoding="utf-8"))
+    outer.update(changes)
+    (built.folder / "manifest.json").write_bytes(_json_bytes(outer))
+
+
+def test_a_report_that_leaves_the_data_files_out_verifies(tmp_path: Path, data_copy: Path) -> None:
+    report = build_like_report(tmp_path / "out", data_copy, left_out=("scores.csv", "actions.csv"))
+    result = verify_report(report.pdf, data_dir=report.data_dir)
+    assert result.ok, result.summary()
+    assert f"left out of the PDF ({len(SCORES)} bytes" in result.check("attachment:scores.csv").detail
+    assert result.check("output:scores.csv").ok and result.check("embedded_files_agree").ok
+    with pikepdf.Pdf.open(report.pdf) as pdf:
+        assert set(pdf.attachments) == {"results.json", "manifest.json"}
+
+
+def test_a_changed_file_left_out_of_the_pdf_fails(tmp_path: Path, data_copy: Path) -> None:
+    report = build_like_report(tmp_path / "out", data_copy, left_out=("scores.csv",))
+    (report.folder / "scores.csv").write_bytes(SCORES.replace(b"0.91", b"0.19"))
+    result = verify_report(report.pdf)
+    assert set(failed(result)) == {"output:scores.csv"}
+    assert "sha256 mismatch" in failed(result)["output:scores.csv"]
+
+
+def test_a_file_left_out_of_the_pdf_must_be_beside_it(tmp_path: Path, data_copy: Path) -> None:
+    report = build_like_report(tmp_path / "out", data_copy, left_out=("actions.csv",))
+    (report.folder / "actions.csv").unlink()
+    (report.folder / "results.json").unlink()  # embedded: its absence beside the PDF is no failure
+    result = verify_report(report.pdf)
+    assert failed(result) == {"output:actions.csv": "left out of the PDF and absent beside it: its content "
+                                                    "cannot be checked"}
+
+
+def test_a_file_recorded_as_embedded_but_missing_from_the_pdf_fails(tmp_path: Path, data_copy: Path) -> None:
+    report = build_like_report(tmp_path / "out", data_copy, left_out=())
+    assert verify_report(report.pdf).ok
+    with pikepdf.Pdf.open(report.pdf, allow_overwriting_input=True) as pdf:
+        del pdf.attachments["actions.csv"]
+        pdf.save(report.pdf)
+    _rewrite_outer(report, outputs={**json.loads((report.folder / "manifest.json").read_text())["outputs"],
+                                    report.pdf.name: sha256_bytes(report.pdf.read_bytes())})
+    assert failed(verify_report(report.pdf)) == {
+        "attachment:actions.csv": "recorded as embedded in the embedded manifest but not attached to the PDF"}
+
+
+def test_a_file_recorded_as_left_out_but_attached_fails(tmp_path: Path, data_copy: Path) -> None:
+    """The outer manifest claims scores.csv was left out of a PDF that carries it: the two manifests
+    disagree, and the embedded one (inside the PDF) decides what the PDF must carry."""
+    report = build_like_report(tmp_path / "out", data_copy, left_out=())
+    _rewrite_outer(report, embedded=["results.json", "actions.csv", "manifest.json"],
+                   left_out={"scores.csv": len(SCORES)})
+    result = verify_report(report.pdf)
+    assert set(failed(result)) == {"embedded_files_agree"}
+    assert f"left out {{}} / {{'scores.csv': {len(SCORES)}}}" in failed(result)["embedded_files_agree"]
+    assert result.check("attachment:scores.csv").ok  # hashed inside the PDF, as the embedded manifest says
+
+
+def test_a_pdf_carrying_a_file_its_manifests_leave_out_fails(tmp_path: Path, data_copy: Path) -> None:
+    report = build_like_report(tmp_path / "out", data_copy, left_out=("scores.csv",))
+    with pikepdf.Pdf.open(report.pdf, allow_overwriting_input=True) as pdf:
+        pdf.attachments["scores.csv"] = pikepdf.AttachedFileSpec(pdf, SCORES, filename="scores.csv")
+        pdf.save(report.pdf)
+    _rewrite_outer(report, outputs={**json.loads((report.folder / "manifest.json").read_text())["outputs"],
+                                    report.pdf.name: sha256_bytes(report.pdf.read_bytes())})
+    detail = failed(verify_report(report.pdf))["attachment:scores.csv"]
+    assert f"recorded as left out of the PDF ({len(SCORES)} bytes)" in detail
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({"embedded": ["scores.csv", "actions.csv", "manifest.json"], "left_out": {"results.json": 10}},
+     r"results\.json recorded both|lacks results\.json"),
+    ({"embedded": ["results.json", "manifest.json"], "left_out": {"scores.csv": 84}},
+     r"actions\.csv neither embedded nor recorded as left out"),
+    ({"embedded": "results.json", "left_out": {}}, r"'embedded' is not a list"),
+    ({"left_out": {"scores.csv": -1}}, r"'left_out' is not a table of file names and sizes"),
+    ({"left_out": {"../etc/passwd": 1}}, r"not among the outputs"),
+])
+def test_a_malformed_embedding_record_is_refused(built: Built, changes: dict, problem: str) -> None:
+    from report.verify import load_manifest_file
+
+    record = {"embedded": ["results.json", "scores.csv", "actions.csv", "manifest.json"], "left_out": {}}
+    _rewrite_outer(built, **{**record, **changes})
+    with pytest.raises(ValueError, match=problem):
+        load_manifest_file(built.folder / "manifest.json")
+    assert not verify_report(built.pdf).check("manifest").ok
