@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -29,9 +30,10 @@ PDFTOTEXT = shutil.which("pdftotext")
 
 
 def _build(out: Path, data: Path, *extra: str) -> None:
-    from report.cli import main
-
-    assert main(["build", "--data", str(data), "--out", str(out), "--period", PERIOD, "--no-cache", *extra]) == 0
+    """``oneclick-report build`` in a process of its own (its workers end with it)."""
+    run = subprocess.run([sys.executable, "-m", "report.cli", "build", "--data", str(data), "--out", str(out),
+                          "--period", PERIOD, "--no-cache", *extra], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
 
 
 @pytest.fixture(scope="module")
