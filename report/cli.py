@@ -389,6 +389,10 @@ def _cmd_monthly(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from report.verify import verify_report
 
+    if args.pdf.is_dir():
+        pdfs = sorted(p.name for p in args.pdf.glob("*.pdf"))
+        raise _Invalid(f"{args.pdf} is a folder; expected the report PDF"
+                       + (f" (there: {', '.join(pdfs)})" if pdfs else ""))
     result = verify_report(args.pdf, data_dir=args.data, key=_signing_key())
     for check in result.checks:
         print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")

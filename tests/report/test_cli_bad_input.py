@@ -390,3 +390,10 @@ def test_broken_previous_results_are_refused_before_any_work(sample_dir: Path, t
     assert code == 2 and str(previous) in err and "not a valid results file" in err
     assert "Traceback" not in err and " s] " not in err  # no stage started
     assert not out.exists()
+
+
+def test_verify_of_a_folder_names_the_pdf_to_give(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "oneclick-report_2026-10_ru.pdf").write_bytes(b"%PDF-1.7")
+    assert main(["verify", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder; expected the report PDF" in err and "oneclick-report_2026-10_ru.pdf" in err
