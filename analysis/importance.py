@@ -264,17 +264,6 @@ def grouped_permutation_importance(estimator: Any, Z: np.ndarray, y: np.ndarray,
     return drops.mean(axis=1), drops.std(axis=1)
 
 
-def top_reasons(explanation: Explanation, *, k: int) -> pd.DataFrame:
-    """The ``k`` features pushing each customer's probability up the most (``reason_1`` …)."""
-    values = explanation.values.to_numpy()
-    filled = np.where(np.isnan(values), -np.inf, values)
-    order = np.argsort(-filled, axis=1)[:, :k]
-    names = np.asarray(FEATURES, dtype=object)[order]
-    ok = np.take_along_axis(filled, order, axis=1) > 0
-    names = np.where(ok, names, "")
-    return pd.DataFrame(names, index=explanation.values.index, columns=[f"reason_{i + 1}" for i in range(k)])
-
-
 def permutation_importance(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *,
                            random_state: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Grouped permutation importance of the selected model on the test part (a seeded random
