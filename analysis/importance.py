@@ -369,4 +369,6 @@ def run_importance(model: ModelOutput, data: PreparedData, explanation: Explanat
         global_importance=global_importance, beeswarm=beeswarm, per_segment=per_segment,
         examples=tuple(examples), permutation=by_permutation, seconds=round(seconds + perm_seconds, 3),
         disagreements=disagreements,
+        # the rows permutation_importance draws (a sample above permutation_max_rows)
+        permutation_rows=min(int(model.is_test.sum()), config.permutation_max_rows),
     )
