@@ -267,20 +267,23 @@ GROUPS: tuple[str, ...] = ("treatment", "control")
 
 def _channel_values(rule: ActionRule, stake: np.ndarray, consent: np.ndarray,
                     config: ActionsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per customer: the best channel's code, its expected value, cost and save rate."""
+    """Per customer: the best channel's code and its expected value; per channel code: the cost and
+    the save rate (``cost[code]``: no per-customer copies of two constants)."""
     econ = config.economics(rule.key)
     n = stake.size
-    code = np.zeros(n, dtype=np.int8)
-    value, cost, save = np.full(n, -np.inf), np.zeros(n), np.zeros(n)
     if econ.site_cost is not None:
-        code[:] = 2
+        code = np.full(n, 2, dtype=np.int8)
         value = stake * econ.site_save_rate - econ.site_cost
-        cost[:], save[:] = econ.site_cost, econ.site_save_rate
+    else:
+        code, value = np.zeros(n, dtype=np.int8), np.full(n, -np.inf)
     if econ.contact_cost is not None:
         contact = np.where(consent, stake * econ.contact_save_rate - econ.contact_cost, -np.inf)
         better = contact > value
-        code[better], value = 1, np.where(better, contact, value)
-        cost[better], save[better] = econ.contact_cost, econ.contact_save_rate
+        code = np.where(better, np.int8(1), code).astype(np.int8, copy=False)
+        value = np.where(better, contact, value)
+    cost = np.array([0.0, econ.contact_cost or 0.0, econ.site_cost or 0.0])
+    save = np.array([0.0, econ.contact_save_rate if econ.contact_cost is not None else 0.0,
+                     econ.site_save_rate if econ.site_cost is not None else 0.0])
     return code, value, cost, save
 
 
@@ -325,7 +328,7 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
     best_value = np.full(ids.size, -np.inf)  # each customer's best treatment offer so far
     offer_codes = np.full(ids.size, -1, dtype=np.int8)
     for action_code, rule in enumerate(ACTION_RULES):
-        code, value, cost_of, save_of = _channel_values(rule, stake, consent, config)
+        code, value, channel_cost, channel_save = _channel_values(rule, stake, consent, config)
         features = [_Feature.of(c, frame, shap, p, config, risk_threshold) for c in rule.conditions]
         meets = np.ones(ids.size, dtype=bool)
         for f in features:
@@ -371,6 +374,7 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
         in_control = _draw_control(seg[rows], control, rng)
         treated = ~in_control
         value_r, seg_r, code_r = value[rows], seg[rows], code[rows]
+        cost_r, save_r = channel_cost[code_r], channel_save[code_r]
         for k, (key, outcome) in enumerate(zip(keys, pending, strict=True)):
             members = seg_r == k
             outcomes[key].append(outcome.model_copy(update={
@@ -390,14 +394,14 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
         parts.append({
             "position": rows, "segment": seg_r, "action": np.full(n, action_code, dtype=np.int8), "channel": code_r,
             "group": in_control.astype(np.int8), "expected_value": rounded, "probability": np.round(p[rows], 4),
-            "profit": profit[rows], "cost": cost_of[rows], "save_rate": save_of[rows], **refs,
+            "profit": profit[rows], "cost": cost_r, "save_rate": save_r, **refs,
         })
         # the offer: the treatment action of the highest expected value (as the table rounds it);
         # rules run in ACTION_RULES order, so a tie keeps the earlier rule
         better = treated & (rounded > best_value[rows])
         best_value[rows[better]] = rounded[better]
         offer_codes[rows[better]] = action_code
-        stake_t, cost = float(stake[rows][treated].sum()), float(cost_of[rows][treated].sum())
+        stake_t, cost = float(stake[rows][treated].sum()), float(cost_r[treated].sum())
         by_segment = np.bincount(seg_r, minlength=len(keys))
         n_treated = int(treated.sum())
         plans.append(ActionPlan(
@@ -410,7 +414,7 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
             cost=round(cost, 2), expected_value=round(float(value_r[treated].sum()), 2),
             value_at_stake=round(stake_t, 2),
             break_even_save_rate=round(cost / stake_t, 4) if stake_t > 0 else None,
-            save_rate=round(float((save_of[rows][treated] * stake[rows][treated]).sum() / stake_t), 4)
+            save_rate=round(float((save_r[treated] * stake[rows][treated]).sum() / stake_t), 4)
             if stake_t > 0 else 0.0,
             control_needed=needed, testable=testable, audience_needed=audience_needed,
             mde=(None if (m := minimal_detectable_effect(n_treated, control, mean_p, config)) is None
