@@ -87,9 +87,10 @@ def profile(frame: pd.DataFrame, mask: np.ndarray, *, columns: dict[str, np.ndar
     (``columns``: :func:`profile_columns` of ``frame``, computed when omitted)."""
     columns = profile_columns(frame) if columns is None else columns
     n_members = int(mask.sum())
+    others = ~mask
     contrasts = []
     for f in NUMERIC_FEATURES:
-        a, b = columns[f][mask], columns[f][~mask]
+        a, b = columns[f][mask], columns[f][others]
         contrasts.append(FeatureContrast(feature=f, segment_mean=round(float(a.mean()) if a.size else 0.0, 4),
                                          others_mean=round(float(b.mean()) if b.size else 0.0, 4),
                                          effect_size=round(_cohens_d(a, b), 3)))
