@@ -26,14 +26,14 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from analysis.config import ActionsConfig
 from analysis.results import ActionEffect, ActionPlan, ActionsResult, RuleEvidence, RuleOutcome, SegmentRules
-from analysis.segments import SEGMENTS, cohens_d, cohens_h, relative_threshold
+from analysis.segments import SEGMENTS, cohens_d, cohens_h, relative_threshold, segment_codes
 
 __all__ = [
     "ACTION_RULES",
@@ -100,17 +100,28 @@ ACTION_RULES: tuple[ActionRule, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class ActionsOutput:
-    """The summary for the results and the per-customer table (``ACTION_COLUMNS``)."""
+    """The summary for the results, the per-customer table (``ACTION_COLUMNS``) and each analysed
+    customer's offer: ``offer_codes[i]`` is the position in :data:`ACTION_RULES` of the treatment
+    action with the highest expected value of customer ``ids[i]`` (ties: the earlier rule), −1 for
+    none."""
 
     result: ActionsResult
     table: pd.DataFrame
+    ids: np.ndarray
+    offer_codes: np.ndarray
 
     def offers(self) -> pd.Series:
-        """Each customer's treatment action with the highest expected value (id → action)."""
-        treated = self.table[self.table["group"] == "treatment"]
-        best = treated.sort_values(["id", "expected_value", "action"], ascending=[True, False, True],
-                                   kind="stable").drop_duplicates("id")
-        return pd.Series(best["action"].astype(str).to_numpy(), index=best["id"].to_numpy(), name="offer")
+        """Each customer's treatment action with the highest expected value (id → action), by id."""
+        has = self.offer_codes >= 0
+        ids, codes = self.ids[has], self.offer_codes[has]
+        order = np.argsort(ids, kind="stable")
+        keys = np.asarray([r.key for r in ACTION_RULES], dtype=object)
+        return pd.Series(keys[codes[order]], index=ids[order], name="offer")
+
+    def offer_column(self) -> pd.Categorical:
+        """The offer of every analysed customer, in the order of ``ids``: the action's key, or ``""``."""
+        return pd.Categorical.from_codes(self.offer_codes.astype(np.int8) + 1,
+                                         categories=["", *(r.key for r in ACTION_RULES)])
 
 
 # ------------------------------------------------------------------------------ rule evidence
@@ -256,20 +267,23 @@ GROUPS: tuple[str, ...] = ("treatment", "control")
 
 def _channel_values(rule: ActionRule, stake: np.ndarray, consent: np.ndarray,
                     config: ActionsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per customer: the best channel's code, its expected value, cost and save rate."""
+    """Per customer: the best channel's code and its expected value; per channel code: the cost and
+    the save rate (``cost[code]``: no per-customer copies of two constants)."""
     econ = config.economics(rule.key)
     n = stake.size
-    code = np.zeros(n, dtype=np.int8)
-    value, cost, save = np.full(n, -np.inf), np.zeros(n), np.zeros(n)
     if econ.site_cost is not None:
-        code[:] = 2
+        code = np.full(n, 2, dtype=np.int8)
         value = stake * econ.site_save_rate - econ.site_cost
-        cost[:], save[:] = econ.site_cost, econ.site_save_rate
+    else:
+        code, value = np.zeros(n, dtype=np.int8), np.full(n, -np.inf)
     if econ.contact_cost is not None:
         contact = np.where(consent, stake * econ.contact_save_rate - econ.contact_cost, -np.inf)
         better = contact > value
-        code[better], value = 1, np.where(better, contact, value)
-        cost[better], save[better] = econ.contact_cost, econ.contact_save_rate
+        code = np.where(better, np.int8(1), code).astype(np.int8, copy=False)
+        value = np.where(better, contact, value)
+    cost = np.array([0.0, econ.contact_cost or 0.0, econ.site_cost or 0.0])
+    save = np.array([0.0, econ.contact_save_rate if econ.contact_cost is not None else 0.0,
+                     econ.site_save_rate if econ.site_cost is not None else 0.0])
     return code, value, cost, save
 
 
@@ -295,21 +309,26 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
         Seed of the control groups (each action draws from its own stream).
     """
     ids = frame.index.to_numpy()
-    p = probability.reindex(frame.index).to_numpy(dtype=float)
+    # aligned by id: a lookup only when the indexes differ (at ten million customers each costs seconds)
+    p = (probability if probability.index.equals(frame.index) else probability.reindex(frame.index)).to_numpy(
+        dtype=float)
     profit = frame["profit"].to_numpy(dtype=float)
     stake = p * profit
     consent = (frame["allow_messages"] == CONSENT).to_numpy()
     keys = tuple(key for key, *_ in SEGMENTS)
-    seg = pd.Categorical(segment_of.to_numpy(), categories=keys).codes.astype(np.int8)
-    shap = shap.reindex(frame.index)
+    seg = segment_codes(segment_of if segment_of.index.equals(frame.index) else segment_of.reindex(frame.index))
+    if not shap.index.equals(frame.index):
+        shap = shap.reindex(frame.index)
     risk_of = {key: risk for key, risk, _ in SEGMENTS}
     in_segments = [seg == k for k in range(len(keys))]
 
     outcomes: dict[str, list[RuleOutcome]] = {key: [] for key in keys}
-    tables: list[pd.DataFrame] = []
+    parts: list[dict[str, np.ndarray]] = []  # each rule's rows of the table, as arrays
     plans: list[ActionPlan] = []
-    for rule in ACTION_RULES:
-        code, value, cost_of, save_of = _channel_values(rule, stake, consent, config)
+    best_value = np.full(ids.size, -np.inf)  # each customer's best treatment offer so far
+    offer_codes = np.full(ids.size, -1, dtype=np.int8)
+    for action_code, rule in enumerate(ACTION_RULES):
+        code, value, channel_cost, channel_save = _channel_values(rule, stake, consent, config)
         features = [_Feature.of(c, frame, shap, p, config, risk_threshold) for c in rule.conditions]
         meets = np.ones(ids.size, dtype=bool)
         for f in features:
@@ -355,6 +374,7 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
         in_control = _draw_control(seg[rows], control, rng)
         treated = ~in_control
         value_r, seg_r, code_r = value[rows], seg[rows], code[rows]
+        cost_r, save_r = channel_cost[code_r], channel_save[code_r]
         for k, (key, outcome) in enumerate(zip(keys, pending, strict=True)):
             members = seg_r == k
             outcomes[key].append(outcome.model_copy(update={
@@ -370,14 +390,18 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
                 refs[f"reference_{i}"] = np.full(n, round(float(f.values.mean()), 4))
             else:
                 refs[f"value_{i}"] = refs[f"reference_{i}"] = np.full(n, np.nan)
-        tables.append(pd.DataFrame({
-            "id": ids[rows], "segment": pd.Categorical.from_codes(seg_r, categories=keys),
-            "action": rule.key, "channel": pd.Categorical.from_codes(code_r, categories=CHANNELS),
-            "group": pd.Categorical.from_codes(in_control.astype(np.int8), categories=GROUPS),
-            "expected_value": np.round(value_r, 4), "probability": np.round(p[rows], 4), "profit": profit[rows],
-            "cost": cost_of[rows], "save_rate": save_of[rows], **refs,
-        }))
-        stake_t, cost = float(stake[rows][treated].sum()), float(cost_of[rows][treated].sum())
+        rounded = np.round(value_r, 4)
+        parts.append({
+            "position": rows, "segment": seg_r, "action": np.full(n, action_code, dtype=np.int8), "channel": code_r,
+            "group": in_control.astype(np.int8), "expected_value": rounded, "probability": np.round(p[rows], 4),
+            "profit": profit[rows], "cost": cost_r, "save_rate": save_r, **refs,
+        })
+        # the offer: the treatment action of the highest expected value (as the table rounds it);
+        # rules run in ACTION_RULES order, so a tie keeps the earlier rule
+        better = treated & (rounded > best_value[rows])
+        best_value[rows[better]] = rounded[better]
+        offer_codes[rows[better]] = action_code
+        stake_t, cost = float(stake[rows][treated].sum()), float(cost_r[treated].sum())
         by_segment = np.bincount(seg_r, minlength=len(keys))
         n_treated = int(treated.sum())
         plans.append(ActionPlan(
@@ -390,55 +414,115 @@ def run_actions(frame: pd.DataFrame, probability: pd.Series, segment_of: pd.Seri
             cost=round(cost, 2), expected_value=round(float(value_r[treated].sum()), 2),
             value_at_stake=round(stake_t, 2),
             break_even_save_rate=round(cost / stake_t, 4) if stake_t > 0 else None,
-            save_rate=round(float((save_of[rows][treated] * stake[rows][treated]).sum() / stake_t), 4)
+            save_rate=round(float((save_r[treated] * stake[rows][treated]).sum() / stake_t), 4)
             if stake_t > 0 else 0.0,
             control_needed=needed, testable=testable, audience_needed=audience_needed,
             mde=(None if (m := minimal_detectable_effect(n_treated, control, mean_p, config)) is None
                  else round(m, 4)),
         ))
 
-    if tables:
-        table = pd.concat(tables, ignore_index=True)
-        table["action"] = pd.Categorical(table["action"], categories=[r.key for r in ACTION_RULES])
-        table = table.sort_values(["id", "action"], kind="stable").reset_index(drop=True)
-    else:
-        table = pd.DataFrame({c: pd.Series(dtype=float) for c in ACTION_COLUMNS})
-    without_consent = int(((table["channel"] == "contact") & ~table["id"].isin(ids[consent])).sum())
-    _check_consistent(table, contact_without_consent=without_consent)
+    table, summary = _table(parts, ids=ids, consent=consent, keys=keys)
     plans.sort(key=lambda a: (-a.expected_value, a.action))
-    treated = table[table["group"] == "treatment"]
-    # a customer with several treatment actions: their save rates combine as 1 − Π(1 − s), never add up
-    kept = (1.0 - treated["save_rate"]).groupby(treated["id"], sort=False).prod()
-    per_customer = treated.groupby("id", sort=False).agg(stake=("probability", "first"), profit=("profit", "first"),
-                                                         cost=("cost", "sum"), rows=("action", "size"))
-    combined = float((per_customer["stake"] * per_customer["profit"] * (1.0 - kept.loc[per_customer.index])
-                      - per_customer["cost"]).sum())
-    output = ActionsOutput(result=ActionsResult(
+    return ActionsOutput(result=ActionsResult(
         plans=tuple(plans),
         rules=tuple(SegmentRules(segment=k, outcomes=tuple(v)) for k, v in outcomes.items()),
         top=tuple(a.action for a in plans if a.expected_value > 0 and a.treatment > 0)[: config.top_actions],
-        n_rows=len(table), n_customers=int(table["id"].nunique()), n_treatment=len(treated),
-        n_control=int((table["group"] == "control").sum()), offers=int(treated["id"].nunique()),
-        treatment_contact=int((treated["channel"] == "contact").sum()),
-        treatment_site=int((treated["channel"] == "site").sum()),
-        customers_several=int((per_customer["rows"] > 1).sum()),
-        cost=round(sum(a.cost for a in plans), 2), expected_value=round(combined, 2),
-        expected_value_separate=round(sum(a.expected_value for a in plans), 2),
-        contact_without_consent=without_consent,
-    ), table=table)
-    return output
+        cost=round(sum(a.cost for a in plans), 2),
+        expected_value_separate=round(sum(a.expected_value for a in plans), 2), **summary,
+    ), table=table, ids=ids, offer_codes=offer_codes)
 
 
-def _check_consistent(table: pd.DataFrame, *, contact_without_consent: int) -> None:
+def _kahan_group_sum(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per group of consecutive ``values`` (group ``g``: ``starts[g]`` … ``+ sizes[g]``), the
+    compensated (Kahan) sum in row order: the same number as pandas' ``groupby(...).sum()``."""
+    total = np.zeros(starts.size)
+    compensation = np.zeros(starts.size)
+    for r in range(int(sizes.max()) if sizes.size else 0):  # r-th row of every group at once
+        groups = np.flatnonzero(sizes > r)
+        y = values[starts[groups] + r] - compensation[groups]
+        t = total[groups] + y
+        c = (t - total[groups]) - y
+        compensation[groups] = np.where(np.isnan(c), 0.0, c)
+        total[groups] = t
+    return total
+
+
+class _Counts(TypedDict):
+    """What the per-customer table says for :class:`ActionsResult`."""
+
+    n_rows: int
+    n_customers: int
+    n_treatment: int
+    n_control: int
+    offers: int
+    treatment_contact: int
+    treatment_site: int
+    customers_several: int
+    expected_value: float
+    contact_without_consent: int
+
+
+def _table(parts: list[dict[str, np.ndarray]], *, ids: np.ndarray, consent: np.ndarray,
+           keys: tuple[str, ...]) -> tuple[pd.DataFrame, _Counts]:
+    """The per-customer table (one row per customer and action, by id then rule) from each rule's
+    rows, and the counts of :class:`ActionsResult` it implies, all on arrays (no Python per row)."""
+    if not parts:
+        table = pd.DataFrame({c: pd.Series(dtype=float) for c in ACTION_COLUMNS})
+        return table, {"n_rows": 0, "n_customers": 0, "n_treatment": 0, "n_control": 0, "offers": 0,
+                       "treatment_contact": 0, "treatment_site": 0, "customers_several": 0, "expected_value": 0.0,
+                       "contact_without_consent": 0}
+    # rules in ACTION_RULES order, each in customer order: a stable sort by id orders by (id, action)
+    position = np.concatenate([part["position"] for part in parts])
+    order = np.argsort(ids[position], kind="stable")
+    column = {name: np.concatenate([part[name] for part in parts])[order] for name in parts[0]}
+    position = column.pop("position")
+    action, channel, group = column["action"], column["channel"], column["group"]
+    without_consent = int(((channel == 1) & ~consent[position]).sum())
+    _check_consistent(position, action, ids=ids, contact_without_consent=without_consent)
+    table = pd.DataFrame({
+        "id": ids[position], "segment": pd.Categorical.from_codes(column.pop("segment"), categories=keys),
+        "action": pd.Categorical.from_codes(column.pop("action"), categories=[r.key for r in ACTION_RULES]),
+        "channel": pd.Categorical.from_codes(column.pop("channel"), categories=CHANNELS),
+        "group": pd.Categorical.from_codes(column.pop("group"), categories=GROUPS), **column,
+    })  # in ACTION_COLUMNS order
+
+    treated = group == 0
+    t_position = position[treated]
+    # the treated rows of one customer are consecutive (the table is sorted by id)
+    first = np.flatnonzero(np.r_[True, t_position[1:] != t_position[:-1]]) if t_position.size else np.zeros(0, int)
+    sizes = np.diff(np.r_[first, t_position.size])
+    # a customer with several treatment actions: their save rates combine as 1 − Π(1 − s), never add up
+    kept = np.ones(ids.size)
+    np.multiply.at(kept, t_position, 1.0 - column["save_rate"][treated])
+    stake = column["probability"][treated][first]  # the table's (rounded) probability, as before
+    profit = column["profit"][treated][first]
+    cost = _kahan_group_sum(column["cost"][treated], first, sizes)
+    combined = float((stake * profit * (1.0 - kept[t_position[first]]) - cost).sum())
+    listed = np.zeros(ids.size, dtype=bool)
+    listed[position] = True
+    return table, {
+        "n_rows": int(position.size), "n_customers": int(listed.sum()),
+        "n_treatment": int(treated.sum()), "n_control": int((~treated).sum()), "offers": int(first.size),
+        "treatment_contact": int((treated & (channel == 1)).sum()),
+        "treatment_site": int((treated & (channel == 2)).sum()),
+        "customers_several": int((sizes > 1).sum()), "expected_value": round(combined, 2),
+        "contact_without_consent": without_consent,
+    }
+
+
+def _check_consistent(position: np.ndarray, action: np.ndarray, *, ids: np.ndarray,
+                      contact_without_consent: int) -> None:
     """Invariants of the assignment (a failure is a bug, not bad input)."""
     if contact_without_consent:
         raise AssertionError("a contact action was assigned to a customer without consent")
-    discount = {r.key for r in ACTION_RULES if r.discount}
-    no_discount = {r.key for r in ACTION_RULES if r.risk == "low"}
-    both = (set(table.loc[table["action"].isin(discount), "id"])
-            & set(table.loc[table["action"].isin(no_discount), "id"]))
-    if both:
-        raise AssertionError(f"customers {sorted(both)[:5]} got a discount and «no discounts»")
+    codes = np.asarray([[r.discount, r.risk == "low"] for r in ACTION_RULES], dtype=bool)
+    discount = np.zeros(ids.size, dtype=bool)
+    discount[position[codes[action, 0]]] = True
+    no_discount = np.zeros(ids.size, dtype=bool)
+    no_discount[position[codes[action, 1]]] = True
+    both = np.sort(ids[discount & no_discount])
+    if both.size:
+        raise AssertionError(f"customers {both[:5].tolist()} got a discount and «no discounts»")
 
 
 # ------------------------------------------------------------------------------------ effects

@@ -264,17 +264,6 @@ def grouped_permutation_importance(estimator: Any, Z: np.ndarray, y: np.ndarray,
     return drops.mean(axis=1), drops.std(axis=1)
 
 
-def top_reasons(explanation: Explanation, *, k: int) -> pd.DataFrame:
-    """The ``k`` features pushing each customer's probability up the most (``reason_1`` …)."""
-    values = explanation.values.to_numpy()
-    filled = np.where(np.isnan(values), -np.inf, values)
-    order = np.argsort(-filled, axis=1)[:, :k]
-    names = np.asarray(FEATURES, dtype=object)[order]
-    ok = np.take_along_axis(filled, order, axis=1) > 0
-    names = np.where(ok, names, "")
-    return pd.DataFrame(names, index=explanation.values.index, columns=[f"reason_{i + 1}" for i in range(k)])
-
-
 def permutation_importance(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *,
                            random_state: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Grouped permutation importance of the selected model on the test part (a seeded random
@@ -380,4 +369,6 @@ def run_importance(model: ModelOutput, data: PreparedData, explanation: Explanat
         global_importance=global_importance, beeswarm=beeswarm, per_segment=per_segment,
         examples=tuple(examples), permutation=by_permutation, seconds=round(seconds + perm_seconds, 3),
         disagreements=disagreements,
+        # the rows permutation_importance draws (a sample above permutation_max_rows)
+        permutation_rows=min(int(model.is_test.sum()), config.permutation_max_rows),
     )

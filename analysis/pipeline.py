@@ -178,7 +178,6 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
     analysis.errors.DataError
         On invalid input.
     """
-    import pandas as pd
     from threadpoolctl import threadpool_limits
 
     from analysis.features import prepare_data
@@ -196,8 +195,9 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
         # imports its modules on the other core (the workers exist only once it has).
         from analysis.actions import run_actions
         from analysis.conclusions import write_conclusions
-        from analysis.importance import explain, permutation_importance, run_importance, top_reasons
+        from analysis.importance import explain, permutation_importance, run_importance
         from analysis.model import run_model
+        from analysis.scores import score_table
         from analysis.segments import assign_segments, run_segments
 
         limits.enter_context(threadpool_limits(limits=config.openmp_threads))  # the pools loaded just now
@@ -243,17 +243,10 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
                                   config=config.actions, risk_threshold=config.segments.risk_threshold,
                                   random_state=seed)
         with clock.stage("scores"):
-            reasons = top_reasons(explanation, k=config.importance.top_reasons)
-            scores = pd.DataFrame({
-                "id": data.frame.index.to_numpy(),
-                "probability": model.probability.round(4).to_numpy(),
-                "segment": segment_of.to_numpy(),
-                "profit": data.frame["profit"].to_numpy(),
-                "in_test": model.is_test.to_numpy(),
-            })
-            for column in reasons.columns:
-                scores[column] = reasons[column].to_numpy()
-            scores["offer"] = scores["id"].map(actions.offers()).fillna("")
+            scores = score_table(ids=data.frame.index.to_numpy(), probability=model.probability.to_numpy(),
+                                 segment=segment_of, profit=data.frame["profit"].to_numpy(),
+                                 in_test=model.is_test.to_numpy(), shap=explanation.values, actions=actions,
+                                 k=config.importance.top_reasons)
         conclusions = write_conclusions(data=data.result, eda=eda_result, correlation=correlation_result,
                                         model=model.result, importance=importance, segments=segments)
     meta = Meta(period=period, report_date=report_date(period), input_sha256=data.input_sha256,

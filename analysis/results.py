@@ -526,6 +526,16 @@ class ImportanceResult(_Frozen):
     #: Features SHAP ranks as important while permutation importance finds them within noise
     #: (``ImportanceConfig.disagreement_*``), by mean |SHAP|.
     disagreements: tuple[str, ...] = ()
+    #: Test customers whose features permutation importance shuffled: all of the test part, or a
+    #: seeded random sample of ``ImportanceConfig.permutation_max_rows`` above it (``None`` in
+    #: results written before it was recorded).
+    permutation_rows: int | None = None
+
+    @property
+    def beeswarm_points(self) -> int:
+        """Customers the beeswarm shows: the explained customers, or a random sample of
+        ``ImportanceConfig.beeswarm_rows`` of them."""
+        return len(self.beeswarm.shap[0]) if self.beeswarm.shap else 0
 
 
 # ----------------------------------------------------------------------------------- segments

@@ -224,17 +224,24 @@ def _stage_timings(out_dir: Path) -> tuple[list[dict], dict]:
 
 # -------------------------------------------------------------------------------- stages-only
 def analyse_only(data_dir: Path, out_dir: Path, period: str) -> None:
-    """Run the analysis (no rendering) and write results.json + scores.csv into ``out_dir``."""
+    """Run the analysis (no rendering) and write results.json, scores.csv and actions.csv into
+    ``out_dir`` as a build does (stages ``write_scores`` and ``write_results``)."""
     from analysis.config import Config
     from analysis.pipeline import StageClock, run_analysis
+    from report.build import write_scores_csv
+    from report.crm import write_actions_csv
 
+    config = Config()
     clock = StageClock(on_stage=lambda s: print(f"  {s}", file=sys.stderr, flush=True))
-    analysed = run_analysis(data_dir, config=Config(), period=period, clock=clock)
+    analysed = run_analysis(data_dir, config=config, period=period, clock=clock)
     out_dir.mkdir(parents=True, exist_ok=True)
+    with clock.stage("write_scores"):
+        write_scores_csv(analysed.scores, out_dir / "scores.csv")
     with clock.stage("write_results"):
-        (out_dir / "results.json").write_text(analysed.results.model_dump_json(by_alias=True, indent=1),
-                                              encoding="utf-8")
-        analysed.scores.to_csv(out_dir / "scores.csv", index=False, lineterminator="\n")
+        (out_dir / "results.json").write_bytes(analysed.results.model_dump_json(by_alias=True, indent=1)
+                                               .encode("utf-8"))
+        write_actions_csv(analysed.actions, out_dir / "actions.csv", lang=config.report.lang,
+                          money_unit=config.report.money_unit, risk_threshold=config.segments.risk_threshold)
     # results.json was written before write_results was timed: put every stage into a manifest.
     (out_dir / "manifest.json").write_text(json.dumps({"stage_timings": [t.model_dump() for t in clock.timings]}))
 

@@ -477,8 +477,9 @@ def write_scores_csv(scores: pd.DataFrame, path: Path) -> None:
         value = pl.col(name)
         if dtype == pl.Boolean:
             value = pl.when(value).then(pl.lit("True")).otherwise(pl.lit("False")).alias(name)
-        elif dtype == pl.String:
-            value = pl.when(value == "").then(None).otherwise(value).alias(name)  # pandas writes "" as nothing
+        elif dtype in (pl.String, pl.Categorical, pl.Enum):  # pandas writes "" as nothing
+            value = value.cast(pl.String)
+            value = pl.when(value == "").then(None).otherwise(value).alias(name)
         columns.append(value)
     frame.select(columns).write_csv(path, line_terminator="\n")
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.actions import (
+    ACTION_COLUMNS,
     ACTION_RULES,
     ActionsOutput,
     control_size,
@@ -295,3 +296,51 @@ def test_several_actions_of_one_customer_are_not_added_up() -> None:
     assert out.result.customers_several == several
     if several:
         assert out.result.expected_value < out.result.expected_value_separate
+
+
+def test_table_and_counts_match_their_definitions_on_the_rows() -> None:
+    """The table is sorted by id then rule; every count of the result is what its rows say
+    (computed here with pandas, row by row, as the definition)."""
+    frame, p, seg = _customers()
+    high = np.arange(N) < N // 2  # the high-risk half also has more service errors: two actions fire there
+    frame["service_errors"] = np.where(high, np.random.default_rng(2).integers(4, 9, N), 1)
+    shap = _shap(frame, pages_sign=1.0)
+    shap.loc[frame.index[high], "service_errors"] = 0.03
+    out = _run(frame, p, seg, shap)
+    table, result = out.table, out.result
+    assert list(table.columns) == list(ACTION_COLUMNS)
+    order = table.sort_values(["id", "action"], kind="stable").index
+    assert (order == table.index).all() and not table.duplicated(["id", "action"]).any()
+    treated = table[table["group"] == "treatment"]
+    kept = (1.0 - treated["save_rate"]).groupby(treated["id"], sort=False).prod()
+    per = treated.groupby("id", sort=False).agg(p=("probability", "first"), profit=("profit", "first"),
+                                                 cost=("cost", "sum"), rows=("action", "size"))
+    combined = float((per["p"] * per["profit"] * (1.0 - kept.loc[per.index]) - per["cost"]).sum())
+    assert result.expected_value == round(combined, 2)
+    assert result.customers_several == int((per["rows"] > 1).sum()) > 0
+    assert (result.n_rows, result.n_customers, result.n_treatment, result.offers) == (
+        len(table), table["id"].nunique(), len(treated), treated["id"].nunique())
+    assert result.n_control == int((table["group"] == "control").sum())
+    assert result.treatment_contact == int((treated["channel"] == "contact").sum())
+
+
+def test_actions_align_inputs_by_id() -> None:
+    frame, p, seg = _customers()
+    shap = _shap(frame, pages_sign=1.0)
+    aligned = _run(frame, p, seg, shap)
+    shuffled = np.random.default_rng(1).permutation(N)
+    other = _run(frame, p.iloc[shuffled], seg.iloc[shuffled], shap.iloc[shuffled])
+    assert other.result == aligned.result and other.table.equals(aligned.table)
+    assert other.offers().equals(aligned.offers())
+
+
+def test_a_discount_and_keep_and_grow_for_one_customer_is_a_bug() -> None:
+    from analysis.actions import _check_consistent
+
+    codes = {r.key: i for i, r in enumerate(ACTION_RULES)}
+    ids = np.array([7, 8, 9])
+    position = np.array([0, 1, 1, 2])
+    action = np.array([codes["promo_cart"], codes["promo_cart"], codes["keep_and_grow"], codes["keep_and_grow"]])
+    with pytest.raises(AssertionError, match=r"customers \[8\] got a discount and «no discounts»"):
+        _check_consistent(position, action, ids=ids, contact_without_consent=0)
+    _check_consistent(position[[0, 3]], action[[0, 3]], ids=ids, contact_without_consent=0)

@@ -395,6 +395,10 @@ def test_scores_csv_has_the_bytes_pandas_writes(tmp_path) -> None:  # noqa: ANN0
         "in_test": [True, False, True, False, True, False],
         "reason_1": ["", 'a,b', 'q"uote', "line\nbreak", " lead", "Ё"],
     })
-    for case in (frame, frame.assign(profit=[1e-07, 1.0, 2.0, 3.0, 4.0, float("nan")])):  # exponents, NaN: pandas
+    # the analysis' text columns are categoricals: "" is written as nothing there too
+    categorical = frame.assign(segment=pd.Categorical(frame["segment"], categories=["", "e", "d", "c", "b", "a", "z"]),
+                               reason_1=pd.Categorical(frame["reason_1"]))
+    for case in (frame, frame.assign(profit=[1e-07, 1.0, 2.0, 3.0, 4.0, float("nan")]),  # exponents, NaN: pandas
+                 categorical):
         write_scores_csv(case, tmp_path / "scores.csv")
         assert (tmp_path / "scores.csv").read_text(encoding="utf-8") == case.to_csv(index=False, lineterminator="\n")

@@ -498,7 +498,7 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
     variant = results.model_copy(update={
         "data": results.data.model_copy(update={"cleaning_log": (), "outliers": ()}),
         "correlation": results.correlation.model_copy(update={"sample_rows": 500, "significance": None}),
-        "importance": results.importance.model_copy(update={"sampled": True}),
+        "importance": results.importance.model_copy(update={"sampled": True, "permutation_rows": 100}),
         "model": results.model.model_copy(update={
             "candidates": (*results.model.candidates, skipped),
             "selection_rows": results.model.n_train // 2,
@@ -519,8 +519,12 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
             ("action.monitor.text", {}), ("conclusions.none", {}),
             ("corr.sample_note", {"n": f["num"](500), "total": f["num"](results.correlation.n_rows)}),
             ("model.skipped", {"note": t("model.skip.too_many_rows", max_rows=f["num"](20_000))}),
+            ("shap.permutation_sampled", {"n": f["num"](100), "total": f["num"](results.model.test.n)}),
         ):
             assert t(key, **kwargs) in text, key
+        im = results.importance  # the beeswarm shows a sample of the explained customers, and says so
+        assert 0 < im.beeswarm_points < im.n_rows
+        assert t("shap.beeswarm_sampled", n=f["num"](im.beeswarm_points), total=f["num"](im.n_rows)) in text
         assert t("model.not_calibrated", raw=f["num"](results.model.selected.cv_brier_raw, 4),
                  cal=f["num"](results.model.selected.cv_brier_calibrated, 4)) in text
 
