@@ -147,14 +147,19 @@ def _tree_shap(estimator: Any, Z: np.ndarray) -> tuple[np.ndarray, float]:  # a 
     return values, float(expected[1] if expected.size > 1 else expected[0])
 
 
-def _exact_tree_shap(estimator: Any, Z: np.ndarray, executor: Executor | None,
-                     *, min_rows: int = 200) -> tuple[np.ndarray, float]:
-    """:func:`_tree_shap` of ``Z``, its rows split into one batch per worker (the same values)."""
+def _exact_tree_shap(estimator: Any, Z: np.ndarray, executor: Executor | None, *, min_rows: int = 200,
+                     meanwhile: Callable[[], object] | None = None) -> tuple[np.ndarray, float]:
+    """:func:`_tree_shap` of ``Z``, its rows split into batches for the workers (the same values);
+    ``meanwhile`` is called here once they are submitted (or before, when they run here)."""
     if executor is None or executor.inline or len(Z) < min_rows:
+        if meanwhile is not None:
+            meanwhile()
         return _tree_shap(estimator, Z)
     # two batches a worker: the permutation importance computed beside them fits in between
-    batches = np.array_split(Z, 2 * executor.workers)
-    parts = executor.map(partial(_tree_shap, estimator), batches, name="tree_shap")
+    futures = [executor.submit(_tree_shap, estimator, batch) for batch in np.array_split(Z, 2 * executor.workers)]
+    if meanwhile is not None:
+        meanwhile()
+    parts = [executor.result(future, name="tree_shap") for future in futures]
     return np.concatenate([values for values, _ in parts], axis=0), parts[0][1]
 
 
@@ -189,11 +194,14 @@ def explain(model: ModelOutput, data: PreparedData, config: ImportanceConfig, *,
     values = np.zeros((n, len(FEATURES)))
 
     if family in TREE_FAMILIES:
-        raw, base = _exact_tree_shap(estimator, transform(exact_rows), executor)
-        values[exact_rows] = _aggregate(raw, groups)
         rest = np.flatnonzero(~exact)
-        if rest.size:
-            values[rest] = _approximate(estimator, transform, rest, groups, config.batch_size)
+
+        def approximate_rest() -> None:  # here while the workers compute the exact rows
+            if rest.size:
+                values[rest] = _approximate(estimator, transform, rest, groups, config.batch_size)
+
+        raw, base = _exact_tree_shap(estimator, transform(exact_rows), executor, meanwhile=approximate_rest)
+        values[exact_rows] = _aggregate(raw, groups)
         output = "probability" if family in {"decision_tree", "extra_trees", "random_forest"} else "log_odds"
         name = "TreeExplainer"
     elif family == "logistic_regression":
