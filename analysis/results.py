@@ -532,6 +532,12 @@ class ImportanceResult(_Frozen):
     permutation_rows: int | None = None
 
     @property
+    def rest_approximated(self) -> bool:
+        """Whether the customers outside the exact sample have approximate SHAP values (TreeSHAP's
+        fast path; other explainers leave them without reasons)."""
+        return self.sampled and self.explainer == "TreeExplainer"
+
+    @property
     def beeswarm_points(self) -> int:
         """Customers the beeswarm shows: the explained customers, or a random sample of
         ``ImportanceConfig.beeswarm_rows`` of them."""

@@ -527,6 +527,12 @@ def test_optional_branches_render(results: Results, figures: dict) -> None:
         assert t("shap.beeswarm_sampled", n=f["num"](im.beeswarm_points), total=f["num"](im.n_rows)) in text
         assert t("model.not_calibrated", raw=f["num"](results.model.selected.cv_brier_raw, 4),
                  cal=f["num"](results.model.selected.cv_brier_calibrated, 4)) in text
+        # the customers outside the exact SHAP sample: approximate reasons from a tree model, none otherwise
+        assert (variant.importance.explainer == "TreeExplainer") == variant.importance.rest_approximated
+        assert t("shap.rest_approximate" if variant.importance.rest_approximated else "shap.rest_none") in text
+        other = variant.model_copy(update={"importance": variant.importance.model_copy(
+            update={"explainer": "LinearExplainer"})})
+        assert t("shap.rest_none") in html_lib.unescape(render_html(other, lang=lang, figures=figures))
 
 
 @pytest.mark.parametrize(("encodings", "kind"), [
