@@ -168,32 +168,6 @@ def _check_classes(n_declined: int, n_stable: int, config: Config) -> None:
                                  f"training part, model.test_size = {config.model.test_size:g} held out)")
 
 
-def fork_safe() -> bool:
-    """Whether a child forked now may run the data layer.
-
-    Not once polars' thread pool runs in this process (its ``polars-N`` threads): ``fork`` copies
-    only the calling thread, so a forked child's polars waits forever for the pool's threads. A
-    build forks its data worker before it runs any polars; a process that has (a test session, a
-    program calling :func:`analysis.pipeline.run_analysis` twice) runs the data layer in-process.
-    """
-    import os
-
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:  # no /proc: the pool may run once polars is imported
-        import sys
-
-        return "polars" not in sys.modules
-    for task in tasks:
-        try:
-            name = Path(f"/proc/self/task/{task}/comm").read_text().strip()
-        except OSError:
-            continue
-        if name.startswith("polars-") and name[len("polars-"):].isdigit():
-            return False
-    return True
-
-
 def _stage(clock: StageClock | None, name: str) -> AbstractContextManager[None]:
     return nullcontext() if clock is None else clock.stage(name)
 

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -44,6 +43,7 @@ from report.email import (
     send_message,
     write_eml,
 )
+from tests.report.smtp_sink import EphemeralController
 
 SUBJECT = (
     "Отчёт о покупательской активности — октябрь 2026 "
@@ -413,15 +413,6 @@ def test_credentials_from_env() -> None:
 HOST = "127.0.0.1"
 
 
-class _EphemeralController(Controller):
-    """An aiosmtpd controller on port 0: learns the port the OS picked."""
-
-    def _trigger_server(self) -> None:
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
 class _Recorder:
     """Handler that stores envelopes and refuses some recipients."""
 
@@ -459,17 +450,17 @@ def _authenticator(*, echo_password: bool = False) -> Callable[..., AuthResult]:
     return authenticate
 
 
-StartServer = Callable[..., tuple[_EphemeralController, _Recorder]]
+StartServer = Callable[..., tuple[EphemeralController, _Recorder]]
 
 
 @pytest.fixture
 def smtp_server() -> Iterator[StartServer]:
     """Start aiosmtpd servers on 127.0.0.1:<ephemeral>; stopped after the test."""
-    started: list[_EphemeralController] = []
+    started: list[EphemeralController] = []
 
-    def start(*, refuse: tuple[str, ...] = (), **smtp_kwargs: Any) -> tuple[_EphemeralController, _Recorder]:
+    def start(*, refuse: tuple[str, ...] = (), **smtp_kwargs: Any) -> tuple[EphemeralController, _Recorder]:
         recorder = _Recorder(refuse)
-        controller = _EphemeralController(recorder, hostname=HOST, port=0, ready_timeout=5.0, **smtp_kwargs)
+        controller = EphemeralController(recorder, hostname=HOST, port=0, ready_timeout=5.0, **smtp_kwargs)
         controller.start()
         started.append(controller)
         return controller, recorder

@@ -20,7 +20,7 @@ from report.cli import main
 from report.i18n import translator
 from report.monthly import MonthlyConfigError, default_period, load_monthly_config
 from tests.conftest import PostgresServer, load_into_postgres, raw_tables_typed
-from tests.report.smtp_sink import EphemeralController, Sink
+from tests.report.smtp_sink import Sink, running_sink
 
 PREVIOUS, PERIOD = "2026-09", "2026-10"
 
@@ -30,13 +30,8 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, Sink]]:
     monkeypatch.delenv("ONECLICK_SMTP_USER", raising=False)
     monkeypatch.delenv("ONECLICK_SMTP_PASSWORD", raising=False)
     monkeypatch.delenv("ONECLICK_MANIFEST_KEY", raising=False)
-    sink = Sink()
-    controller = EphemeralController(sink, hostname="127.0.0.1", port=0, ready_timeout=5.0)
-    controller.start()
-    try:
-        yield controller.port, sink
-    finally:
-        controller.stop()
+    with running_sink() as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

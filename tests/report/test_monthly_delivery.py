@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from report.cli import main
-from tests.report.smtp_sink import EphemeralController, Sink
+from tests.report.smtp_sink import running_sink
 
 pytestmark = pytest.mark.slow
 PERIOD, LATER = "2026-09", "2026-10"
@@ -93,14 +93,9 @@ def test_email_reaches_a_loopback_server(builds, monkeypatch: pytest.MonkeyPatch
     out1, _, _ = builds
     monkeypatch.delenv("ONECLICK_SMTP_USER", raising=False)
     monkeypatch.delenv("ONECLICK_SMTP_PASSWORD", raising=False)
-    sink = Sink()
-    controller = EphemeralController(sink, hostname="127.0.0.1", port=0, ready_timeout=5.0)
-    controller.start()
-    try:
+    with running_sink() as (port, sink):
         code = main(["send", "--report", str(out1), "--to", "director@example.com,cfo@example.com",
-                     "--from", "reports@oneclick.local", "--smtp", f"127.0.0.1:{controller.port}"])
-    finally:
-        controller.stop()
+                     "--from", "reports@oneclick.local", "--smtp", f"127.0.0.1:{port}"])
     assert code == 0
     (envelope,) = sink.envelopes
     assert sorted(envelope.rcpt_tos) == ["cfo@example.com", "director@example.com"]
