@@ -16,14 +16,15 @@ import resource
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import analysis
 from analysis.config import Config
-from analysis.results import CorrelationResult, DataResult, EdaResult, Meta, Results, StageTiming
+from analysis.results import (CorrelationResult, DataResult, EdaResult, ImportanceResult, Meta, ModelResult, Results,
+                              SegmentsResult, StageTiming)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,11 +139,16 @@ def _correlation(data: PreparedData, config: Config) -> CorrelationResult:
 
 @dataclass(frozen=True, slots=True)
 class Findings:
-    """What the analysis knows before the model: the data, the EDA and the correlations."""
+    """What the analysis knows before its end: the data, the EDA and the correlations before the
+    model; then also the model and the segments; then also the importance (``None`` until known).
+    Without the run's own measurements (fit and SHAP seconds), as the archived report shows them."""
 
     data: DataResult
     eda: EdaResult
     correlation: CorrelationResult
+    model: ModelResult | None = None
+    segments: SegmentsResult | None = None
+    importance: ImportanceResult | None = None
 
 
 def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock: StageClock | None = None,
@@ -171,7 +177,9 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
         permutation importance (beside the SHAP values); without one everything runs here, with
         the same results.
     on_findings : callable, optional
-        Called with the :class:`Findings` as soon as they are known, before the model is fitted.
+        Called with the :class:`Findings` as they grow: as soon as the EDA and the correlations
+        are known (before the model is fitted), once the customers are segmented, and once the
+        importance is known (before the actions).
 
     Raises
     ------
@@ -226,6 +234,10 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
                                                            config.segments)
             segments = run_segments(data, model.probability, segment_of, profit_threshold, config.segments,
                                     config.actions, random_state=seed)
+        modelled = Findings(data=data.result, eda=eda_result, correlation=correlation_result,
+                            model=model.result.without_measurements(), segments=segments)
+        if on_findings is not None:  # e.g. the model's and the segments' figures, drawn beside the SHAP values
+            on_findings(modelled)
         with clock.stage("shap"):
             start = time.perf_counter()
             # permutation importance does not depend on the SHAP values: a worker computes it beside them
@@ -238,6 +250,8 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
             importance = run_importance(model, data, explanation, segment_of, config.importance,
                                         random_state=seed, seconds=time.perf_counter() - start,
                                         n_jobs=config.n_jobs, permutation=(permutation[0], permutation[1], 0.0))
+        if on_findings is not None:  # e.g. the SHAP figures, drawn while the actions are assigned here
+            on_findings(replace(modelled, importance=importance.without_measurements()))
         with clock.stage("actions"):
             actions = run_actions(data.frame, model.probability, segment_of, explanation.values,
                                   config=config.actions, risk_threshold=config.segments.risk_threshold,

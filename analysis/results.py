@@ -462,6 +462,11 @@ class ModelResult(_Frozen):
     #: no other candidate was scored).
     runner_up: str | None = None
 
+    def without_measurements(self) -> ModelResult:
+        """A copy without the candidates' fit seconds (they vary from run to run)."""
+        return self.model_copy(update={"candidates": tuple(c.model_copy(update={"fit_seconds": None})
+                                                           for c in self.candidates)})
+
 
 # --------------------------------------------------------------------------------- importance
 class FeatureValue(_Frozen):
@@ -542,6 +547,10 @@ class ImportanceResult(_Frozen):
         """Customers the beeswarm shows: the explained customers, or a random sample of
         ``ImportanceConfig.beeswarm_rows`` of them."""
         return len(self.beeswarm.shap[0]) if self.beeswarm.shap else 0
+
+    def without_measurements(self) -> ImportanceResult:
+        """A copy without the seconds the SHAP values took (they vary from run to run)."""
+        return self.model_copy(update={"seconds": None})
 
 
 # ----------------------------------------------------------------------------------- segments
@@ -884,11 +893,10 @@ class Results(_Frozen):
         it) is rendered from this copy and stays byte-reproducible; the full ``results.json`` beside
         the outputs and ``manifest.json`` keep the measurements.
         """
-        candidates = tuple(c.model_copy(update={"fit_seconds": None}) for c in self.model.candidates)
         return self.model_copy(update={
             "meta": self.meta.model_copy(update={"stage_timings": ()}),
-            "model": self.model.model_copy(update={"candidates": candidates}),
-            "importance": self.importance.model_copy(update={"seconds": None}),
+            "model": self.model.without_measurements(),
+            "importance": self.importance.without_measurements(),
         })
 
     def save(self, path: Path) -> None:

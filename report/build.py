@@ -265,7 +265,7 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
                    previous: Path | None, progress: Callable[[str], None] | None, workers: _Workers,
                    signing_key: bytes | None, cancelled: Callable[[], bool] | None,
                    cache: AnalysisCache | None) -> tuple[BuildOutputs, ...]:
-    from report.figures.jobs import collect_figures, submit_data_figures
+    from report.figures.jobs import collect_figures, submit_figures
 
     clock = StageClock(on_stage=progress)
     # the previous month is read and checked (results, scores, actions) before any work: bad input
@@ -280,12 +280,14 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
     early: dict[str, dict[str, Future[FigureAsset]]] = {lang: {} for lang in langs}
 
     def draw_early(findings: Findings) -> None:
-        # drawn by the workers while the model is fitted, queued behind its cross-validation fits:
-        # they fill the time the workers would wait for this process' refit, scoring and segments
+        # drawn by the workers as soon as the analysis knows what they show: the data figures queued
+        # behind the cross-validation fits (they fill the time the workers would wait for this
+        # process' refit, scoring and segments), the model's and the segments' beside the SHAP values,
+        # the SHAP figures while this process assigns the actions and writes the scores
         executor = workers.get(analysis=True)
         for lang in langs:
-            early[lang].update(submit_data_figures(findings, executor=executor, lang=lang, dpi=dpi,
-                                                   rasterize_above=rasterize_above))
+            early[lang].update(submit_figures(findings, executor=executor, lang=lang, dpi=dpi,
+                                              rasterize_above=rasterize_above, submitted=early[lang]))
 
     with contextlib.ExitStack() as stack:
         works = {lang: stack.enter_context(_locked_work(folders[lang], output_names(period, lang))) for lang in langs}

@@ -104,8 +104,14 @@ def _done(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
     return future
 
 
+def _noop() -> None:
+    """A task that only makes the pool fork a worker."""
+
+
 def _copy_outcome(target: Future[Any], source: Future[Any]) -> None:
     """Give ``target`` the outcome of ``source`` (a task submitted later on its behalf)."""
+    if target.done():  # cancelled when the executor was closed
+        return
     if source.cancelled():
         target.cancel()
     elif source.exception() is not None:
@@ -139,6 +145,9 @@ class Executor:
         self._pool: ProcessPoolExecutor | None = None
         self._pids: list[int] = []
         self._later: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        # tasks submitted while the workers are being forked; ``None`` once they run
+        self._starting: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None
+        self._start_lock = threading.Lock()
         if self.inline:
             return
         context = multiprocessing.get_context("forkserver")
@@ -150,6 +159,33 @@ class Executor:
         self._pid_queue = context.SimpleQueue()
         self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_started,
                                          initargs=(self._pid_queue,))
+        # Forking a worker waits for the forkserver's preload (a second or two): a thread of its own
+        # waits for it, so that :meth:`submit` returns at once and the caller goes on with its own
+        # work meanwhile; what was submitted in that time is handed to the workers, in order, as
+        # soon as they are there.
+        self._starting = []
+        self._starter = threading.Thread(target=self._start_workers, args=(self._pool,), name="executor-start",
+                                         daemon=True)
+        self._starter.start()
+
+    def _start_workers(self, pool: ProcessPoolExecutor) -> None:
+        error: BaseException | None = None
+        try:
+            for _ in range(self.workers):  # while no worker is idle, each submission forks one more
+                pool.submit(_noop)
+        except BaseException as exc:  # noqa: BLE001 - given to every task submitted meanwhile
+            error = exc
+        with self._start_lock:
+            queued, self._starting = self._starting or [], None
+            for placeholder, fn, args, kwargs in queued:
+                if placeholder.done():  # cancelled by close()
+                    continue
+                try:
+                    if error is not None:
+                        raise error
+                    pool.submit(fn, *args, **kwargs).add_done_callback(partial(_copy_outcome, placeholder))
+                except BaseException as exc:  # noqa: BLE001 - delivered by Executor.result
+                    placeholder.set_exception(exc)
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         """Schedule ``fn(*args, **kwargs)`` (``fn``, its arguments and result must pickle).
@@ -163,6 +199,11 @@ class Executor:
             return _done(fn, args, kwargs)
         if self._pool is None:
             raise RuntimeError("the executor is closed: its workers were stopped")
+        with self._start_lock:
+            if self._starting is not None:  # the workers are being forked: handed to them when they are there
+                placeholder: Future[T] = Future()
+                self._starting.append((placeholder, fn, args, kwargs))
+                return placeholder
         return self._pool.submit(fn, *args, **kwargs)
 
     def submit_later(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
@@ -216,9 +257,10 @@ class Executor:
     def close(self, *, kill: bool = False) -> None:
         """Shut the pool down: wait for the workers to leave, or (``kill=True``) kill them now."""
         pool, self._pool = self._pool, None
-        for placeholder, *_ in self._later:
-            placeholder.cancel()
-        self._later.clear()
+        with self._start_lock:
+            for placeholder, *_ in [*self._later, *(self._starting or [])]:
+                placeholder.cancel()
+            self._later.clear()
         if pool is None:
             return
         if kill:

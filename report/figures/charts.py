@@ -1766,7 +1766,7 @@ def _asset(key: str, fig: Figure, alt: str, *, dpi: int, vector: bool) -> Figure
     return FigureAsset(key=key, svg=None, png=style.to_png(fig, dpi=dpi), alt=alt, width_cm=width_cm)
 
 
-# a data figure (registry: ``data_only``) gets the Findings, every other the Results
+# drawn from the Results, or from the Findings that hold what the figure needs (registry: ``needs``)
 _Draw = Callable[[Any, Any, str, int], Figure]
 _Alt = Callable[[Any, Any, str], str]
 
@@ -1862,8 +1862,9 @@ def draw_figure(results: Results | Findings, key: str, *, lang: str, dpi: int = 
                 rasterize_above: int = 200, vector: bool = False) -> FigureAsset:
     """Draw and serialise the figure ``key`` of :func:`build_figures` (one worker task).
 
-    The figures of :data:`report.figures.registry.DATA_FIGURE_KEYS` need only the
-    :class:`~analysis.pipeline.Findings` (the build has them drawn while the model is fitted).
+    A figure whose kind needs less than the results (:attr:`report.figures.registry.FigureSpec.needs`)
+    is drawn from :class:`~analysis.pipeline.Findings` that hold it, the same bytes (the build has
+    it drawn while the analysis goes on).
 
     Raises
     ------

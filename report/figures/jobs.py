@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from analysis.results import Results
     from runtime.executor import Executor
 
-__all__ = ["DATA_FIGURE_KEYS", "FigureAsset", "collect_figures", "draw", "figure_keys", "submit_data_figures"]
+__all__ = ["DATA_FIGURE_KEYS", "FigureAsset", "collect_figures", "draw", "figure_keys", "submit_figures"]
 
 
 def figure_keys(results: Results) -> tuple[str, ...]:
@@ -88,13 +88,19 @@ def draw(results: Results | Findings, key: str, *, lang: str, dpi: int, rasteriz
     return draw_figure(results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above, vector=vector)
 
 
-def submit_data_figures(findings: Findings, *, executor: Executor, lang: str, dpi: int,
-                        rasterize_above: int) -> dict[str, Future[FigureAsset]]:
-    """The figures of :data:`DATA_FIGURE_KEYS`, queued behind the work already submitted
+def submit_figures(findings: Findings, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,
+                   submitted: Mapping[str, Future[FigureAsset]]) -> dict[str, Future[FigureAsset]]:
+    """The figures ``findings`` hold what they are drawn from
+    (:func:`report.figures.registry.figure_subjects`), but for those already ``submitted``.
+
+    Before the importance is known they are queued behind the work already submitted
     (:meth:`~runtime.executor.Executor.submit_later`): the workers draw them while the model is
-    fitted here."""
-    return {key: executor.submit_later(draw, findings, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above)
-            for key in DATA_FIGURE_KEYS}
+    fitted, or beside the SHAP values, without delaying either. Once it is known the analysis has
+    nothing more for the workers, and they draw at once while the actions are assigned here.
+    """
+    submit = executor.submit if findings.importance is not None else executor.submit_later
+    return {key: submit(draw, findings, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above)
+            for _, key, _ in registry.figure_subjects(findings) if key not in submitted}
 
 
 def collect_figures(results: Results, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,

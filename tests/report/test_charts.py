@@ -7,6 +7,8 @@ per module (Russian PNG, English SVG), everything else draws single figures.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import base64
 import re
 import xml.etree.ElementTree as ET
@@ -85,18 +87,35 @@ def test_the_report_template_finds_every_figure(results: Results, figures_ru: di
     from analysis.pipeline import Findings
     from report.figures.charts import draw_figure
     from report.figures.jobs import DATA_FIGURE_KEYS, figure_keys
+    from report.figures.registry import figure_subjects
     from report.render import expected_figure_keys
 
     assert set(expected_figure_keys(results)) <= set(figures_ru)
     # the keys the build asks its workers for (without matplotlib) are the figures, in report order
     assert list(figure_keys(results)) == list(figures_ru)
-    # the figures drawn while the model is fitted need only the findings, and are the same figures
+    # the figures drawn while the analysis goes on need only the findings known by then, and are
+    # the same figures as those drawn from the results
     findings = Findings(data=results.data, eda=results.eda, correlation=results.correlation)
     assert DATA_FIGURE_KEYS == ("ishikawa", "eda-numeric", "eda-categorical", "phik")
     for key in DATA_FIGURE_KEYS:
         assert draw_figure(findings, key, lang="ru") == figures_ru[key], key
     with pytest.raises(KeyError, match="no figure 'roc'"):
         draw_figure(findings, "roc", lang="ru")
+    archived = results.without_measurements()
+    modelled = replace(findings, model=archived.model, segments=archived.segments)
+    model_keys = [key for _, key, _ in figure_subjects(modelled) if key not in DATA_FIGURE_KEYS]
+    assert model_keys == ["model-comparison", "roc", "calibration", "confusion",
+                          *(f"segment-{s.key}" for s in results.segments.segments)]
+    explained = replace(modelled, importance=archived.importance)
+    late = [key for _, key, _ in figure_subjects(explained) if key not in DATA_FIGURE_KEYS and key not in model_keys]
+    assert late == ["shap-bar", "shap-beeswarm", "shap-segments",
+                    *(f"shap-example-{e.id}" for e in results.importance.examples)]
+    for key in (*model_keys, *late):
+        assert draw_figure(explained, key, lang="ru") == figures_ru[key], key
+    with pytest.raises(KeyError, match="no figure 'shap-bar'"):
+        draw_figure(modelled, "shap-bar", lang="ru")
+    with pytest.raises(KeyError, match="no figure 'segments-scatter'"):  # its axis needs the results' money unit
+        draw_figure(explained, "segments-scatter", lang="ru")
 
 
 def test_alt_texts_are_in_the_language_and_carry_numbers(figures_ru: dict, figures_en_svg: dict) -> None:

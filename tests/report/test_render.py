@@ -472,12 +472,34 @@ def test_view_model_is_pure_and_ordered(results: Results) -> None:
     assert vm.priority.segment.key == results.segments.priority
     assert abs(sum(s.risk_share for s in vm.segments) - 1) < 0.02
     assert all(len(s.contrasts) <= 5 and len(s.categories) <= 3 for s in vm.segments)
-    paths = [p for p, _ in vm.config_rows]
-    assert "seed" in paths and "model.cv_folds" in paths and not any(p.startswith("model.candidates") for p in paths)
+    assert vm.config_changed == ()  # the sample is analysed with the defaults
+    assert vm.config_size > 100
     assert "candidates" in dict(vm.candidate_sets)
-    assert all(not isinstance(v, dict) and not (isinstance(v, tuple) and v and isinstance(v[0], dict))
-               for _, v in vm.config_rows)
     assert vm.comparison is None
+
+
+def test_configuration_lists_only_the_settings_off_their_defaults(results: Results, figures) -> None:  # noqa: ANN001
+    config = results.meta.config
+    changed = config.model_copy(update={
+        "seed": config.seed + 1,
+        "segments": config.segments.model_copy(update={"risk_threshold": 0.6}),
+        "cache": config.cache.model_copy(update={"max_entries": config.cache.max_entries + 1})})
+    edited = results.model_copy(update={"meta": results.meta.model_copy(update={"config": changed})})
+    vm = view_model(edited)
+    assert [(r.path, r.value, r.default) for r in vm.config_changed] == [
+        ("seed", config.seed + 1, config.seed), ("segments.risk_threshold", 0.6, config.segments.risk_threshold)]
+    assert vm.config_size == view_model(results).config_size  # the cache's limits are not settings of the run
+    assert not any(r.path.startswith(("model.candidates", "cache.")) for r in vm.config_changed)
+    for lang, sentence in (("ru", "отличаются 2 параметра"), ("en", "2 settings differ from the defaults")):
+        html = render_html(edited, lang=lang, figures=figures)
+        section = html[html.index('id="configuration"'):html.index('id="provenance"')]
+        assert sentence in section and "segments.<wbr>risk_<wbr>threshold" in section
+        assert "model.<wbr>cv_<wbr>folds" not in section  # a setting at its default is in results.json only
+        assert "results.json" in section
+    plain = render_html(results, lang="en", figures=figures)
+    section = plain[plain.index('id="configuration"'):plain.index('id="provenance"')]
+    assert "Every setting of this run is at the default of version" in section
+    assert "<table" not in section.split("<h3")[0]  # no table of changed settings: only the candidate sets'
 
 
 def test_css_defines_the_print_layout() -> None:

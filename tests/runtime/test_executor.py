@@ -196,3 +196,31 @@ def test_submit_later_queues_behind_what_is_waited_for_next() -> None:
 def _sleep_then_time(seconds: float) -> float:
     time.sleep(seconds)
     return time.monotonic()
+
+
+def test_submit_does_not_wait_for_the_forkserver_preload(tmp_path: Path) -> None:
+    """The forkserver imports its preload before it forks a worker (1–2 s for the build's): the
+    caller's submissions return at once meanwhile, and the tasks then run, in order, in the workers."""
+    import subprocess
+    import sys
+
+    (tmp_path / "slow_preload.py").write_text("import time\ntime.sleep(1.5)\n")
+    script = tmp_path / "start.py"
+    script.write_text(
+        "import os, time\n"
+        "from runtime.executor import Executor\n"
+        "from tests.runtime.test_executor import _sleep_then_time\n"
+        "if __name__ == '__main__':\n"
+        "    t0 = time.monotonic()\n"
+        "    with Executor(workers=1, task_timeout=60, preload=('slow_preload',)) as ex:\n"
+        "        futures = [ex.submit(_sleep_then_time, 0.0) for _ in range(3)] + [ex.submit(os.getpid)]\n"
+        "        submitted = time.monotonic() - t0\n"
+        "        ran = [ex.result(f, name='task') for f in futures]\n"
+        "        print(submitted, ran[0] - t0, ran[:3] == sorted(ran[:3]), ran[3] != os.getpid())\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=root,
+                         env={**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{tmp_path}"})
+    assert out.returncode == 0, out.stderr
+    submitted, first_ran, in_order, in_a_worker = out.stdout.split()
+    assert float(submitted) < 0.5 < 1.5 <= float(first_ran)  # submitted at once; run once the preload is done
+    assert in_order == "True" and in_a_worker == "True"
