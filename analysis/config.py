@@ -216,7 +216,10 @@ class ModelConfig(_Frozen):
     extra_candidates: tuple[CandidateConfig, ...] = Field(default_factory=_extra_candidates)
     thorough_repeats: int = Field(5, ge=1, le=100)
     #: Above this many training rows, model selection runs on a stratified sample of this size.
-    selection_max_rows: int = Field(50_000, ge=500)
+    #: Measured at a million customers: on 20,000 rows as on 50,000 the one-standard-error rule
+    #: picks LogisticRegression (CV ROC-AUC 0.9095 ± SE 0.0023 vs 0.9104 ± 0.0017; the same test
+    #: ROC-AUC, 0.9102), for 5.1 s of selection instead of 7.5 s.
+    selection_max_rows: int = Field(20_000, ge=500)
     #: Above this many training rows, the selected model is fitted on a stratified sample of this
     #: size (the selection sample itself when both budgets are equal) instead of the whole training
     #: part; customers of that sample get out-of-fold probabilities, every other customer is scored
@@ -230,8 +233,11 @@ class ModelConfig(_Frozen):
     #: Above this many test customers the ROC-AUC interval is DeLong's (the variance of the AUC
     #: from each customer's placement among the other class, one ranking: linear after a sort)
     #: instead of the bootstrap, whose cost grows as resamples × customers: at 2.5M test customers
-    #: (ten million customers) the bootstrap took 79 s. Both use every test customer.
-    bootstrap_max_rows: int = Field(250_000, ge=100)
+    #: (ten million customers) the bootstrap took 79 s. Both use every test customer. Measured with
+    #: 1,000 resamples on scores of AUC ≈ 0.91: at 50k, 100k and 250k test customers both intervals
+    #: agree to 0.0001, for 0.22 / 0.44 / 1.1 s of bootstrap against 0.01 / 0.02 / 0.05 s (a million
+    #: customers' build spent 1.9–2.3 s on it).
+    bootstrap_max_rows: int = Field(50_000, ge=100)
     #: Decision threshold for the confusion matrix.
     threshold: float = Field(0.5, gt=0, lt=1)
     calibration_bins: int = Field(10, ge=3, le=100)

@@ -313,13 +313,13 @@ def test_running_header_names_the_section_of_the_page(pdf_ru: Path) -> None:
 def test_identifiers_break_without_wbr_boxes_in_the_pdf(pdf_ru: Path, results: Results, figures_ru: dict,
                                                         html_ru: str) -> None:
     # the HTML file keeps <wbr>; the PDF's HTML has U+200B instead (no inline box per break), and
-    # the configuration's dotted paths read whole in the PDF's text, without a hidden character
+    # the identifiers (file names, feature names) read whole in the PDF's text, without a hidden character
     document = pdf_document(results, lang="ru", figures=figures_ru)
     assert "<wbr>" in html_ru and "\u200b" not in html_ru
     assert "<wbr>" not in document.html and "\u200b" in document.html
     text = pdf_text(pdf_ru)
     assert "\u200b" not in text
-    assert "model.selection_max_rows" in text and "correlation.significance_max_rows" in text
+    assert "market_file.csv" in text and "categories_per_visit" in text
 
 
 @needs_pdftotext
