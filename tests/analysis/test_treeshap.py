@@ -1,4 +1,5 @@
-"""Exact TreeSHAP through shap's kernel without the shap package: the same values as TreeExplainer."""
+"""SHAP without the shap package: exact TreeSHAP through its kernel, the same values as TreeExplainer, and
+the linear values, the same as LinearExplainer."""
 
 from __future__ import annotations
 
@@ -84,3 +85,20 @@ def test_the_kernel_loads_without_the_shap_package() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["(80,", "4,", "2)", "False", "False"]
     assert load_kernel() is not None
+
+
+def test_linear_values_equal_linear_explainer() -> None:
+    import shap
+    from sklearn.linear_model import LogisticRegression
+
+    from analysis.importance import linear_shap
+
+    X, y = _data(seed=7)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    background = X[:80]  # at most 100 rows: the explainer's masker keeps them all
+    values, base = linear_shap(model, background, X)
+    reference = shap.LinearExplainer(model, background)
+    np.testing.assert_allclose(values, reference.shap_values(X), rtol=0, atol=1e-12)
+    assert base == pytest.approx(float(np.atleast_1d(reference.expected_value)[0]), abs=1e-12)
+    # the values and the base add up to the model's log-odds
+    np.testing.assert_allclose(values.sum(axis=1) + base, model.decision_function(X), atol=1e-10)
