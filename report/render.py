@@ -28,7 +28,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from analysis.results import Results
-from report.env import TEMPLATES_DIR, make_environment
+from report.env import TEMPLATES_DIR, TemplateBytecodeCache, make_environment
 from report.figures.registry import figure_keys
 from report.structure import GLOSSARY_TERMS, SECTIONS, PdfAttachments, SectionView, ViewModel, view_model
 
@@ -64,10 +64,19 @@ def expected_figure_keys(results: Results) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------------------ rendering
+#: The folder of the cache root that keeps the compiled templates (:class:`report.env.TemplateBytecodeCache`).
+TEMPLATES_CACHE_DIR = "templates"
+
+
 @cache
 def environment(lang: str, money_unit: str = "unit") -> Environment:
-    """The (cached) Jinja environment of ``lang``; templates are compiled once per process."""
-    return make_environment(lang=lang, money_unit=money_unit)
+    """The (cached) Jinja environment of ``lang``; templates are compiled once per process, and
+    kept compiled between processes in the user's cache folder (:func:`report.cache.cache_root`
+    ``/ templates``)."""
+    from report.cache import cache_root
+
+    return make_environment(lang=lang, money_unit=money_unit,
+                            bytecode_cache=TemplateBytecodeCache.at(cache_root() / TEMPLATES_CACHE_DIR))
 
 
 def compile_templates(lang: str) -> None:

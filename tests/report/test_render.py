@@ -593,3 +593,27 @@ def test_css_hyphenates_by_language_and_never_breaks_inside_a_word() -> None:
         if re.search(r"overflow-wrap:\s*(break-word|anywhere)|word-break:\s*break-(all|word)", block):
             assert "hash" in selector, selector.strip()
     assert '<html lang="{{ lang }}">' in (TEMPLATES_DIR / "base.html").read_text(encoding="utf-8")
+
+
+def test_compiled_templates_are_kept_between_processes(tmp_path: Path) -> None:
+    from unittest import mock
+
+    from jinja2 import Environment
+
+    from report.env import TemplateBytecodeCache
+
+    folder = tmp_path / "cache" / "templates"
+    cache = TemplateBytecodeCache.at(folder)
+    assert cache is not None
+    make_environment(lang="ru", bytecode_cache=cache).get_template("report.html")
+    assert any(folder.iterdir())
+    fresh = make_environment(lang="ru", bytecode_cache=TemplateBytecodeCache.at(folder))  # as in a new process
+    with mock.patch.object(Environment, "compile", side_effect=AssertionError("compiled again")):
+        fresh.get_template("report.html")
+    # a folder that cannot be made or written is no error: the templates are compiled in memory
+    (tmp_path / "file").write_text("")
+    assert TemplateBytecodeCache.at(tmp_path / "file" / "templates") is None
+    gone = TemplateBytecodeCache.at(tmp_path / "gone")
+    assert gone is not None
+    (tmp_path / "gone").rmdir()
+    make_environment(lang="en", bytecode_cache=gone).get_template("report.html")
