@@ -197,14 +197,15 @@ class Executor:
         """
         if self.inline:
             return _done(fn, args, kwargs)
-        if self._pool is None:
+        pool = self._pool
+        if pool is None:
             raise RuntimeError("the executor is closed: its workers were stopped")
         with self._start_lock:
             if self._starting is not None:  # the workers are being forked: handed to them when they are there
                 placeholder: Future[T] = Future()
                 self._starting.append((placeholder, fn, args, kwargs))
                 return placeholder
-        return self._pool.submit(fn, *args, **kwargs)
+        return pool.submit(fn, *args, **kwargs)
 
     def submit_later(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         """Like :meth:`submit`, but queued behind every task submitted until the next :meth:`result`
