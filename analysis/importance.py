@@ -129,11 +129,14 @@ def linear_shap(estimator: Any, background: np.ndarray, Z: np.ndarray) -> tuple[
     """Interventional SHAP values of a fitted binary linear model (log-odds) for the rows ``Z``, and
     the base value: ``coef · (x − mean(background))`` and ``coef · mean(background) + intercept``.
 
-    These are the values ``shap.LinearExplainer`` gives for a linear model with independent
-    features (its documented formula; a test compares them), without importing the ``shap``
+    This is ``shap.LinearExplainer``'s formula for a linear model with independent features (the
+    same values for the same background; a test compares them), without importing the ``shap``
     package for one product: the import cost a million customers' build 0.6–1.1 s of its critical
-    path, measured. Unlike the explainer's default masker, the mean is over the whole background
-    (that masker subsamples a background above 100 rows).
+    path, measured. The mean is over the whole ``background``; the explainer's default masker
+    would first subsample a background of more than 100 rows (the build's has
+    ``4 × ImportanceConfig.background_rows``), so the values are not the explainer's output for
+    such a background, but the same formula against a fuller mean. Recorded as the
+    ``LinearExplainer`` method.
     """
     coef = np.asarray(estimator.coef_, dtype=float).reshape(-1)
     mean = np.asarray(background, dtype=float).mean(axis=0)

@@ -479,7 +479,9 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
                     import lightgbm  # noqa: F401
                 except ImportError:
                     note = NotInstalledSkip(package="lightgbm")
-            if note is None and cand.max_rows is not None and len(y_sel) > cand.max_rows:
+            # the training part's size, not the selection sample's: the model chosen is refitted
+            # and scores every customer (KNN's prediction grows with both)
+            if note is None and cand.max_rows is not None and len(y_train) > cand.max_rows:
                 note = TooManyRowsSkip(max_rows=cand.max_rows)
             fold_rows = min(len(train) for train, _ in splits)
             neighbours = max((int(v) for v in (*cand.grid.get("n_neighbors", ()), cand.params.get("n_neighbors", 0))

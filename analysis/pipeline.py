@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import analysis
-from analysis.config import Config
+from analysis.config import Config, changed_settings
 from analysis.results import (CorrelationResult, DataResult, EdaResult, ImportanceResult, Meta, ModelResult, Results,
-                              SegmentsResult, StageTiming)
+                              SegmentsResult, SettingChange, StageTiming)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -268,7 +268,9 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
                                         model=model.result, importance=importance, segments=segments)
     meta = Meta(period=period, report_date=report_date(period), input_sha256=data.input_sha256,
                 versions=package_versions(), code_version=code_version(), config=config, seed=seed,
-                stage_timings=tuple(clock.timings))
+                stage_timings=tuple(clock.timings),
+                settings_changed=tuple(SettingChange(path=path, value=value, default=default)
+                                       for path, value, default in changed_settings(config)))
     results = Results(meta=meta, data=data.result, eda=eda_result, correlation=correlation_result,
                       model=model.result, importance=importance, segments=segments, actions=actions.result,
                       conclusions=conclusions)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from analysis.config import Config
+from analysis.config import Config, SettingValue
 
 Scalar = int | float | str | bool | None
 
@@ -41,6 +41,16 @@ class StageTiming(_Frozen):
     concurrent: bool = False
 
 
+class SettingChange(_Frozen):
+    """A setting of the run off the default of the code that ran (:func:`analysis.config.changed_settings`):
+    its dotted ``path``, its ``value`` and the ``default`` (``None`` where the one or the other has
+    no such setting)."""
+
+    path: str
+    value: SettingValue
+    default: SettingValue
+
+
 class Meta(_Frozen):
     """Provenance of a run."""
 
@@ -52,6 +62,9 @@ class Meta(_Frozen):
     config: Config
     seed: int
     stage_timings: tuple[StageTiming, ...] = ()
+    #: The settings off the defaults of ``code_version``, recorded when the analysis ran (``None``
+    #: in results written before this field: which were changed is then not known).
+    settings_changed: tuple[SettingChange, ...] | None = None
 
 
 # --------------------------------------------------------------------------------------- data

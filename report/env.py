@@ -34,9 +34,12 @@ Filters (``lang`` is fixed by the environment):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -193,12 +196,17 @@ _log = logging.getLogger(__name__)
 
 class TemplateBytecodeCache(FileSystemBytecodeCache):
     """Jinja's compiled templates kept between processes in ``directory`` (the build's:
-    ``$XDG_CACHE_HOME/oneclick-report/templates``), as Python keeps compiled modules: a new process
-    loads the report's templates instead of compiling them (measured on the real data: the first
-    rendering of a process 0.21 s → 0.07 s). Jinja keys each file by the template's name, a
-    checksum of its source and its own and Python's bytecode versions, and writes it through a
-    temporary file renamed into place. A folder that cannot be written is not an error: the
-    templates are then compiled in memory only, as without a cache.
+    ``$XDG_CACHE_HOME/oneclick-report/templates/<code version>``), as Python keeps compiled
+    modules: a new process loads the report's templates instead of compiling them (measured on
+    the real data: the first rendering of a process 0.21 s → 0.07 s).
+
+    Jinja keys each file by the template's name and path, a checksum of its source and its own
+    and Python's bytecode versions, and writes it through a temporary file renamed into place.
+    What it does not key by — the environment's filters, tests and options, in this package's
+    code — is the folder: one per code version (:func:`analysis.pipeline.code_version`), the
+    other versions' folders removed when a new one is made. A file that cannot be read back (cut
+    short, damaged) is removed and the template compiled again; a folder that cannot be written is
+    no error either: the templates are then compiled in memory only, as without a cache.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -206,13 +214,27 @@ class TemplateBytecodeCache(FileSystemBytecodeCache):
 
     @classmethod
     def at(cls, directory: Path) -> TemplateBytecodeCache | None:
-        """The cache in ``directory`` (created), or ``None`` when it cannot be created."""
+        """The cache in ``directory`` (created, its sibling folders removed), or ``None`` when it
+        cannot be created."""
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            if not directory.is_dir():
+                directory.mkdir(parents=True)
+                for other in directory.parent.iterdir():  # other code versions' compiled templates
+                    if other != directory and other.is_dir():
+                        shutil.rmtree(other, ignore_errors=True)
         except OSError as exc:
             _log.debug("templates not cached in %s: %s", directory, exc)
-            return None
+            return None if not directory.is_dir() else cls(directory)
         return cls(directory)
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception as exc:  # noqa: BLE001 - any damage: compiled again (Jinja catches only marshal's errors)
+            _log.debug("compiled template %s unreadable, compiled again: %s", bucket.key, exc)
+            bucket.reset()
+            with contextlib.suppress(OSError):
+                os.remove(self._get_cache_filename(bucket))
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         try:

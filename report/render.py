@@ -71,12 +71,13 @@ TEMPLATES_CACHE_DIR = "templates"
 @cache
 def environment(lang: str, money_unit: str = "unit") -> Environment:
     """The (cached) Jinja environment of ``lang``; templates are compiled once per process, and
-    kept compiled between processes in the user's cache folder (:func:`report.cache.cache_root`
-    ``/ templates``)."""
+    kept compiled between processes in the user's cache folder, one folder per code version
+    (:func:`report.cache.cache_root` ``/ templates / <code version>``)."""
+    from analysis.pipeline import code_version
     from report.cache import cache_root
 
-    return make_environment(lang=lang, money_unit=money_unit,
-                            bytecode_cache=TemplateBytecodeCache.at(cache_root() / TEMPLATES_CACHE_DIR))
+    folder = cache_root() / TEMPLATES_CACHE_DIR / code_version()
+    return make_environment(lang=lang, money_unit=money_unit, bytecode_cache=TemplateBytecodeCache.at(folder))
 
 
 def compile_templates(lang: str) -> None:

@@ -11,11 +11,11 @@ never words anything (the catalogues do).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from analysis.config import ActionEconomics, CandidateConfig, Config
+from analysis.config import ActionEconomics, CandidateConfig, settings
 from analysis.results import (
     ActionPlan,
     Candidate,
@@ -28,6 +28,7 @@ from analysis.results import (
     Results,
     Segment,
     SegmentRules,
+    SettingChange,
     TableSummary,
 )
 from report.texts import actions_resting_on
@@ -40,7 +41,6 @@ __all__ = [
     "SECTIONS",
     "ChangeRow",
     "ComparisonView",
-    "ConfigRow",
     "DataSourceKind",
     "FeatureView",
     "LeftOutFile",
@@ -223,11 +223,11 @@ class ViewModel:
     permutation: tuple[FeatureValue, ...]
     shap_by_feature: Mapping[str, float]
     groups: tuple[tuple[str, tuple[str, ...]], ...]
-    #: How many settings shaped the run (the configuration flattened to dotted paths, without the
-    #: candidate sets, which have tables of their own, and the cache's limits).
+    #: How many settings shaped the run (:func:`analysis.config.settings`).
     config_size: int
-    #: The settings whose value differs from the default of this code version, in config order.
-    config_changed: tuple[ConfigRow, ...]
+    #: The settings off the defaults of the code that ran, as the analysis recorded them; ``None``
+    #: for results written before they were recorded.
+    config_changed: tuple[SettingChange, ...] | None
     candidate_sets: tuple[tuple[str, tuple[CandidateConfig, ...]], ...]
     timings_total: tuple[float, float]
     comparison: ComparisonView | None
@@ -238,41 +238,6 @@ class ViewModel:
     #: What the build's PDF embeds and leaves out; ``None`` when the report is rendered on its own
     #: (it then says nothing about the PDF's attachments).
     attachments: PdfAttachments | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigRow:
-    """One setting of the run that is not at its default: ``path`` (``segments.risk_threshold``),
-    its ``value`` and the ``default`` (``None`` for a path the default configuration has not, such
-    as an added action)."""
-
-    path: str
-    value: Any
-    default: Any
-
-
-def _settings(config: Config) -> dict[str, Any]:
-    """``config`` flattened to ``{dotted.path: value}``, without the cache's limits (they shape
-    neither the results nor the report) and the candidate sets (shown as tables of their own)."""
-    dumped = config.model_dump(mode="python")
-    dumped.pop("cache", None)
-    for name, value in config.model:
-        if isinstance(value, tuple) and value and all(isinstance(v, CandidateConfig) for v in value):
-            dumped["model"].pop(name, None)
-    return dict(_flatten("", dumped))
-
-
-def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
-    """``(dotted.path, scalar or tuple of scalars)`` rows; a list of mappings is flattened item by
-    item, as ``path[name]`` when the item has a name, else ``path[index]``."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _flatten(f"{prefix}.{key}" if prefix else str(key), item)
-    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value):
-        for index, item in enumerate(value):
-            yield from _flatten(f"{prefix}[{item.get('name', index)}]", item)
-    else:
-        yield prefix, (tuple(value) if isinstance(value, list) else value)
 
 
 def _segment_view(results: Results, seg: Segment) -> SegmentView:
@@ -340,7 +305,6 @@ def view_model(results: Results, *, attachments: PdfAttachments | None = None) -
                         key=lambda c: (c.skipped or c.cv_roc_auc_mean is None, -(c.cv_roc_auc_mean or 0.0), c.name))
     runner_up = next((c for c in candidates if c.name == results.model.runner_up), None)
 
-    settings, defaults = _settings(results.meta.config), _settings(Config())
     candidate_sets = tuple(
         (name, value) for name, value in results.meta.config.model
         if isinstance(value, tuple) and value and all(isinstance(v, CandidateConfig) for v in value))
@@ -365,9 +329,8 @@ def view_model(results: Results, *, attachments: PdfAttachments | None = None) -
         permutation=tuple(sorted(results.importance.permutation, key=lambda f: -f.value)),
         shap_by_feature={f.feature: f.value for f in results.importance.global_importance},
         groups=tuple((k, tuple(v)) for k, v in results.data.groups.items()),
-        config_size=len(settings),
-        config_changed=tuple(ConfigRow(path=path, value=value, default=defaults.get(path))
-                             for path, value in settings.items() if path not in defaults or defaults[path] != value),
+        config_size=len(settings(results.meta.config)),
+        config_changed=results.meta.settings_changed,
         candidate_sets=candidate_sets,
         timings_total=(sum(s.wall_seconds for s in timings), sum(s.cpu_seconds for s in timings)),
         comparison=_comparison_view(results),

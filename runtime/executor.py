@@ -14,6 +14,12 @@ reproducible without re-executing the command. Every task is an ordinary picklab
 * a task that does not finish within ``task_timeout`` seconds raises :class:`WorkerTimeout` and
   the workers are killed.
 
+The workers are forked at the first submission, by a thread of the executor: forking the first
+one waits for the forkserver's preload, and :meth:`Executor.submit` returns at once meanwhile
+(what is submitted then is handed to the workers in order once they run; a task's timeout counts
+from :meth:`Executor.result` and so includes that wait). An executor that is closed before its
+first submission — a build that stops at bad input — forks no worker.
+
 Nothing is ever recomputed elsewhere when a worker fails: the failure is the build's.
 ``Executor(workers=0)`` runs every task at once in the calling process (library use and tests).
 There is one forkserver per process (the standard library's): the preload and the environment
@@ -145,8 +151,9 @@ class Executor:
         self._pool: ProcessPoolExecutor | None = None
         self._pids: list[int] = []
         self._later: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
-        # tasks submitted while the workers are being forked; ``None`` once they run
-        self._starting: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None
+        # tasks submitted before the workers run (they are forked at the first submission); ``None`` once they run
+        self._starting: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = []
+        self._starter: threading.Thread | None = None
         self._start_lock = threading.Lock()
         if self.inline:
             return
@@ -159,16 +166,11 @@ class Executor:
         self._pid_queue = context.SimpleQueue()
         self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_started,
                                          initargs=(self._pid_queue,))
-        # Forking a worker waits for the forkserver's preload (a second or two): a thread of its own
-        # waits for it, so that :meth:`submit` returns at once and the caller goes on with its own
-        # work meanwhile; what was submitted in that time is handed to the workers, in order, as
-        # soon as they are there.
-        self._starting = []
-        self._starter = threading.Thread(target=self._start_workers, args=(self._pool,), name="executor-start",
-                                         daemon=True)
-        self._starter.start()
 
     def _start_workers(self, pool: ProcessPoolExecutor) -> None:
+        """Fork the workers, then hand them what was submitted meanwhile, in order (a thread of its own:
+        forking the first worker waits for the forkserver's preload, a second or two, which the
+        caller spends on its own work instead)."""
         error: BaseException | None = None
         try:
             for _ in range(self.workers):  # while no worker is idle, each submission forks one more
@@ -201,9 +203,13 @@ class Executor:
         if pool is None:
             raise RuntimeError("the executor is closed: its workers were stopped")
         with self._start_lock:
-            if self._starting is not None:  # the workers are being forked: handed to them when they are there
+            if self._starting is not None:  # the workers are not there yet: handed to them when they are
                 placeholder: Future[T] = Future()
                 self._starting.append((placeholder, fn, args, kwargs))
+                if self._starter is None:  # the first task: fork the workers now (none for a build that fails before)
+                    self._starter = threading.Thread(target=self._start_workers, args=(pool,),
+                                                     name="executor-start", daemon=True)
+                    self._starter.start()
                 return placeholder
         return pool.submit(fn, *args, **kwargs)
 
@@ -262,9 +268,15 @@ class Executor:
             for placeholder, *_ in [*self._later, *(self._starting or [])]:
                 placeholder.cancel()
             self._later.clear()
+            starter = self._starter
+            # no task handed to the workers yet: none to kill, and a worker still starting must be let
+            # finish its start (killed then, it would print a traceback about the pool's semaphores)
+            idle = self._starting is not None
         if pool is None:
             return
-        if kill:
+        if starter is not None:  # workers being forked: let the forking end (the preload, at most)
+            starter.join()
+        if kill and not idle:
             pool.shutdown(wait=False, cancel_futures=True)
             while not self._pid_queue.empty():
                 self._pids.append(self._pid_queue.get())

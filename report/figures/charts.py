@@ -1833,8 +1833,9 @@ def build_figures(results: Results, *, lang: str, dpi: int = style.DPI, rasteriz
         Worker processes that share the figures, one at a time (the bytes are the same whichever
         process draws a figure); without one every figure is drawn here.
     submitted : mapping of str to Future, optional
-        Figures already submitted to ``executor`` (:func:`draw_figure`; the build submits those of
-        :func:`data_figure_keys` before the model is fitted): their results are taken as they are.
+        Figures already submitted to ``executor`` (:func:`draw_figure`; the build submits each as
+        soon as the analysis knows what it shows, :mod:`report.figures.registry` ``needs``): their
+        results are taken as they are.
 
     Returns
     -------

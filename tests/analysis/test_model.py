@@ -143,3 +143,21 @@ def test_other_families_are_explained_too(family: str, sample_dir) -> None:  # n
     explained = explanation.values.dropna()
     assert len(explained) > 0 and list(explained.columns) == list(FEATURES)
     assert explanation.explainer == ("LinearExplainer" if family == "logistic_regression" else "PermutationExplainer")
+
+
+def test_a_candidate_is_skipped_by_the_training_rows_not_the_selection_sample(sample_dir) -> None:  # noqa: ANN001
+    """KNN's ``max_rows`` bounds the rows it is refitted on and scores every customer with, so the
+    training part decides, however small the selection sample is."""
+    from analysis.config import CandidateConfig, Config, ModelConfig
+    from analysis.features import prepare_data
+    from analysis.model import run_model
+    from analysis.results import TooManyRowsSkip
+
+    data = prepare_data(sample_dir, Config())
+    knn = CandidateConfig(name="KNN", family="knn", params={"n_neighbors": 15}, max_rows=600)
+    lr = CandidateConfig(name="LR", family="logistic_regression")
+    out = run_model(data, ModelConfig(candidates=(lr, knn), selection_max_rows=500, refit_max_rows=500,
+                                      bootstrap=200), random_state=0, n_jobs=1)
+    assert out.result.selection_rows == 500 < 600 < out.result.n_train
+    skipped = {c.name: c.note for c in out.result.candidates if c.skipped}
+    assert skipped == {"KNN": TooManyRowsSkip(max_rows=600)}

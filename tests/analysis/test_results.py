@@ -72,3 +72,20 @@ def test_a_version_2_results_file_loads_through_the_migration(results_sample: Re
     assert loaded.segments == results_sample.segments  # the shares recomputed exactly as the analysis does
     assert loaded.model.runner_up == results_sample.model.runner_up
     assert loaded.model_copy(update={"data": results_sample.data}) == results_sample
+
+
+def test_the_settings_off_their_defaults_are_recorded_as_the_analysis_ran(results_sample) -> None:  # noqa: ANN001
+    from analysis.config import CandidateConfig, Config, changed_settings, settings
+
+    assert results_sample.meta.settings_changed == ()  # the sample is analysed with the defaults
+    defaults = Config()
+    flat = settings(defaults)
+    assert "cache.max_entries" not in flat and "model.candidates[KNN].grid.n_neighbors" in flat
+    edited = defaults.model_copy(update={"model": defaults.model.model_copy(update={
+        "candidates": (*[c for c in defaults.model.candidates if c.name != "SVC"],
+                       CandidateConfig(name="Tree2", family="decision_tree", params={"max_depth": 3}))})})
+    changes = {path: (value, default) for path, value, default in changed_settings(edited)}
+    # a candidate added: its settings have no default; one removed: its settings no value
+    assert changes["model.candidates[Tree2].params.max_depth"] == (3, None)
+    assert changes["model.candidates[SVC].family"] == (None, "svc")
+    assert "seed" not in changes

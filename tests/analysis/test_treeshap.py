@@ -87,7 +87,7 @@ def test_the_kernel_loads_without_the_shap_package() -> None:
     assert load_kernel() is not None
 
 
-def test_linear_values_equal_linear_explainer() -> None:
+def test_linear_values_follow_linear_explainers_formula() -> None:
     import shap
     from sklearn.linear_model import LogisticRegression
 
@@ -95,10 +95,14 @@ def test_linear_values_equal_linear_explainer() -> None:
 
     X, y = _data(seed=7)
     model = LogisticRegression(max_iter=500).fit(X, y)
-    background = X[:80]  # at most 100 rows: the explainer's masker keeps them all
-    values, base = linear_shap(model, background, X)
-    reference = shap.LinearExplainer(model, background)
+    small = X[:80]  # at most 100 rows: the explainer's masker keeps them all, and the values are its own
+    values, base = linear_shap(model, small, X)
+    reference = shap.LinearExplainer(model, small)
     np.testing.assert_allclose(values, reference.shap_values(X), rtol=0, atol=1e-12)
     assert base == pytest.approx(float(np.atleast_1d(reference.expected_value)[0]), abs=1e-12)
+    # a larger background (as the build's): the same formula against the mean of every row of it
+    large = X[:300]
+    values, base = linear_shap(model, large, X)
+    np.testing.assert_allclose(values, (X - large.mean(axis=0)) * model.coef_[0], rtol=0, atol=1e-12)
     # the values and the base add up to the model's log-odds
     np.testing.assert_allclose(values.sum(axis=1) + base, model.decision_function(X), atol=1e-10)

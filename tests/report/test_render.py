@@ -479,17 +479,22 @@ def test_view_model_is_pure_and_ordered(results: Results) -> None:
 
 
 def test_configuration_lists_only_the_settings_off_their_defaults(results: Results, figures) -> None:  # noqa: ANN001
+    from analysis.config import changed_settings
+    from analysis.results import SettingChange
+
     config = results.meta.config
     changed = config.model_copy(update={
         "seed": config.seed + 1,
         "segments": config.segments.model_copy(update={"risk_threshold": 0.6}),
         "cache": config.cache.model_copy(update={"max_entries": config.cache.max_entries + 1})})
-    edited = results.model_copy(update={"meta": results.meta.model_copy(update={"config": changed})})
+    recorded = tuple(SettingChange(path=p, value=v, default=d) for p, v, d in changed_settings(changed))
+    edited = results.model_copy(update={"meta": results.meta.model_copy(
+        update={"config": changed, "settings_changed": recorded})})
     vm = view_model(edited)
+    assert vm.config_changed is not None
     assert [(r.path, r.value, r.default) for r in vm.config_changed] == [
         ("seed", config.seed + 1, config.seed), ("segments.risk_threshold", 0.6, config.segments.risk_threshold)]
     assert vm.config_size == view_model(results).config_size  # the cache's limits are not settings of the run
-    assert not any(r.path.startswith(("model.candidates", "cache.")) for r in vm.config_changed)
     for lang, sentence in (("ru", "отличаются 2 параметра"), ("en", "2 settings differ from the defaults")):
         html = render_html(edited, lang=lang, figures=figures)
         section = html[html.index('id="configuration"'):html.index('id="provenance"')]
@@ -498,8 +503,13 @@ def test_configuration_lists_only_the_settings_off_their_defaults(results: Resul
         assert "results.json" in section
     plain = render_html(results, lang="en", figures=figures)
     section = plain[plain.index('id="configuration"'):plain.index('id="provenance"')]
-    assert "Every setting of this run is at the default of version" in section
+    assert "None of them was changed: all are at the defaults of version" in section
     assert "<table" not in section.split("<h3")[0]  # no table of changed settings: only the candidate sets'
+    # results written before the changes were recorded: the report claims nothing about defaults
+    unknown = results.model_copy(update={"meta": results.meta.model_copy(update={"settings_changed": None})})
+    html = render_html(unknown, lang="en", figures=figures)
+    section = html[html.index('id="configuration"'):html.index('id="provenance"')]
+    assert "results.json" in section and "default" not in section.split("<h3")[0]
 
 
 def test_css_defines_the_print_layout() -> None:
@@ -602,7 +612,7 @@ def test_compiled_templates_are_kept_between_processes(tmp_path: Path) -> None:
 
     from report.env import TemplateBytecodeCache
 
-    folder = tmp_path / "cache" / "templates"
+    folder = tmp_path / "cache" / "templates" / "0.1.0+abc"  # one folder per code version
     cache = TemplateBytecodeCache.at(folder)
     assert cache is not None
     make_environment(lang="ru", bytecode_cache=cache).get_template("report.html")
@@ -612,8 +622,16 @@ def test_compiled_templates_are_kept_between_processes(tmp_path: Path) -> None:
         fresh.get_template("report.html")
     # a folder that cannot be made or written is no error: the templates are compiled in memory
     (tmp_path / "file").write_text("")
-    assert TemplateBytecodeCache.at(tmp_path / "file" / "templates") is None
-    gone = TemplateBytecodeCache.at(tmp_path / "gone")
+    assert TemplateBytecodeCache.at(tmp_path / "file" / "0.1.0") is None
+    gone = TemplateBytecodeCache.at(tmp_path / "other" / "gone")
     assert gone is not None
-    (tmp_path / "gone").rmdir()
+    (tmp_path / "other" / "gone").rmdir()
     make_environment(lang="en", bytecode_cache=gone).get_template("report.html")
+    # a file cut short is compiled again (and rewritten), not an error
+    for path in folder.iterdir():
+        path.write_bytes(path.read_bytes()[:7])
+    html = make_environment(lang="ru", bytecode_cache=TemplateBytecodeCache.at(folder)).get_template("report.html")
+    assert html is not None and all(path.stat().st_size > 7 for path in folder.iterdir())
+    # another code version gets a folder of its own; the old version's is removed
+    newer = TemplateBytecodeCache.at(folder.parent / "0.2.0+def")
+    assert newer is not None and [p.name for p in folder.parent.iterdir()] == ["0.2.0+def"]

@@ -200,27 +200,58 @@ def _sleep_then_time(seconds: float) -> float:
 
 def test_submit_does_not_wait_for_the_forkserver_preload(tmp_path: Path) -> None:
     """The forkserver imports its preload before it forks a worker (1–2 s for the build's): the
-    caller's submissions return at once meanwhile, and the tasks then run, in order, in the workers."""
+    caller's submissions return meanwhile, and the tasks then run, in submission order, in a worker.
+    The preload here waits for a file that the caller creates only after its submissions returned."""
     import subprocess
     import sys
 
-    (tmp_path / "slow_preload.py").write_text("import time\ntime.sleep(1.5)\n")
+    gate = tmp_path / "gate"
+    (tmp_path / "gated_preload.py").write_text(
+        "import os, time\n"
+        "deadline = time.monotonic() + 60\n"
+        "while not os.path.exists(os.environ['GATE']) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "OPENED_BY_THE_CALLER = os.path.exists(os.environ['GATE'])\n")
     script = tmp_path / "start.py"
     script.write_text(
-        "import os, time\n"
-        "from runtime.executor import Executor\n"
-        "from tests.runtime.test_executor import _sleep_then_time\n"
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from runtime.executor import Executor, worker_environment\n"
+        "from tests.runtime.test_executor import _opened, _sleep_then_time\n"
         "if __name__ == '__main__':\n"
-        "    t0 = time.monotonic()\n"
-        "    with Executor(workers=1, task_timeout=60, preload=('slow_preload',)) as ex:\n"
-        "        futures = [ex.submit(_sleep_then_time, 0.0) for _ in range(3)] + [ex.submit(os.getpid)]\n"
-        "        submitted = time.monotonic() - t0\n"
+        "    env = {**worker_environment(), 'GATE': sys.argv[1]}\n"
+        "    with Executor(workers=1, task_timeout=120, preload=('gated_preload',), env=env) as ex:\n"
+        "        futures = [ex.submit(_sleep_then_time, 0.0) for _ in range(3)]\n"
+        "        opened = ex.submit(_opened)\n"
+        "        Path(sys.argv[1]).write_text('')  # reached only if every submit returned before the preload ended\n"
         "        ran = [ex.result(f, name='task') for f in futures]\n"
-        "        print(submitted, ran[0] - t0, ran[:3] == sorted(ran[:3]), ran[3] != os.getpid())\n")
+        "        print(ran == sorted(ran), ex.result(opened, name='opened'))\n")
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=root,
-                         env={**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{tmp_path}"})
+    out = subprocess.run([sys.executable, str(script), str(gate)], capture_output=True, text=True, timeout=300,
+                         cwd=root, env={**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{tmp_path}"})
     assert out.returncode == 0, out.stderr
-    submitted, first_ran, in_order, in_a_worker = out.stdout.split()
-    assert float(submitted) < 0.5 < 1.5 <= float(first_ran)  # submitted at once; run once the preload is done
-    assert in_order == "True" and in_a_worker == "True"
+    # one worker runs them one by one: in the order they were handed over
+    assert out.stdout.split() == ["True", "True"], out.stdout
+
+
+def _opened() -> bool:
+    import gated_preload  # type: ignore[import-not-found]  # preloaded by the forkserver of the test above
+
+    return bool(gated_preload.OPENED_BY_THE_CALLER)
+
+
+def test_an_executor_closed_before_its_first_task_forks_no_worker() -> None:
+    import multiprocessing
+
+    executor = Executor(workers=2, task_timeout=10)
+    executor.close(kill=True)
+    assert multiprocessing.active_children() == [] and executor.worker_pids() == []
+
+
+def test_closing_while_the_workers_start_cancels_what_was_queued() -> None:
+    executor = Executor(workers=1, task_timeout=30)
+    queued = executor.submit(_sleep_then_time, 0.0)  # the workers are forked now, by the executor's thread
+    executor.close(kill=True)  # waits for that forking, then stops them
+    assert queued.cancelled() or queued.done()
+    with pytest.raises(RuntimeError, match="closed"):
+        executor.submit(_square, 2)
