@@ -24,7 +24,7 @@ import polars as pl
 from analysis.clean import detect_outliers, drop_duplicates, map_vocabulary, normalise_text
 from analysis.config import Config
 from analysis.errors import BadRow, DataError
-from analysis.load import RawTable
+from analysis.load import NeedsText, RawTable
 from analysis.results import (
     CleaningEntry, DataResult, FeatureInfo, InactiveNote, OutlierInfo, OutlierNote, TableSummary,
 )
@@ -65,6 +65,18 @@ class PreparedData:
 
 
 def _clean_table(raw: RawTable, config: Config) -> tuple[pl.DataFrame, list[CleaningEntry]]:
+    """``raw`` cleaned and validated (:func:`_clean_values`); a table whose numbers were read as
+    typed columns is read again as text and cleaned again when anything is wrong with it, or a key
+    repeats: its errors and its duplicates' log are then those of the values as written."""
+    try:
+        return _clean_values(raw, config)
+    except (DataError, NeedsText):
+        if raw.as_text is None:
+            raise
+    return _clean_values(raw.as_text(), config)
+
+
+def _clean_values(raw: RawTable, config: Config) -> tuple[pl.DataFrame, list[CleaningEntry]]:
     cfg = config.cleaning
     voc = cfg.vocabulary
     frame, log = normalise_text(raw, raw.frame)
