@@ -23,6 +23,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AnyStr
@@ -488,6 +489,20 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
         raise DataError(file=table.file, problem=f"file not found in {path.parent}",
                         expected=f"the file {table.file}")
     data = path.read_bytes()
+    # the file's hash is computed in a thread while the file is parsed (hashlib lets the GIL go)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_sha256_hex, data)
+        return _parse(path, table, data, digest.result, max_cell_chars=max_cell_chars, max_rows=max_rows,
+                      typed_numbers=typed_numbers)
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _parse(path: Path, table: Table, data: bytes, digest: Callable[[], str], *, max_cell_chars: int | None,
+           max_rows: int, typed_numbers: bool) -> RawTable:
+    """The body of :func:`read_table`; ``digest`` gives the hash of ``data``."""
     _refuse_non_text(data, table.file)
     try:
         text, encoding = _decode_lazily(data)
@@ -510,7 +525,8 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
     typed = _read_typed(data, text, fmt, table, max_cell_chars) if typed_numbers else None
     if typed is not None:
         try:
-            raw = _declared(typed, table, data, text, fmt, max_cell_chars=max_cell_chars, max_rows=max_rows)
+            # no cell's length measured again: _read_typed proved none is longer than max_cell_chars
+            raw = _declared(typed, table, data, text, fmt, digest, max_cell_chars=None, max_rows=max_rows)
         except DataError:
             pass  # named by the text path, as it always was
         else:
@@ -531,11 +547,11 @@ def read_table(path: Path, table: Table, *, max_cell_chars: int | None = None, m
                             expected=f"{header_fields} fields separated by {fmt.separator!r} on every row, "
                                      "as in the header",
                             rows=[BadRow(line=int(found.group(1)), id=None, value="")] if found else ()) from None
-    return _declared(frame, table, data, text, fmt, max_cell_chars=max_cell_chars, max_rows=max_rows)
+    return _declared(frame, table, data, text, fmt, digest, max_cell_chars=max_cell_chars, max_rows=max_rows)
 
 
-def _declared(frame: pl.DataFrame, table: Table, data: bytes, text: str | None, fmt: RawFormat, *,
-              max_cell_chars: int | None, max_rows: int) -> RawTable:
+def _declared(frame: pl.DataFrame, table: Table, data: bytes, text: str | None, fmt: RawFormat,
+              digest: Callable[[], str], *, max_cell_chars: int | None, max_rows: int) -> RawTable:
     """The parsed ``frame`` as a :class:`RawTable`: the declared columns under their English names,
     no text cell longer than ``max_cell_chars``, decimal commas in text number columns as points.
 
@@ -586,7 +602,7 @@ def _declared(frame: pl.DataFrame, table: Table, data: bytes, text: str | None, 
     if lines is None:
         lines = _line_numbers(text if text is not None else data, len(frame), separator=fmt.separator)
     return RawTable(table=table, frame=frame, lines=lines, format=fmt,
-                    sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
+                    sha256=digest(), size_bytes=len(data))
 
 
 def csv_error() -> type[Exception]:
