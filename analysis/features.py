@@ -99,13 +99,15 @@ def _clean_values(raw: RawTable, config: Config) -> tuple[pl.DataFrame, list[Cle
 
     typed = validate_table(raw, frame, voc, max_rows=cfg.max_rows_in_error, max_abs=cfg.max_abs_number)
     key = ["id"] if table.one_row_per_customer else ["id", "period"]
+    # Text columns hold a few distinct values: as categoricals they take 4 bytes a row instead of a
+    # string each (the periods of 30 million rows: 1.5 GB as strings); cast before the duplicates
+    # are looked for, whose key is then counted on the period's codes without another cast.
+    texts = [col.name for col in table.columns if col.kind not in (Kind.ID, Kind.NUMERIC, Kind.INTEGER)]
+    typed = typed.with_columns(pl.col(texts).cast(pl.Categorical))
     typed, entries = drop_duplicates(raw, typed, raw.frame, key=key, max_rows=cfg.max_rows_in_error)
     log += entries
     integers = [col.name for col in table.columns if col.kind is Kind.INTEGER]
-    # Text columns hold a few distinct values: as categoricals they take 4 bytes a row instead of a
-    # string each (the periods of 30 million rows: 1.5 GB as strings).
-    texts = [col.name for col in table.columns if col.kind not in (Kind.ID, Kind.NUMERIC, Kind.INTEGER)]
-    typed = typed.with_columns(pl.col(integers).cast(pl.Int64), pl.col(texts).cast(pl.Categorical))
+    typed = typed.with_columns(pl.col(integers).cast(pl.Int64))
     return typed, log
 
 

@@ -526,7 +526,8 @@ def _parse(path: Path, table: Table, data: bytes, digest: Callable[[], str], *, 
     if typed is not None:
         try:
             # no cell's length measured again: _read_typed proved none is longer than max_cell_chars
-            raw = _declared(typed, table, data, text, fmt, digest, max_cell_chars=None, max_rows=max_rows)
+            raw = _declared(typed, table, data, text, fmt, digest, max_cell_chars=None, max_rows=max_rows,
+                            one_line_per_row=True)
         except DataError:
             pass  # named by the text path, as it always was
         else:
@@ -551,9 +552,12 @@ def _parse(path: Path, table: Table, data: bytes, digest: Callable[[], str], *, 
 
 
 def _declared(frame: pl.DataFrame, table: Table, data: bytes, text: str | None, fmt: RawFormat,
-              digest: Callable[[], str], *, max_cell_chars: int | None, max_rows: int) -> RawTable:
+              digest: Callable[[], str], *, max_cell_chars: int | None, max_rows: int,
+              one_line_per_row: bool = False) -> RawTable:
     """The parsed ``frame`` as a :class:`RawTable`: the declared columns under their English names,
     no text cell longer than ``max_cell_chars``, decimal commas in text number columns as points.
+    ``one_line_per_row``: the reader counted one line per row after the header (the lines are
+    2, 3, … without counting them again).
 
     Raises
     ------
@@ -573,7 +577,7 @@ def _declared(frame: pl.DataFrame, table: Table, data: bytes, text: str | None, 
         raise DataError(file=table.file, problem="the header has no data rows",
                         expected="at least one data row")
     frame = frame.select([pl.col(c.source).alias(c.name) for c in table.columns])
-    lines = None
+    lines: np.ndarray | range | None = range(2, frame.height + 2) if one_line_per_row else None
     if max_cell_chars is not None:
         # the typed read's numbers are no text: it proved none of their cells too long
         texts = [c for c in table.columns if frame.schema[c.name] == pl.String]
