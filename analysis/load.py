@@ -340,11 +340,12 @@ def _read_polars(data: bytes, text: str | None, fmt: RawFormat) -> pl.DataFrame 
 def _no_long_cells(body: bytes, separator: str, limit: int) -> bool:
     """Whether no cell of ``body`` (a file without quotes) can be longer than ``limit`` characters.
 
-    Cells are the runs of bytes between separators and line breaks. The file is cut into blocks of
-    ``limit // 2 + 1`` bytes: a run longer than ``limit`` bytes holds a whole block, so a file in
-    which every block holds a separator or a line break has no cell longer than ``limit`` bytes,
-    nor characters. ``False`` (the text path then measures each cell) also for a cell of fewer
-    characters than ``limit`` that fills a block: a false alarm costs time, never a wrong answer.
+    Cells lie within the runs of bytes between separators and line feeds (not CR: a lone one may
+    sit inside a cell). The file is cut into blocks of ``limit // 2 + 1`` bytes: a run longer than
+    ``limit`` bytes holds a whole block, so a file in which every block holds a separator or a line
+    feed has no cell longer than ``limit`` bytes, nor characters. ``False`` (the text path then
+    measures each cell) also for a cell of fewer characters than ``limit`` that fills a block: a
+    false alarm costs time, never a wrong answer.
     """
     block = limit // 2 + 1
     values = np.frombuffer(body, dtype=np.uint8)
@@ -361,9 +362,7 @@ def _no_long_cells(body: bytes, separator: str, limit: int) -> bool:
             part = padded[:size]
         cut, line_break = is_cut[:size], is_break[:size]
         np.equal(part, ord(separator), out=cut)
-        np.equal(part, ord("\n"), out=line_break)
-        np.logical_or(cut, line_break, out=cut)
-        np.equal(part, ord("\r"), out=line_break)
+        np.equal(part, ord("\n"), out=line_break)  # not CR: a lone CR may sit inside a cell
         np.logical_or(cut, line_break, out=cut)
         if not cut.reshape(-1, block).any(axis=1).all():
             return False

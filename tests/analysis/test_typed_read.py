@@ -142,3 +142,23 @@ def test_typed_raw_table_reads_again_as_text(tmp_path: Path) -> None:
     assert raw.frame["profit"].to_list() == [0.98, 4.0]
     assert raw.as_text is not None and raw.without_values().as_text is not None
     assert raw.as_text().frame["profit"].to_list() == ["0.98", "4"]
+
+
+@pytest.mark.parametrize("cell", ["a" * 150 + "\r" + "a" * 150, "б" * 201, "x" * 120])
+def test_a_long_text_cell_gets_the_text_paths_answer(data_copy: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     cell: str) -> None:
+    _edit(data_copy / "market_file.csv", 3, 8, cell)  # Популярная_категория
+
+    def run() -> object:
+        try:
+            return prepare_data(data_copy, Config())
+        except DataError as exc:
+            return exc
+
+    typed, text = _both(monkeypatch, run)
+    if len(cell) > Config().cleaning.max_cell_chars:
+        assert isinstance(text, DataError) and isinstance(typed, DataError)
+        assert str(typed) == str(text)
+    else:  # a new category, read through the text path (the cell fills a block of the scan)
+        assert isinstance(typed, PreparedData) and isinstance(text, PreparedData)
+        assert typed.result == text.result
