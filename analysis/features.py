@@ -24,7 +24,7 @@ import polars as pl
 from analysis.clean import detect_outliers, drop_duplicates, map_vocabulary, normalise_text
 from analysis.config import Config
 from analysis.errors import BadRow, DataError
-from analysis.load import RawTable
+from analysis.load import NeedsText, RawTable
 from analysis.results import (
     CleaningEntry, DataResult, FeatureInfo, InactiveNote, OutlierInfo, OutlierNote, TableSummary,
 )
@@ -65,6 +65,18 @@ class PreparedData:
 
 
 def _clean_table(raw: RawTable, config: Config) -> tuple[pl.DataFrame, list[CleaningEntry]]:
+    """``raw`` cleaned and validated (:func:`_clean_values`); a table whose numbers were read as
+    typed columns is read again as text and cleaned again when anything is wrong with it, or a key
+    repeats: its errors and its duplicates' log are then those of the values as written."""
+    try:
+        return _clean_values(raw, config)
+    except (DataError, NeedsText):
+        if raw.as_text is None:
+            raise
+    return _clean_values(raw.as_text(), config)
+
+
+def _clean_values(raw: RawTable, config: Config) -> tuple[pl.DataFrame, list[CleaningEntry]]:
     cfg = config.cleaning
     voc = cfg.vocabulary
     frame, log = normalise_text(raw, raw.frame)
@@ -87,13 +99,15 @@ def _clean_table(raw: RawTable, config: Config) -> tuple[pl.DataFrame, list[Clea
 
     typed = validate_table(raw, frame, voc, max_rows=cfg.max_rows_in_error, max_abs=cfg.max_abs_number)
     key = ["id"] if table.one_row_per_customer else ["id", "period"]
+    # Text columns hold a few distinct values: as categoricals they take 4 bytes a row instead of a
+    # string each (the periods of 30 million rows: 1.5 GB as strings); cast before the duplicates
+    # are looked for, whose key is then counted on the period's codes without another cast.
+    texts = [col.name for col in table.columns if col.kind not in (Kind.ID, Kind.NUMERIC, Kind.INTEGER)]
+    typed = typed.with_columns(pl.col(texts).cast(pl.Categorical))
     typed, entries = drop_duplicates(raw, typed, raw.frame, key=key, max_rows=cfg.max_rows_in_error)
     log += entries
     integers = [col.name for col in table.columns if col.kind is Kind.INTEGER]
-    # Text columns hold a few distinct values: as categoricals they take 4 bytes a row instead of a
-    # string each (the periods of 30 million rows: 1.5 GB as strings).
-    texts = [col.name for col in table.columns if col.kind not in (Kind.ID, Kind.NUMERIC, Kind.INTEGER)]
-    typed = typed.with_columns(pl.col(integers).cast(pl.Int64), pl.col(texts).cast(pl.Categorical))
+    typed = typed.with_columns(pl.col(integers).cast(pl.Int64))
     return typed, log
 
 

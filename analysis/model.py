@@ -341,7 +341,9 @@ class ModelOutput:
     model: FittedModel
     probability: pd.Series
     is_test: pd.Series
-    X_train: pd.DataFrame
+    #: Positions in ``PreparedData.frame`` of the training customers (their features:
+    #: ``data.X.iloc[train_rows]``; not kept as a copy, 1 GB at ten million customers).
+    train_rows: np.ndarray
 
 
 def bootstrap_auc_ci(y: np.ndarray, p: np.ndarray, *, n_resamples: int, random_state: int,
@@ -417,13 +419,23 @@ def _stratified_subset(n: int, size: int, y: np.ndarray, *, random_state: int) -
     return np.sort(idx)
 
 
-def predict_in_batches(model: FittedModel, X: pd.DataFrame, batch_size: int) -> np.ndarray:
-    """``model.predict_proba`` over ``X`` in batches of ``batch_size`` rows (bounded memory)."""
-    if len(X) <= batch_size:
-        return model.predict_proba(X)
-    out = np.empty(len(X))
-    for start in range(0, len(X), batch_size):
-        out[start:start + batch_size] = model.predict_proba(X.iloc[start:start + batch_size])
+def predict_in_batches(model: FittedModel, X: pd.DataFrame, batch_size: int, *,
+                       rows: np.ndarray | None = None) -> np.ndarray:
+    """``model.predict_proba`` over ``X`` (or its rows at the positions ``rows``, in that order) in
+    batches of ``batch_size`` rows: bounded memory, and no copy of the rows asked for beyond one
+    batch (at ten million customers the test and the other training rows were each copied whole)."""
+    if rows is None:
+        if len(X) <= batch_size:
+            return model.predict_proba(X)
+        out = np.empty(len(X))
+        for start in range(0, len(X), batch_size):
+            out[start:start + batch_size] = model.predict_proba(X.iloc[start:start + batch_size])
+        return out
+    if len(rows) <= batch_size:
+        return model.predict_proba(X.iloc[rows])
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), batch_size):
+        out[start:start + batch_size] = model.predict_proba(X.iloc[rows[start:start + batch_size]])
     return out
 
 
@@ -461,11 +473,12 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         ids = data.frame.index
         idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=config.test_size, stratify=y,
                                                random_state=random_state)
-        X_train, y_train = X.iloc[idx_train], y[idx_train]
-        X_test, y_test = X.iloc[idx_test], y[idx_test]
+        # the rows of each part are taken from X where they are needed (a sample, a batch), not as
+        # copies of the whole training and test parts
+        y_train, y_test = y[idx_train], y[idx_test]
 
         sel_idx = _stratified_subset(len(y_train), config.selection_max_rows, y_train, random_state=random_state)
-        X_sel, y_sel = X_train.iloc[sel_idx], y_train[sel_idx]
+        X_sel, y_sel = X.iloc[idx_train[sel_idx]], y_train[sel_idx]
         repeats = config.thorough_repeats if config.thorough else config.cv_repeats
         families = (*config.candidates, *(config.extra_candidates if config.thorough else ()))
         cv = RepeatedStratifiedKFold(n_splits=config.cv_folds, n_repeats=repeats, random_state=random_state)
@@ -521,7 +534,7 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         fit_idx = _stratified_subset(len(y_train), config.refit_max_rows, y_train, random_state=random_state)
         fit_is_selection = np.array_equal(fit_idx, sel_idx)
         whole = len(fit_idx) == len(y_train)
-        X_fit, y_fit = (X_train, y_train) if whole else (X_train.iloc[fit_idx], y_train[fit_idx])
+        X_fit, y_fit = (X.iloc[idx_train], y_train) if whole else (X.iloc[idx_train[fit_idx]], y_train[fit_idx])
         pipeline = build_pipeline(best.candidate, best.params, random_state=random_state, n_jobs=n_jobs)
         pipeline.fit(X_fit, y_fit)
         raw_is_probability = _to_probability(best.oof)
@@ -537,7 +550,7 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
     # Every customer's probability, never in-sample: out-of-fold for the rows the model was fitted on,
     # the fitted model's (in batches) for every other customer, test customers included.
     with _stage(clock, "scoring"):
-        p_test = predict_in_batches(fitted, X_test, config.batch_size)
+        p_test = predict_in_batches(fitted, X, config.batch_size, rows=idx_test)
         if fit_is_selection:
             p_fit = calibrated_oof if use_calibration else best.oof
         else:  # out-of-fold predictions of the selected configuration over the rows it was fitted on
@@ -551,7 +564,7 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
         p_train[fit_idx] = p_fit
         if not whole:
             rest = np.setdiff1d(np.arange(len(y_train)), fit_idx, assume_unique=True)
-            p_train[rest] = predict_in_batches(fitted, X_train.iloc[rest], config.batch_size)
+            p_train[rest] = predict_in_batches(fitted, X, config.batch_size, rows=idx_train[rest])
         probability = pd.Series(np.empty(len(y)), index=ids, name="probability")
         probability.iloc[idx_train] = p_train
         probability.iloc[idx_test] = p_test
@@ -596,4 +609,4 @@ def run_model(data: PreparedData, config: ModelConfig, *, random_state: int, n_j
             selection=selection, calibration_check=check,
             runner_up=runner_up([c.model_dump() for c in candidates], best.candidate.name),
         )
-    return ModelOutput(result=result, model=fitted, probability=probability, is_test=is_test, X_train=X_train)
+    return ModelOutput(result=result, model=fitted, probability=probability, is_test=is_test, train_rows=idx_train)

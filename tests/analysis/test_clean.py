@@ -95,3 +95,20 @@ def test_cap_policy_keeps_the_customer(data_copy) -> None:  # noqa: ANN001
     assert cap.result.n_dropped_outlier == 0
     assert any(e.action == "cap_outlier" for e in cap.result.cleaning_log)
     assert cap.frame["revenue_current"].max() <= cap.result.outliers[0].threshold + 1e-9
+
+
+@pytest.mark.parametrize(("ids", "periods", "unique"), [
+    ([1, 1, 2], ["a", "b", "a"], True),
+    ([1, 1, 2], ["a", "a", "b"], False),
+    ([2**40, 2**40, 3], ["a", "b", "a"], True),  # too large for one Int64 with the code: the struct
+    ([2**40, 2**40, 3], ["a", "a", "b"], False),
+])
+def test_key_is_unique_on_id_and_period(ids: list[int], periods: list[str], unique: bool) -> None:
+    import polars as pl
+
+    from analysis.clean import key_is_unique
+
+    frame = pl.DataFrame({"id": ids, "period": periods})
+    assert key_is_unique(frame, ["id", "period"]) is unique
+    assert key_is_unique(frame.with_columns(pl.col("period").cast(pl.Categorical)), ["id", "period"]) is unique
+    assert key_is_unique(frame, ["id"]) is (len(set(ids)) == len(ids))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.config import EdaConfig
 from analysis.correlation import vif
@@ -50,3 +51,45 @@ def test_locale_formatting() -> None:
     assert fmt_number(1297, "ru") == "1\u00a0297" and fmt_number(1297, "en") == "1,297"
     assert fmt_number(0.9312, "ru", digits=2) == "0,93" and fmt_number(0.9312, "en", digits=2) == "0.93"
     assert fmt_percent(0.38, "ru") == "38\u00a0%" and fmt_percent(0.38, "en") == "38%"
+
+
+def _samples(kind: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    values = {
+        "whole": lambda: rng.integers(0, 12, n).astype(float),
+        "one_decimal": lambda: np.round(rng.normal(4, 1, n), 1),
+        "continuous": lambda: rng.normal(5000, 700, n),
+        "signed_zeros": lambda: rng.choice([-0.0, 0.0, 1.0, 2.5], n),
+        "constant": lambda: np.full(n, 3.0),
+        "integers": lambda: rng.integers(-5, 5, n),
+    }[kind]()
+    declined = rng.random(n) < 0.38
+    if kind == "whole":
+        values = values + declined * (rng.random(n) < 0.2)  # a real difference, a tiny p-value
+    return values[declined], values[~declined]
+
+
+@pytest.mark.parametrize("kind", ["whole", "one_decimal", "continuous", "signed_zeros", "constant", "integers"])
+@pytest.mark.parametrize("n", [12, 30, 5_000, 200_000])
+def test_mann_whitney_u_is_scipys_to_the_last_bit(kind: str, n: int) -> None:
+    from scipy import stats
+
+    from analysis.eda import mann_whitney_u
+
+    x, y = _samples(kind, n, seed=n)
+    expected = stats.mannwhitneyu(x, y, alternative="two-sided")
+    assert mann_whitney_u(x, y) == (float(expected.statistic), float(expected.pvalue))
+
+
+def test_mann_whitney_u_small_samples_and_nan_go_to_scipy() -> None:
+    from scipy import stats
+
+    from analysis.eda import mann_whitney_u
+
+    x, y = np.array([1.0, 2.0, 3.5]), np.arange(20, dtype=float)
+    expected = stats.mannwhitneyu(x, y, alternative="two-sided")  # the exact distribution
+    assert mann_whitney_u(x, y) == (float(expected.statistic), float(expected.pvalue))
+    with_nan = np.array([np.nan, *range(20)])
+    expected = stats.mannwhitneyu(with_nan, y, alternative="two-sided")  # scipy's NaN policy: NaN
+    assert np.isnan(expected.pvalue)
+    assert np.array_equal(mann_whitney_u(with_nan, y), (expected.statistic, expected.pvalue), equal_nan=True)

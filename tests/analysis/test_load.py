@@ -48,10 +48,17 @@ def test_same_frame_for_every_format(tmp_path: Path, encoding: str, sep: str, de
         decimal = "."  # a comma cannot be both (Excel never writes that without quoting)
     path = tmp_path / f"money-{encoding}-{ord(sep)}-{ord(decimal)}-{bom}-{len(eol)}.csv"
     path.write_bytes(_money_bytes(encoding=encoding, sep=sep, decimal=decimal, bom=bom, eol=eol))
-    raw = read_table(path, MONEY)
+    raw = read_table(path, MONEY, typed_numbers=False)
     expected = pl.DataFrame({"id": [r[0] for r in MONEY_ROWS], "profit": [r[1] for r in MONEY_ROWS]})
     assert_frame_equal(raw.frame, expected)
     assert list(raw.lines) == [2, 3, 4]
+    assert raw.as_text is None
+    typed = read_table(path, MONEY)  # the numbers as typed columns, the same values
+    assert_frame_equal(typed.frame, expected.with_columns(pl.col("id").cast(pl.Int64),
+                                                          pl.col("profit").cast(pl.Float64)))
+    assert list(typed.lines) == [2, 3, 4] and typed.format == raw.format and typed.sha256 == raw.sha256
+    assert typed.as_text is not None
+    assert_frame_equal(typed.as_text().frame, expected)
 
 
 def test_line_numbers_skip_blank_lines(tmp_path: Path) -> None:
