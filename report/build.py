@@ -265,7 +265,7 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
                    previous: Path | None, progress: Callable[[str], None] | None, workers: _Workers,
                    signing_key: bytes | None, cancelled: Callable[[], bool] | None,
                    cache: AnalysisCache | None) -> tuple[BuildOutputs, ...]:
-    from report.figures.jobs import collect_figures, submit_figures
+    from report.figures.jobs import collect_figures, submit_figures, submit_remaining_figures
 
     clock = StageClock(on_stage=progress)
     # the previous month is read and checked (results, scores, actions) before any work: bad input
@@ -296,12 +296,18 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
                              previous_inputs=previous_inputs, clock=clock, cache=cache,
                              scores_path=first / "scores.csv", workers=workers, on_findings=draw_early)
         results = analysis.results
+        # The report, and the results attached to it, leave out the run's own timings so that the
+        # same inputs, configuration and code give a byte-identical HTML and PDF.
+        archived = results.without_measurements()
+        # Every figure not asked for yet, now: the workers draw them while the outputs are written
+        # here (a build served by the analysis cache starts its rendering-only workers now).
+        executor = workers.get(analysis=False)
+        for lang in langs:
+            early[lang].update(submit_remaining_figures(archived, executor=executor, lang=lang, dpi=dpi,
+                                                        rasterize_above=rasterize_above, submitted=early[lang]))
         jobs = []
         with clock.stage("write_results"):
             results_bytes = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")
-            # The report, and the results attached to it, leave out the run's own timings so that
-            # the same inputs, configuration and code give a byte-identical HTML and PDF.
-            archived = results.without_measurements()
             archived_bytes = archived.model_dump_json(by_alias=True, indent=1).encode("utf-8")
             scores_sha256 = sha256_file(first / "scores.csv")
             meta = json.loads(results.meta.model_dump_json())
@@ -322,7 +328,6 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
         cache_record, sources = analysis.cache_record, analysis.sources
         del analysis, results
         gc.collect()
-        executor = workers.get(analysis=False)
         with clock.stage("figures"):
             # drawn by the workers (this process never imports matplotlib)
             figures = {job.lang: collect_figures(job.archived, executor=executor, lang=job.lang, dpi=dpi,

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from analysis.results import Results
     from runtime.executor import Executor
 
-__all__ = ["DATA_FIGURE_KEYS", "FigureAsset", "collect_figures", "draw", "figure_keys", "submit_figures"]
+__all__ = ["DATA_FIGURE_KEYS", "FigureAsset", "collect_figures", "draw", "figure_keys", "submit_figures",
+           "submit_remaining_figures"]
 
 
 def figure_keys(results: Results) -> tuple[str, ...]:
@@ -103,6 +104,15 @@ def submit_figures(findings: Findings, *, executor: Executor, lang: str, dpi: in
             for _, key, _ in registry.figure_subjects(findings) if key not in submitted}
 
 
+def submit_remaining_figures(results: Results, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,
+                             vector: bool = False,
+                             submitted: Mapping[str, Future[FigureAsset]]) -> dict[str, Future[FigureAsset]]:
+    """Every figure of :func:`figure_keys` not in ``submitted``, submitted to the workers now."""
+    return {key: executor.submit(draw, results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above,
+                                 vector=vector)
+            for key in figure_keys(results) if key not in submitted}
+
+
 def collect_figures(results: Results, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,
                     vector: bool = False,
                     submitted: Mapping[str, Future[FigureAsset]] | None = None) -> dict[str, FigureAsset]:
@@ -114,8 +124,7 @@ def collect_figures(results: Results, *, executor: Executor, lang: str, dpi: int
     concurrent.futures.process.BrokenProcessPool
         When a worker died; a figure's own exception, with the worker's traceback, when it failed.
     """
-    keys = figure_keys(results)
-    futures = {**{key: executor.submit(draw, results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above,
-                                       vector=vector)
-                  for key in keys if key not in (submitted or {})}, **(submitted or {})}
-    return {key: executor.result(futures[key], name=f"figure {key}") for key in keys}
+    futures = {**submit_remaining_figures(results, executor=executor, lang=lang, dpi=dpi,
+                                          rasterize_above=rasterize_above, vector=vector, submitted=submitted or {}),
+               **(submitted or {})}
+    return {key: executor.result(futures[key], name=f"figure {key}") for key in figure_keys(results)}
