@@ -25,11 +25,19 @@ def _is_forkserver(process: psutil.Process) -> bool:
         return False
 
 
+def _threads(process: psutil.Process) -> int:
+    try:
+        return process.num_threads()
+    except psutil.Error:
+        return 0
+
+
 def _workers(build: psutil.Process) -> list[psutil.Process]:
-    """The build's pool workers: the forkserver's forks that run (not a helper its imports start,
-    e.g. ``gcc`` for ``ctypes.util.find_library``, which has the server's command line until it execs)."""
+    """The build's pool workers: the forkserver's forks that run the thread each worker starts in its
+    initializer to watch the build (not a helper the server's imports start, e.g. ``gcc`` for
+    ``ctypes.util.find_library``, which has the server's command line and one thread until it execs)."""
     return [worker for server in build.children() if _is_forkserver(server)
-            for worker in server.children() if _is_forkserver(worker) and time.time() - worker.create_time() > 0.5]
+            for worker in server.children() if _is_forkserver(worker) and _threads(worker) >= 2]
 
 
 def test_killing_a_worker_fails_the_build_and_keeps_out(tmp_path: Path, sample_dir: Path) -> None:
