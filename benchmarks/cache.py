@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import CACHE, REAL_DATA, RESULTS, ROOT, SIZES, _cli, machine, measure, synthetic_dir
+from run import BIG, BIG_DATA, CACHE, REAL_DATA, RESULTS, ROOT, SIZES, _cli, machine, measure, synthetic_dir
 
 GOAL = 0.25
 
@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--real-data", type=Path, default=REAL_DATA)
     parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--big-data", type=Path, default=BIG_DATA,
+                        help="folder outside the repository for the 10m data set (default ../bigdata), as run.py's")
     args = parser.parse_args(argv)
     started = dt.datetime.now().astimezone()
     doc = {"started_at": started.isoformat(timespec="seconds"), "machine": machine(), "goal_ratio": GOAL,
@@ -89,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
               "| cache entry MB |"), "|---|---:|---:|---:|---:|---|---:|"]
     ok = True
     for name in [s.strip() for s in args.sizes.split(",") if s.strip()]:
-        data = args.real_data if name == "real" else synthetic_dir(SIZES[name], args.seed, timeout=args.timeout)[0]
+        data = args.real_data if name == "real" else synthetic_dir(
+            SIZES[name], args.seed, timeout=args.timeout, cache=args.big_data if name in BIG else CACHE)[0]
         rows = [run_once(name, data, period=args.period, repeat=i, timeout=args.timeout) for i in range(args.repeat)]
         median = {step: statistics.median(r["runs"][step]["wall_seconds"] for r in rows)
                   for step in ("ru-cold", "en-cached", "en-cold")}
