@@ -265,7 +265,7 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
                    previous: Path | None, progress: Callable[[str], None] | None, workers: _Workers,
                    signing_key: bytes | None, cancelled: Callable[[], bool] | None,
                    cache: AnalysisCache | None) -> tuple[BuildOutputs, ...]:
-    from report.figures.jobs import collect_figures, submit_figures, submit_remaining_figures
+    from report.figures.jobs import collect_figures, submit_figures
 
     clock = StageClock(on_stage=progress)
     # the previous month is read and checked (results, scores, actions) before any work: bad input
@@ -303,8 +303,8 @@ def _build_reports(*, data_dir: Path | Source, out_dir: Path, period: str, langs
         # here (a build served by the analysis cache starts its rendering-only workers now).
         executor = workers.get(analysis=False)
         for lang in langs:
-            early[lang].update(submit_remaining_figures(archived, executor=executor, lang=lang, dpi=dpi,
-                                                        rasterize_above=rasterize_above, submitted=early[lang]))
+            early[lang].update(submit_figures(archived, executor=executor, lang=lang, dpi=dpi,
+                                              rasterize_above=rasterize_above, submitted=early[lang]))
         jobs = []
         with clock.stage("write_results"):
             results_bytes = results.model_dump_json(by_alias=True, indent=1).encode("utf-8")

@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from analysis.results import Results
     from runtime.executor import Executor
 
-__all__ = ["DATA_FIGURE_KEYS", "FigureAsset", "collect_figures", "draw", "figure_keys", "submit_figures",
-           "submit_remaining_figures"]
+__all__ = ["DATA_FIGURE_KEYS", "FigureAsset", "collect_figures", "draw", "figure_keys", "submit_figures"]
 
 
 def figure_keys(results: Results) -> tuple[str, ...]:
@@ -89,28 +88,21 @@ def draw(results: Results | Findings, key: str, *, lang: str, dpi: int, rasteriz
     return draw_figure(results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above, vector=vector)
 
 
-def submit_figures(findings: Findings, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,
+def submit_figures(known: Results | Findings, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,
+                   vector: bool = False,
                    submitted: Mapping[str, Future[FigureAsset]]) -> dict[str, Future[FigureAsset]]:
-    """The figures ``findings`` hold what they are drawn from
-    (:func:`report.figures.registry.figure_subjects`), but for those already ``submitted``.
+    """The figures ``known`` holds what they are drawn from (every figure of the results; of
+    :class:`~analysis.pipeline.Findings`, :func:`report.figures.registry.figure_subjects`), but for
+    those already ``submitted``.
 
     Before the importance is known they are queued behind the work already submitted
     (:meth:`~runtime.executor.Executor.submit_later`): the workers draw them while the model is
     fitted, or beside the SHAP values, without delaying either. Once it is known the analysis has
     nothing more for the workers, and they draw at once while the actions are assigned here.
     """
-    submit = executor.submit if findings.importance is not None else executor.submit_later
-    return {key: submit(draw, findings, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above)
-            for _, key, _ in registry.figure_subjects(findings) if key not in submitted}
-
-
-def submit_remaining_figures(results: Results, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,
-                             vector: bool = False,
-                             submitted: Mapping[str, Future[FigureAsset]]) -> dict[str, Future[FigureAsset]]:
-    """Every figure of :func:`figure_keys` not in ``submitted``, submitted to the workers now."""
-    return {key: executor.submit(draw, results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above,
-                                 vector=vector)
-            for key in figure_keys(results) if key not in submitted}
+    submit = executor.submit if known.importance is not None else executor.submit_later
+    return {key: submit(draw, known, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above, vector=vector)
+            for _, key, _ in registry.figure_subjects(known) if key not in submitted}
 
 
 def collect_figures(results: Results, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,
@@ -124,7 +116,7 @@ def collect_figures(results: Results, *, executor: Executor, lang: str, dpi: int
     concurrent.futures.process.BrokenProcessPool
         When a worker died; a figure's own exception, with the worker's traceback, when it failed.
     """
-    futures = {**submit_remaining_figures(results, executor=executor, lang=lang, dpi=dpi,
-                                          rasterize_above=rasterize_above, vector=vector, submitted=submitted or {}),
+    futures = {**submit_figures(results, executor=executor, lang=lang, dpi=dpi, rasterize_above=rasterize_above,
+                                vector=vector, submitted=submitted or {}),
                **(submitted or {})}
     return {key: executor.result(futures[key], name=f"figure {key}") for key in figure_keys(results)}

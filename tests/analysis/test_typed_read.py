@@ -6,6 +6,8 @@ and results as the text path, and bad input must get exactly the error the text 
 
 from __future__ import annotations
 
+from functools import partial
+
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +29,14 @@ from tests.conftest import SAMPLE_DIR
 def _text_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every CSV file read as text (the path before the typed read, and its fallback)."""
     monkeypatch.setattr(analysis.sources, "read_table", functools.partial(read_table, typed_numbers=False))
+
+
+def _prepared_or_error(folder: Path) -> object:
+    """The prepared data of ``folder``, or the :class:`DataError` that refused it."""
+    try:
+        return prepare_data(folder, Config())
+    except DataError as exc:
+        return exc
 
 
 def _both(monkeypatch: pytest.MonkeyPatch, run: Callable[[], object]) -> tuple[object, object]:
@@ -89,13 +99,7 @@ def test_one_bad_number_gets_the_text_paths_error(data_copy: Path, monkeypatch: 
                                                   message: str | None) -> None:
     _edit(data_copy / file, 3, column, value, separator)
 
-    def run() -> object:
-        try:
-            return prepare_data(data_copy, Config())
-        except DataError as exc:
-            return exc
-
-    typed, text = _both(monkeypatch, run)
+    typed, text = _both(monkeypatch, partial(_prepared_or_error, data_copy))
     if message is None:  # no error, or a later one (an id that is no longer in every table)
         assert str(typed) == str(text) if isinstance(text, DataError) else (
             isinstance(typed, PreparedData) and isinstance(text, PreparedData) and typed.result == text.result)
@@ -149,13 +153,7 @@ def test_a_long_text_cell_gets_the_text_paths_answer(data_copy: Path, monkeypatc
                                                      cell: str) -> None:
     _edit(data_copy / "market_file.csv", 3, 8, cell)  # Популярная_категория
 
-    def run() -> object:
-        try:
-            return prepare_data(data_copy, Config())
-        except DataError as exc:
-            return exc
-
-    typed, text = _both(monkeypatch, run)
+    typed, text = _both(monkeypatch, partial(_prepared_or_error, data_copy))
     if len(cell) > Config().cleaning.max_cell_chars:
         assert isinstance(text, DataError) and isinstance(typed, DataError)
         assert str(typed) == str(text)
