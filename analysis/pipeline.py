@@ -10,6 +10,7 @@ OpenMP pools are pinned to ``config.openmp_threads`` (1 by default: two OpenMP t
 from __future__ import annotations
 
 import calendar
+import gc
 import hashlib
 import platform
 import resource
@@ -209,6 +210,12 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
         from analysis.segments import assign_segments, run_segments
 
         limits.enter_context(threadpool_limits(limits=config.openmp_threads))  # the pools loaded just now
+        # What is alive now (the libraries just imported, the prepared data) lives as long as the
+        # analysis: frozen out of the garbage collector's way (gc.freeze) until it ends, a full
+        # collection that the stages' allocations trigger traverses only what they made (the real
+        # data: one such collection in the refit, 0.13 s, is gone)
+        gc.freeze()
+        limits.callback(gc.unfreeze)
         found: list[tuple[EdaResult, CorrelationResult]] = []
         beside = StageClock(on_stage=clock.on_stage)
 

@@ -2,7 +2,8 @@
 
 Workers are forked by the standard library's *forkserver*, a fresh interpreter started once per
 build with the given environment (``PYTHONHASHSEED`` fixed, BLAS/OpenMP pools pinned) that
-imports the ``preload`` modules before it forks anything. So a worker starts warm (nothing to
+imports the ``preload`` modules, the garbage collector paused (:mod:`runtime.collector_paused`),
+before it forks anything. So a worker starts warm (nothing to
 import), the process that forks is single-threaded (no OpenMP pool, no thread of the build's own
 process is ever duplicated), and whatever depends on the hash seed (WeasyPrint's font subsets) is
 reproducible without re-executing the command. Every task is an ordinary picklable call:
@@ -47,6 +48,11 @@ __all__ = ["BrokenProcessPool", "Executor", "WorkerTimeout", "worker_environment
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+#: Imported by the forkserver before its ``preload``: no garbage collection while it imports, or
+#: in it afterwards (its workers turn the collector on once forked).
+PAUSE_COLLECTOR = "runtime.collector_paused"
 
 
 class WorkerTimeout(TimeoutError):
@@ -95,8 +101,10 @@ def _worker_started(pids: Any) -> None:
     collector's permanent generation (:func:`gc.freeze`): it lives as long as the worker, and every
     full collection that a task's allocations trigger would otherwise traverse it again (measured
     on the real data's PDF in a process with the build's preload: 2.7–2.85 s → 2.2–2.35 s of CPU).
+    Then the collector, off in the forkserver (:mod:`runtime.collector_paused`), is turned on.
     """
     gc.freeze()
+    gc.enable()
     pids.put(os.getpid())
     threading.Thread(target=_leave_with_parent, daemon=True).start()
 
@@ -137,7 +145,8 @@ class Executor:
         Seconds :meth:`result` waits for one task before it stops the workers and raises
         :class:`WorkerTimeout`.
     preload : sequence of str
-        Modules the forkserver imports before forking the first worker.
+        Modules the forkserver imports before forking the first worker (after
+        :data:`PAUSE_COLLECTOR`).
     env : mapping of str to str, optional
         Environment variables the forkserver, hence every worker, starts with (default:
         :func:`worker_environment`).
@@ -158,7 +167,7 @@ class Executor:
         if self.inline:
             return
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(list(preload))
+        context.set_forkserver_preload([PAUSE_COLLECTOR, *preload])
         with _environment(worker_environment() if env is None else env):
             # the server starts now (a new interpreter, this environment) and imports the preload
             # modules while the build goes on; every worker is forked from it

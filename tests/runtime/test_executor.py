@@ -240,6 +240,37 @@ def _opened() -> bool:
     return bool(gated_preload.OPENED_BY_THE_CALLER)
 
 
+def test_the_preload_runs_with_the_collector_paused_and_workers_collect(tmp_path: Path) -> None:
+    """The recipe of :func:`gc.freeze` for a process that forks without exec: no collection while
+    the forkserver imports its preload (the growing heap would be traversed again and again); in a
+    worker the collector runs, the preloaded objects frozen out of its way."""
+    import subprocess
+    import sys
+
+    (tmp_path / "gc_probe.py").write_text("import gc\nENABLED_AT_IMPORT = gc.isenabled()\n")
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "from runtime.executor import Executor, worker_environment\n"
+        "from tests.runtime.test_executor import _collector_state\n"
+        "if __name__ == '__main__':\n"
+        "    with Executor(workers=1, task_timeout=120, preload=('gc_probe',), env=worker_environment()) as ex:\n"
+        "        print(*ex.result(ex.submit(_collector_state), name='probe'))\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                         cwd=root, env={**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{tmp_path}"})
+    assert out.returncode == 0, out.stderr
+    # paused while the preload was imported; on in the worker, with the preloaded objects frozen
+    assert out.stdout.split() == ["False", "True", "True"], out.stdout
+
+
+def _collector_state() -> tuple[bool, bool, bool]:
+    import gc
+
+    import gc_probe  # type: ignore[import-not-found]  # preloaded by the forkserver of the test above
+
+    return bool(gc_probe.ENABLED_AT_IMPORT), gc.isenabled(), gc.get_freeze_count() > 0
+
+
 def test_an_executor_closed_before_its_first_task_forks_no_worker() -> None:
     import multiprocessing
 
