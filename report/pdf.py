@@ -41,6 +41,7 @@ from weasyprint import HTML, Attachment
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from report.render import RESOURCE_SCHEME, PdfDocument, Resource
+from runtime import collector
 
 __all__ = [
     "PDF_VARIANT",
@@ -178,7 +179,8 @@ def render_pdf(document: PdfDocument, *, out_path: Path, attachments: Sequence[t
     moment = parse_created(created)
     fetcher = ReportURLFetcher(document.resources)
     try:
-        with _source_date_epoch(moment):
+        # WeasyPrint's boxes, no garbage collection while they are made (runtime.collector)
+        with _source_date_epoch(moment), collector.paused():
             files = [
                 Attachment(string=content, base_url=RESOURCE_SCHEME, url_fetcher=fetcher, name=name,
                            description=description, created=moment, modified=moment,

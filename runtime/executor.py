@@ -2,7 +2,7 @@
 
 Workers are forked by the standard library's *forkserver*, a fresh interpreter started once per
 build with the given environment (``PYTHONHASHSEED`` fixed, BLAS/OpenMP pools pinned) that
-imports the ``preload`` modules, the garbage collector paused (:mod:`runtime.collector_paused`),
+imports the ``preload`` modules, the garbage collector paused (:mod:`runtime.forkserver_gc`),
 before it forks anything. So a worker starts warm (nothing to
 import), the process that forks is single-threaded (no OpenMP pool, no thread of the build's own
 process is ever duplicated), and whatever depends on the hash seed (WeasyPrint's font subsets) is
@@ -52,7 +52,7 @@ R = TypeVar("R")
 
 #: Imported by the forkserver before its ``preload``: no garbage collection while it imports, or
 #: in it afterwards (its workers turn the collector on once forked).
-PAUSE_COLLECTOR = "runtime.collector_paused"
+PAUSE_COLLECTOR = "runtime.forkserver_gc"
 
 
 class WorkerTimeout(TimeoutError):
@@ -101,7 +101,7 @@ def _worker_started(pids: Any) -> None:
     collector's permanent generation (:func:`gc.freeze`): it lives as long as the worker, and every
     full collection that a task's allocations trigger would otherwise traverse it again (measured
     on the real data's PDF in a process with the build's preload: 2.7–2.85 s → 2.2–2.35 s of CPU).
-    Then the collector, off in the forkserver (:mod:`runtime.collector_paused`), is turned on.
+    Then the collector, off in the forkserver (:mod:`runtime.forkserver_gc`), is turned on.
     """
     gc.freeze()
     gc.enable()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from report.figures import registry
+from runtime import collector
 from report.figures.registry import DATA_FIGURE_KEYS
 
 if TYPE_CHECKING:
@@ -85,7 +86,8 @@ def draw(results: Results | Findings, key: str, *, lang: str, dpi: int, rasteriz
     where the task runs)."""
     from report.figures.charts import draw_figure
 
-    return draw_figure(results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above, vector=vector)
+    with collector.paused():  # thousands of artists, no garbage collection while they are made
+        return draw_figure(results, key, lang=lang, dpi=dpi, rasterize_above=rasterize_above, vector=vector)
 
 
 def submit_figures(known: Results | Findings, *, executor: Executor, lang: str, dpi: int, rasterize_above: int,
