@@ -10,7 +10,6 @@ OpenMP pools are pinned to ``config.openmp_threads`` (1 by default: two OpenMP t
 from __future__ import annotations
 
 import calendar
-import gc
 import hashlib
 import platform
 import resource
@@ -26,6 +25,7 @@ import analysis
 from analysis.config import Config, changed_settings
 from analysis.results import (CorrelationResult, DataResult, EdaResult, ImportanceResult, Meta, ModelResult, Results,
                               SegmentsResult, SettingChange, StageTiming)
+from runtime import collector
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,11 +211,10 @@ def run_analysis(data_dir: Path | Source, *, config: Config, period: str, clock:
 
         limits.enter_context(threadpool_limits(limits=config.openmp_threads))  # the pools loaded just now
         # What is alive now (the libraries just imported, the prepared data) lives as long as the
-        # analysis: frozen out of the garbage collector's way (gc.freeze) until it ends, a full
-        # collection that the stages' allocations trigger traverses only what they made (the real
-        # data: one such collection in the refit, 0.13 s, is gone)
-        gc.freeze()
-        limits.callback(gc.unfreeze)
+        # analysis: frozen out of the garbage collector's way until it ends, a full collection that
+        # the stages' allocations trigger traverses only what they made (the real data: one such
+        # collection in the refit, 0.13 s, is gone)
+        limits.enter_context(collector.frozen())
         found: list[tuple[EdaResult, CorrelationResult]] = []
         beside = StageClock(on_stage=clock.on_stage)
 

@@ -496,7 +496,8 @@ def run() -> NoReturn:
     objects of every library a build imported (measured on the real data: 0.5–1.2 s of exit → 0.1 s).
     Nothing is left to clean up by then: the build removed its work folder and stopped its workers,
     and the memory goes back to the system with the process. :func:`main` itself, called as a
-    library (the tests), leaves the collector alone.
+    library (the tests), leaves nothing frozen (the analysis freezes what it keeps alive only while
+    it runs, and not at all when the caller froze something: :func:`runtime.collector.frozen`).
     """
     code = main()
     sys.stdout.flush()

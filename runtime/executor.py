@@ -2,8 +2,8 @@
 
 Workers are forked by the standard library's *forkserver*, a fresh interpreter started once per
 build with the given environment (``PYTHONHASHSEED`` fixed, BLAS/OpenMP pools pinned) that
-imports the ``preload`` modules, the garbage collector paused (:mod:`runtime.forkserver_gc`),
-before it forks anything. So a worker starts warm (nothing to
+imports the ``preload`` modules, with the garbage collector off (:mod:`runtime.collector_off`,
+:mod:`runtime.collector_on`), before it forks anything. So a worker starts warm (nothing to
 import), the process that forks is single-threaded (no OpenMP pool, no thread of the build's own
 process is ever duplicated), and whatever depends on the hash seed (WeasyPrint's font subsets) is
 reproducible without re-executing the command. Every task is an ordinary picklable call:
@@ -50,9 +50,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-#: Imported by the forkserver before its ``preload``: no garbage collection while it imports, or
-#: in it afterwards (its workers turn the collector on once forked).
-PAUSE_COLLECTOR = "runtime.forkserver_gc"
+#: Imported by the forkserver before and after its ``preload``: no garbage collection while it
+#: imports; then what it imported is frozen and the collector on again, in it and in every process it forks.
+PRELOAD_FIRST, PRELOAD_LAST = "runtime.collector_off", "runtime.collector_on"
 
 
 class WorkerTimeout(TimeoutError):
@@ -101,7 +101,8 @@ def _worker_started(pids: Any) -> None:
     collector's permanent generation (:func:`gc.freeze`): it lives as long as the worker, and every
     full collection that a task's allocations trigger would otherwise traverse it again (measured
     on the real data's PDF in a process with the build's preload: 2.7–2.85 s → 2.2–2.35 s of CPU).
-    Then the collector, off in the forkserver (:mod:`runtime.forkserver_gc`), is turned on.
+    The forkserver froze its preload already and turned the collector on (:mod:`runtime.collector_on`);
+    this freezes what came after, and turns it on should the preload have ended early.
     """
     gc.freeze()
     gc.enable()
@@ -145,8 +146,8 @@ class Executor:
         Seconds :meth:`result` waits for one task before it stops the workers and raises
         :class:`WorkerTimeout`.
     preload : sequence of str
-        Modules the forkserver imports before forking the first worker (after
-        :data:`PAUSE_COLLECTOR`).
+        Modules the forkserver imports before forking the first worker (between
+        :data:`PRELOAD_FIRST` and :data:`PRELOAD_LAST`).
     env : mapping of str to str, optional
         Environment variables the forkserver, hence every worker, starts with (default:
         :func:`worker_environment`).
@@ -167,7 +168,7 @@ class Executor:
         if self.inline:
             return
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([PAUSE_COLLECTOR, *preload])
+        context.set_forkserver_preload([PRELOAD_FIRST, *preload, PRELOAD_LAST])
         with _environment(worker_environment() if env is None else env):
             # the server starts now (a new interpreter, this environment) and imports the preload
             # modules while the build goes on; every worker is forked from it

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from report.figures import registry
-from runtime import collector
 from report.figures.registry import DATA_FIGURE_KEYS
+from runtime import collector
 
 if TYPE_CHECKING:
     from analysis.pipeline import Findings

@@ -240,27 +240,34 @@ def _opened() -> bool:
     return bool(gated_preload.OPENED_BY_THE_CALLER)
 
 
-def test_the_preload_runs_with_the_collector_paused_and_workers_collect(tmp_path: Path) -> None:
+def test_the_preload_runs_with_the_collector_off_and_every_child_collects(tmp_path: Path) -> None:
     """The recipe of :func:`gc.freeze` for a process that forks without exec: no collection while
-    the forkserver imports its preload (the growing heap would be traversed again and again); in a
-    worker the collector runs, the preloaded objects frozen out of its way."""
+    the forkserver imports its preload (the growing heap would be traversed again and again); then
+    the preload is frozen and the collector on, so that any process the forkserver forks (the
+    executor's workers, and another pool's on the same forkserver) collects, the preloaded objects
+    out of its way."""
     import subprocess
     import sys
 
     (tmp_path / "gc_probe.py").write_text("import gc\nENABLED_AT_IMPORT = gc.isenabled()\n")
     script = tmp_path / "probe.py"
     script.write_text(
+        "import multiprocessing\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
         "from runtime.executor import Executor, worker_environment\n"
         "from tests.runtime.test_executor import _collector_state\n"
         "if __name__ == '__main__':\n"
         "    with Executor(workers=1, task_timeout=120, preload=('gc_probe',), env=worker_environment()) as ex:\n"
-        "        print(*ex.result(ex.submit(_collector_state), name='probe'))\n")
+        "        print(*ex.result(ex.submit(_collector_state), name='probe'))\n"
+        "        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('forkserver')) as other:\n"
+        "            print(*other.submit(_collector_state).result())\n")
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
                          cwd=root, env={**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{tmp_path}"})
     assert out.returncode == 0, out.stderr
-    # paused while the preload was imported; on in the worker, with the preloaded objects frozen
-    assert out.stdout.split() == ["False", "True", "True"], out.stdout
+    # off while the preload was imported; on in the executor's worker and in the other pool's,
+    # the preloaded objects frozen in both
+    assert out.stdout.split("\n")[:2] == ["False True True", "False True True"], out.stdout
 
 
 def _collector_state() -> tuple[bool, bool, bool]:
