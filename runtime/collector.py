@@ -4,7 +4,7 @@ what it imported and prepared frozen out of its way while it runs.
 
 Such work makes hundreds of thousands of objects, and each full collection they trigger traverses
 every object still alive, the libraries' included; nothing it makes needs the collector meanwhile,
-and what it leaves is collected afterwards, as usual. Measured on the real data in a worker with the
+and what it leaves is collected afterwards, as usual. Measured on the real data in a process with the
 build's preload: the PDF 2.42–2.70 s → 2.16–2.19 s of CPU, its peak memory the same (333–334 MB);
 the figures 1.82–2.16 s → 1.61–1.71 s (three runs each; a reviewer's, under load, 1.54–1.79 →
 1.49–1.68 s). The analysis' freeze removes a 0.13 s full collection from the real data's refit.
