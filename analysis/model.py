@@ -419,20 +419,10 @@ def _stratified_subset(n: int, size: int, y: np.ndarray, *, random_state: int) -
     return np.sort(idx)
 
 
-def predict_in_batches(model: FittedModel, X: pd.DataFrame, batch_size: int, *,
-                       rows: np.ndarray | None = None) -> np.ndarray:
-    """``model.predict_proba`` over ``X`` (or its rows at the positions ``rows``, in that order) in
+def predict_in_batches(model: FittedModel, X: pd.DataFrame, batch_size: int, *, rows: np.ndarray) -> np.ndarray:
+    """``model.predict_proba`` of the rows of ``X`` at the positions ``rows``, in that order, in
     batches of ``batch_size`` rows: bounded memory, and no copy of the rows asked for beyond one
     batch (at ten million customers the test and the other training rows were each copied whole)."""
-    if rows is None:
-        if len(X) <= batch_size:
-            return model.predict_proba(X)
-        out = np.empty(len(X))
-        for start in range(0, len(X), batch_size):
-            out[start:start + batch_size] = model.predict_proba(X.iloc[start:start + batch_size])
-        return out
-    if len(rows) <= batch_size:
-        return model.predict_proba(X.iloc[rows])
     out = np.empty(len(rows))
     for start in range(0, len(rows), batch_size):
         out[start:start + batch_size] = model.predict_proba(X.iloc[rows[start:start + batch_size]])

@@ -161,3 +161,27 @@ def test_a_candidate_is_skipped_by_the_training_rows_not_the_selection_sample(sa
     assert out.result.selection_rows == 500 < 600 < out.result.n_train
     skipped = {c.name: c.note for c in out.result.candidates if c.skipped}
     assert skipped == {"KNN": TooManyRowsSkip(max_rows=600)}
+
+
+def test_batched_prediction_is_the_prediction_of_the_rows_asked_for() -> None:
+    """Rows taken batch by batch at their positions give the probabilities of those very rows, in
+    their order, as one call on them does (no copy of the whole part is made first)."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from analysis.config import CandidateConfig
+    from analysis.model import Calibrator, FittedModel, predict_in_batches
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50)})
+    y = (X["a"] + rng.normal(size=50) > 0).astype(int).to_numpy()
+    pipeline = Pipeline([("model", LogisticRegression())]).fit(X, y)
+    fitted = FittedModel(candidate=CandidateConfig(name="LogisticRegression", family="logistic_regression"),
+                         params={}, pipeline=pipeline, calibrator=Calibrator(1.5, -0.2, True),
+                         raw_is_probability=True)
+    rows = np.array([41, 3, 17, 0, 29, 8, 44])
+    whole = fitted.predict_proba(X.iloc[rows])
+    assert np.array_equal(predict_in_batches(fitted, X, 3, rows=rows), whole)  # 3 + 3 + 1 rows
+    assert np.array_equal(predict_in_batches(fitted, X, 100, rows=rows), whole)
+    assert predict_in_batches(fitted, X, 3, rows=np.array([], dtype=int)).size == 0
