@@ -38,7 +38,7 @@ from analysis.results import (
 )
 from analysis.results import TestResult as _TestResult  # aliased: pytest would try to collect it
 from report.env import TEMPLATES_DIR, make_environment, make_filters
-from report.format import babel_locale
+from report.format import babel_locale, fmt_number
 from report.i18n import LANGS, MESSAGES_DIR, MissingMessageError, catalogue, plural_form, segment_title, translator
 from report.structure import DataSourceKind
 from report.render import (
@@ -510,6 +510,19 @@ def test_configuration_lists_only_the_settings_off_their_defaults(results: Resul
     html = render_html(unknown, lang="en", figures=figures)
     section = html[html.index('id="configuration"'):html.index('id="provenance"')]
     assert "results.json" in section and "default" not in section.split("<h3")[0]
+
+
+def test_candidates_row_budgets_are_counts_as_the_report_writes_them(html_ru: str, html_en: str) -> None:
+    """The candidate tables' «max rows» column formats its budgets as every count of the report
+    (5,000 and 20,000 in English, 5 000 and 20 000 in Russian), not as raw settings."""
+    from analysis.config import Config
+
+    budgets = [c.max_rows for c in Config().model.candidates if c.max_rows is not None]
+    assert any(b < 10_000 for b in budgets)  # a budget of four digits, which the settings' format leaves bare
+    for html, lang in ((html_en, "en"), (html_ru, "ru")):
+        section = html[html.index('id="configuration"'):html.index('id="provenance"')]
+        for budget in budgets:
+            assert f'<td class="num">{fmt_number(budget, lang)}</td>' in section, (lang, budget)
 
 
 def test_css_defines_the_print_layout() -> None:
