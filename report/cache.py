@@ -26,7 +26,15 @@ An entry (``analysis-v1/<key>/``)
     ``results.json`` (with the analysis' own measurements), ``scores.csv`` (the bytes a build
     publishes), ``actions.parquet`` (the per-customer action rows that ``actions.csv`` is worded
     from in each language) and ``entry.json``: the key's document, the SHA-256 of each file,
-    when it was computed — HMAC-signed with ``ONECLICK_MANIFEST_KEY`` when that is set.
+    when it was computed, the build's :class:`CacheHint` — HMAC-signed with
+    ``ONECLICK_MANIFEST_KEY`` when that is set.
+
+The hint (:class:`CacheHint`)
+    Hashing a million customers' tables takes most of a second, ten million's several. Before it
+    hashes, a build asks :meth:`AnalysisCache.expects` whether an entry was stored from files of
+    the same sizes, modification times and inodes (and the same rest of the key). The answer only
+    picks the worker processes the build starts beside the hashing — the rendering ones for a
+    likely hit, the analysis' otherwise — and a wrong guess costs a restart of them, never a result.
 
 Safety
     An entry is written into a private folder under ``tmp/`` and appears under its key by one
@@ -65,8 +73,8 @@ from analysis.results import Results
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ANALYSIS_DIR", "RENDERING_ONLY", "AnalysisCache", "CacheKey", "CachedAnalysis", "cache_root",
-           "source_fingerprint"]
+__all__ = ["ANALYSIS_DIR", "RENDERING_ONLY", "AnalysisCache", "CacheHint", "CacheKey", "CachedAnalysis",
+           "cache_root", "source_fingerprint", "source_stats"]
 
 APP = "oneclick-report"
 #: Entries of this layout live under this folder of the cache root; a new layout takes a new name.
@@ -102,6 +110,16 @@ def _sha256_file(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def _table_paths(source: object) -> list[Path] | None:
+    """The table files present in a source folder (``None`` when ``source`` is not a folder)."""
+    from analysis.schema import TABLES
+
+    if not isinstance(source, Path) or not source.is_dir():
+        return None
+    paths = [source / f"{Path(table.file).stem}{suffix}" for table in TABLES for suffix in _TABLE_SUFFIXES]
+    return [path for path in paths if path.is_file()]
+
+
 def source_fingerprint(source: object) -> dict[str, str] | None:
     """What a build would read, by content: table file name → SHA-256.
 
@@ -110,26 +128,36 @@ def source_fingerprint(source: object) -> dict[str, str] | None:
     be hashed before it is read (not a folder, e.g. a database URL): the build then looks the
     cache up with what the analysis read.
     """
-    from analysis.schema import TABLES
-
-    if not isinstance(source, Path) or not source.is_dir():
+    paths = _table_paths(source)
+    if paths is None:
         return None
-    folder = source
-    paths = [folder / f"{Path(table.file).stem}{suffix}" for table in TABLES for suffix in _TABLE_SUFFIXES]
-    paths = [path for path in paths if path.is_file()]
     # the files hashed side by side (hashlib lets other threads run while it hashes a chunk): a
     # million customers' 0.33 GB in 0.8 s on one core
     with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
         return dict(zip((path.name for path in paths), pool.map(_sha256_file, paths), strict=True))
 
 
-def _previous_fingerprint(previous: Path | None) -> dict[str, str | None] | None:
-    if previous is None:
-        return None
+def _stat(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def source_stats(source: object) -> dict[str, list[int]] | None:
+    """What :func:`source_fingerprint` would hash, by metadata only: table file name → size,
+    modification time (ns) and inode. ``None`` where the fingerprint is ``None``."""
+    paths = _table_paths(source)
+    return None if paths is None else {path.name: _stat(path) for path in paths}
+
+
+def _previous_files(previous: Path, read: Callable[[Path], Any]) -> dict[str, Any]:
     folder = previous.parent
-    return {RESULTS: _sha256_file(previous),
-            **{name: (_sha256_file(folder / name) if (folder / name).is_file() else None)
+    return {RESULTS: read(previous),
+            **{name: (read(folder / name) if (folder / name).is_file() else None)
                for name in ("scores.csv", "actions.csv", "manifest.json")}}
+
+
+def _previous_fingerprint(previous: Path | None) -> dict[str, str | None] | None:
+    return None if previous is None else _previous_files(previous, _sha256_file)
 
 
 def _canonical(document: object) -> bytes:
@@ -138,6 +166,14 @@ def _canonical(document: object) -> bytes:
 
 def _shaping_config(config: Config) -> dict[str, Any]:
     return config.model_dump(mode="json", exclude=set(RENDERING_ONLY))
+
+
+def _document(*, inputs: Mapping[str, object], period: str, config: Config,
+              previous: dict[str, Any] | None) -> dict[str, Any]:
+    from analysis.pipeline import code_version, package_versions
+
+    return {"layout": ANALYSIS_DIR, "inputs": dict(sorted(inputs.items())), "period": period, "previous": previous,
+            "config": _shaping_config(config), "code_version": code_version(), "versions": package_versions()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,17 +187,35 @@ class CacheKey:
     def for_build(cls, *, inputs: dict[str, str], period: str, config: Config,
                   previous: Path | None) -> CacheKey:
         """The key of a build of ``period`` from the source with fingerprint ``inputs``."""
-        from analysis.pipeline import code_version, package_versions
-
-        document = {"layout": ANALYSIS_DIR, "inputs": dict(sorted(inputs.items())), "period": period,
-                    "previous": _previous_fingerprint(previous), "config": _shaping_config(config),
-                    "code_version": code_version(), "versions": package_versions()}
+        document = _document(inputs=inputs, period=period, config=config, previous=_previous_fingerprint(previous))
         return cls(document=document, digest=hashlib.sha256(_canonical(document)).hexdigest())
 
     @property
     def short(self) -> str:
         """The first 12 hex digits, for messages."""
         return self.digest[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHint:
+    """A guess, made before anything is hashed, at which entry a build will find: the digest of the
+    key's document with each file's size, modification time and inode (:func:`source_stats`) in
+    place of its content hash. Recorded in the entry a build stores (``entry.json`` →
+    ``stat_hint``); :meth:`AnalysisCache.expects` looks it up.
+
+    It decides nothing but which worker processes the build starts while it hashes its inputs
+    (:mod:`report.build`); an entry is served only by its :class:`CacheKey`, over content.
+    """
+
+    digest: str
+
+    @classmethod
+    def for_build(cls, *, stats: dict[str, list[int]], period: str, config: Config,
+                  previous: Path | None) -> CacheHint:
+        """The hint of a build of ``period`` from the source with metadata ``stats``."""
+        document = _document(inputs=stats, period=period, config=config,
+                             previous=None if previous is None else _previous_files(previous, _stat))
+        return cls(digest=hashlib.sha256(_canonical(document)).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +228,8 @@ class CachedAnalysis:
     computed_at: str
     #: What the analysis read, table by table (``manifest.json`` → ``sources``).
     sources: tuple[dict[str, str | int], ...] = ()
+    #: The SHA-256 of the ``scores.csv`` copied (checked against the entry's record as copied).
+    scores_sha256: str = ""
 
 
 class _Miss(Exception):
@@ -209,6 +265,24 @@ class AnalysisCache:
         return self.root / ANALYSIS_DIR / key.digest
 
     # ------------------------------------------------------------------------------ reading
+    def expects(self, hint: CacheHint) -> bool:
+        """Whether an entry records ``hint`` (a likely hit: nothing is checked or served here).
+
+        Reads each entry's ``entry.json`` (at most ``cache.max_entries`` files of a few KB); an
+        unreadable one records nothing.
+        """
+        folder = self.root / ANALYSIS_DIR
+        if not folder.is_dir():
+            return False
+        for path in folder.iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                entry_path = path / ENTRY
+                if entry_path.stat().st_size <= _MAX_ENTRY_BYTES:
+                    entry = json.loads(entry_path.read_bytes())
+                    if isinstance(entry, dict) and entry.get("stat_hint") == hint.digest:
+                        return True
+        return False
+
     def load(self, key: CacheKey, *, config: Config, scores_to: Path) -> CachedAnalysis | None:
         """The entry of ``key``, or ``None`` (a miss: absent or unusable, never an exception).
 
@@ -256,7 +330,8 @@ class AnalysisCache:
         actions_bytes = (folder / ACTIONS).read_bytes()
         self._check(ACTIONS, hashlib.sha256(actions_bytes).hexdigest(), files)
         shutil.copyfile(folder / SCORES, scores_to)
-        self._check(SCORES, _sha256_file(scores_to), files)
+        scores_sha256 = _sha256_file(scores_to)
+        self._check(SCORES, scores_sha256, files)
         try:
             results = Results.model_validate_json(results_bytes)
         except pydantic.ValidationError as exc:
@@ -281,7 +356,7 @@ class AnalysisCache:
         # the rendering-only settings are this build's own (the rest is equal: it is in the key)
         results = results.model_copy(update={"meta": meta.model_copy(update={"config": config})})
         return CachedAnalysis(results=results, actions=actions, computed_at=str(entry.get("created_at")),
-                              sources=tuple(sources))
+                              sources=tuple(sources), scores_sha256=scores_sha256)
 
     @staticmethod
     def _check(name: str, actual: str, files: dict[str, str]) -> None:
@@ -290,10 +365,14 @@ class AnalysisCache:
 
     # ------------------------------------------------------------------------------ writing
     def store(self, key: CacheKey, *, results_bytes: bytes, scores: Path, actions: pd.DataFrame,
-              sources: tuple[dict[str, str | int], ...] = ()) -> bool:
-        """Store an analysis under ``key`` (atomically); ``False`` when it could not be (said in the note)."""
+              sources: tuple[dict[str, str | int], ...] = (), hint: CacheHint | None = None) -> bool:
+        """Store an analysis under ``key`` (atomically); ``False`` when it could not be (said in the note).
+
+        ``hint``: the build's :class:`CacheHint`, recorded for :meth:`expects`.
+        """
         try:
-            self._store(key, results_bytes=results_bytes, scores=scores, actions=actions, sources=sources)
+            self._store(key, results_bytes=results_bytes, scores=scores, actions=actions, sources=sources,
+                        hint=hint)
         except OSError as exc:
             self.note(f"analysis cache: not stored in {self.root} ({exc.strerror or exc}); the report is unaffected")
             return False
@@ -303,7 +382,7 @@ class AnalysisCache:
         return True
 
     def _store(self, key: CacheKey, *, results_bytes: bytes, scores: Path, actions: pd.DataFrame,
-               sources: tuple[dict[str, str | int], ...]) -> None:
+               sources: tuple[dict[str, str | int], ...], hint: CacheHint | None) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -323,6 +402,8 @@ class AnalysisCache:
                      "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                      "sources": [dict(x) for x in sources],
                      "files": {name: _sha256_file(work / name) for name in _FILES}}
+            if hint is not None:
+                entry["stat_hint"] = hint.digest
             if self.signing_key is not None:
                 entry = sign_manifest(entry, self.signing_key)
             (work / ENTRY).write_bytes(_canonical(entry))

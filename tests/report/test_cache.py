@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from analysis.config import Config, load_config
-from report.cache import ANALYSIS_DIR, ENTRY, AnalysisCache, CacheKey, cache_root, source_fingerprint
+from report.cache import (ANALYSIS_DIR, ENTRY, AnalysisCache, CacheHint, CacheKey, cache_root, source_fingerprint,
+                          source_stats)
 from report.cli import main
+from runtime.executor import Executor
 
 PERIOD = "2026-10"
 EN, RU = f"oneclick-report_{PERIOD}_en", f"oneclick-report_{PERIOD}_ru"
@@ -322,6 +326,101 @@ def test_least_recently_used_entries_are_evicted(stored: tuple[AnalysisCache, Ca
     for k in keys:
         assert small.store(k, results_bytes=results_bytes, scores=scores, actions=hit.actions)
     assert {p.name for p, _, _ in small.entries()} == {keys[1].digest, keys[2].digest}
+
+
+# ------------------------------------------------------------------- the hint: which workers start first
+def _hint(data: Path, config: Config | None = None, period: str = PERIOD) -> CacheHint:
+    return CacheHint.for_build(stats=source_stats(data), period=period, config=config or Config(), previous=None)
+
+
+def test_an_entry_records_the_hint_of_the_files_it_was_computed_from(builds: dict[str, Path], sample_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    cache = AnalysisCache(builds["xdg"] / "oneclick-report")
+    assert cache.expects(_hint(sample_dir))
+    # another period, another shaping setting, no entry at all: nothing expected
+    assert not cache.expects(_hint(sample_dir, period="2026-09"))
+    assert not cache.expects(_hint(sample_dir, Config.model_validate({"segments": {"risk_threshold": 0.61}})))
+    assert not AnalysisCache(tmp_path / "empty").expects(_hint(sample_dir))
+    # a rendering-only setting is not in the hint, as it is not in the key
+    assert cache.expects(_hint(sample_dir, Config.model_validate({"report": {"dpi": 150}})))
+    # a copy (other inodes and times), or a touched file of the same content: a different guess
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_dir, copy)
+    assert not cache.expects(_hint(copy))
+    stats = source_stats(copy)
+    assert stats is not None and set(stats) == set(source_fingerprint(copy))
+    os.utime(copy / "money.csv", ns=(0, 0))
+    assert source_stats(copy)["money.csv"][1] == 0
+    assert source_stats(tmp_path / "missing") is None and source_stats("postgresql://db/shop") is None
+
+
+def _spy_on_start(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """What the build did first: start its workers (with which preload) or hash its inputs."""
+    import report.build
+    import report.cache
+
+    events: list[tuple[str, ...]] = []
+    start, fingerprint = report.build.start_executor, report.cache.source_fingerprint
+
+    def spied_start(config: Config, *, preload: Sequence[str] = report.build.WORKER_PRELOAD) -> Executor:
+        events.append(("start", "rendering" if preload == report.build.RENDER_PRELOAD else "analysis"))
+        return start(config, preload=preload)
+
+    def spied_fingerprint(source: object) -> dict[str, str] | None:
+        events.append(("hash",))
+        return fingerprint(source)
+
+    monkeypatch.setattr(report.build, "start_executor", spied_start)
+    monkeypatch.setattr(report.cache, "source_fingerprint", spied_fingerprint)
+    return events
+
+
+@pytest.mark.slow
+def test_an_expected_hit_starts_the_rendering_workers_before_hashing(builds: dict[str, Path], sample_dir: Path,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(builds["xdg"]))
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    events = _spy_on_start(monkeypatch)
+    _build(sample_dir, tmp_path / "out", "--lang", "en")
+    assert events == [("start", "rendering"), ("hash",)]
+    assert _manifest(tmp_path / "out")["analysis_cache"]["status"] == "hit"
+    for name in (f"{EN}.html", f"{EN}.pdf", "actions.csv"):
+        assert _sha(tmp_path / "out" / name) == _sha(builds["en-cold"] / name), name
+
+
+@pytest.mark.slow
+def test_a_wrong_guess_is_only_slower(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One byte changed in place, with the file's size, time and inode kept: the hint expects the
+    old entry, the rendering workers start, the key over content misses, and those workers run the
+    analysis of the new bytes: the same results as a build without the cache."""
+    from analysis.results import Results
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    data = tmp_path / "data"
+    shutil.copytree(sample_dir, data)
+    _build(data, tmp_path / "ru", "--lang", "ru")
+    money = data / "money.csv"
+    before = money.stat()
+    raw = bytearray(money.read_bytes())
+    position = raw.index(b"\n", raw.index(b"\n") + 1) - 1  # the last digit of the first customer's profit
+    raw[position] = ord("1") if raw[position] != ord("1") else ord("2")
+    with money.open("r+b") as handle:  # in place: the same inode
+        handle.write(raw)
+    os.utime(money, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert source_stats(data)["money.csv"] == [before.st_size, before.st_mtime_ns, before.st_ino]
+    events = _spy_on_start(monkeypatch)
+    _build(data, tmp_path / "en", "--lang", "en")
+    assert events == [("start", "rendering"), ("hash",)]  # no other pool: the rendering one ran the analysis
+    manifest = _manifest(tmp_path / "en")
+    assert manifest["analysis_cache"]["status"] == "stored"
+    assert manifest["analysis_cache"]["key"] != _manifest(tmp_path / "ru")["analysis_cache"]["key"]
+    assert manifest["inputs"]["money.csv"] == _sha(money)
+    assert "model" in {t["stage"] for t in manifest["stage_timings"]}
+    _build(data, tmp_path / "en-cold", "--lang", "en", "--no-cache")
+    served = Results.load(tmp_path / "en" / "results.json").without_measurements()
+    assert served == Results.load(tmp_path / "en-cold" / "results.json").without_measurements()
+    assert _sha(tmp_path / "en" / "scores.csv") == _sha(tmp_path / "en-cold" / "scores.csv")
 
 
 def test_cli_refuses_bad_languages(capsys: pytest.CaptureFixture[str], sample_dir: Path, tmp_path: Path) -> None:
