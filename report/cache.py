@@ -32,9 +32,10 @@ An entry (``analysis-v1/<key>/``)
 The hint (:class:`CacheHint`)
     Hashing a million customers' tables takes most of a second, ten million's several. Before it
     hashes, a build asks :meth:`AnalysisCache.expects` whether an entry was stored from files of
-    the same sizes, modification times and inodes (and the same rest of the key). The answer only
-    picks the worker processes the build starts beside the hashing — the rendering ones for a
-    likely hit, the analysis' otherwise — and a wrong guess costs a restart of them, never a result.
+    the same sizes, modification times and inodes (and the same rest of the key). If so, it starts
+    its rendering workers beside the hashing (otherwise its workers start as before). The answer
+    decides nothing else: a wrong guess costs speed (the rendering workers then run the analysis),
+    never a result.
 
 Safety
     An entry is written into a private folder under ``tmp/`` and appears under its key by one
