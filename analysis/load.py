@@ -254,6 +254,61 @@ def _shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
+#: A Cyrillic letter (U+0400–U+04FF): the tables' headers are in Russian.
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+#: What ``errors="surrogateescape"`` makes of a byte that is not part of valid UTF-8.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_LEADING_ID = re.compile(r"\s*\"?(\d+)")
+
+
+def _not_utf8_lines(data: bytes, *, max_rows: int) -> tuple[list[BadRow], int]:
+    """The lines of ``data`` that are not valid UTF-8 when its header line is UTF-8 with Cyrillic
+    letters (a UTF-8 file into which rows of another encoding were pasted): the first ``max_rows``
+    (line, leading id, and the cell holding the line's first such byte, read as cp1251) and how many
+    there are. ``([], 0)`` when the header is not such UTF-8: the file is then one encoding, cp1251,
+    as a whole."""
+    first_break = min((i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0), default=len(data))
+    try:
+        header = data[:first_break].decode("utf-8")
+    except UnicodeDecodeError:
+        return [], 0
+    if not _CYRILLIC.search(header):
+        return [], 0
+    text = data.decode("utf-8", errors="surrogateescape")
+    newline = "\n" if "\n" in text else "\r"
+    rows: list[BadRow] = []
+    count, line, counted_to = 0, 1, 0
+    found = _UNDECODED.search(text)
+    while found is not None:
+        start = text.rfind(newline, 0, found.start()) + 1
+        end = text.find(newline, found.start())
+        end = len(text) if end < 0 else end
+        line += text.count(newline, counted_to, start)
+        counted_to = start
+        count += 1
+        if len(rows) < max_rows:  # the cell (between separators) that holds the first such byte, read as cp1251
+            cell_start = max(text.rfind(c, start, found.start()) for c in _SEPARATORS) + 1
+            cell_start = max(cell_start, start)
+            cell_end = min([i for i in (text.find(c, found.start(), end) for c in _SEPARATORS) if i >= 0] or [end])
+            cell = text[cell_start:cell_end].rstrip("\r").encode("utf-8", errors="surrogateescape")
+            leading = _LEADING_ID.match(text, start, end)
+            rows.append(BadRow(line=line, id=leading.group(1) if leading else None,
+                               value=cell.decode("cp1251", errors="replace")))
+        found = _UNDECODED.search(text, end)
+    return rows, count
+
+
+def _refuse_mixed_encodings(body: bytes, file: str, *, max_rows: int) -> None:
+    """Raise :class:`DataError` naming the lines of another encoding in a UTF-8 ``body``
+    (:func:`_not_utf8_lines`); return when there are none."""
+    rows, count = _not_utf8_lines(body, max_rows=max_rows)
+    if count:
+        raise DataError(file=file, problem=(
+            f"the header and the other lines are UTF-8, but {count} line(s) are in another encoding "
+            "(cp1251, as read here)"), expected="one encoding for the whole file: save it again as «CSV UTF-8»",
+            rows=rows, n_rows=count)
+
+
 def _decode_lazily(data: bytes) -> tuple[str | None, str]:
     """Like :func:`decode`, but a valid UTF-8 file is only validated (in C), not decoded into a
     Python string: ``(None, encoding)`` then. cp1251 files are decoded (``(text, "cp1251")``)."""
@@ -506,10 +561,14 @@ def _parse(path: Path, table: Table, data: bytes, digest: Callable[[], str], *, 
     try:
         text, encoding = _decode_lazily(data)
     except UnicodeDecodeError as exc:  # neither UTF-8 nor cp1251 (cp1251 leaves one byte, 0x98, undefined)
+        if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 mark, then rows in another encoding?
+            _refuse_mixed_encodings(data[3:], table.file, max_rows=max_rows)
         line = data.count(b"\n", 0, exc.start) + 1
         raise DataError(file=table.file, problem=f"bytes that are neither UTF-8 nor cp1251 (byte "
                                                  f"0x{exc.object[exc.start]:02x} at offset {exc.start}, line {line})",
                         expected="a text file in UTF-8 or cp1251") from None
+    if encoding == "cp1251":
+        _refuse_mixed_encodings(data, table.file, max_rows=max_rows)
     head = text if text is not None else _text_head(data, encoding)
     if not head.strip() and (text is not None or not decode(data)[0].strip()):
         raise DataError(file=table.file, problem="the file is empty",

@@ -31,6 +31,36 @@ def test_decode_prefers_bom_then_utf8_then_cp1251() -> None:
     assert (text, enc) == ("id;Прибыль", "cp1251")
 
 
+@pytest.mark.parametrize(("eol", "bom"), [("\n", b""), ("\r\n", b""), ("\r", b""), ("\r\n", b"\xef\xbb\xbf")])
+def test_rows_of_another_encoding_in_a_utf8_file_are_named(tmp_path: Path, eol: str, bom: bytes) -> None:
+    """Decoded as cp1251 as a whole, the UTF-8 header would become mojibake and the error would
+    name every column as missing; the rows pasted in cp1251 are named instead."""
+    header = "id,Покупательская активность,Популярная_категория".encode()
+    lines = [header, "215348,Снизилась,Товары для детей".encode(),
+             b"215349," + "Снизилась".encode("cp1251") + ",Косметика".encode(),
+             "215350,Прежний уровень,Техника".encode(),
+             "215351,Снизилась,".encode() + "Домашний текстиль".encode("cp1251")]
+    path = tmp_path / "market_file.csv"
+    path.write_bytes(bom + eol.encode().join(lines) + eol.encode())
+    with pytest.raises(DataError, match=r"2 line\(s\) are in another encoding") as info:
+        read_table(path, MARKET_FILE)
+    assert info.value.file == "market_file.csv" and info.value.n_rows == 2
+    assert [(r.line, r.id, r.value) for r in info.value.rows] == [
+        (3, "215349", "Снизилась"), (5, "215351", "Домашний текстиль")]
+    assert "save it again as «CSV UTF-8»" in str(info.value)
+    assert "missing column" not in str(info.value)
+
+
+def test_a_cp1251_file_with_an_ascii_header_is_cp1251(tmp_path: Path) -> None:
+    """Only a UTF-8 header with Cyrillic says the file was meant as UTF-8."""
+    path = tmp_path / "money.csv"
+    path.write_bytes("id;Прибыль\r\n1;0,98\r\n".encode("cp1251"))
+    assert read_table(path, MONEY, typed_numbers=False).format.encoding == "cp1251"
+    from analysis.load import _not_utf8_lines
+
+    assert _not_utf8_lines("id;profit\n1;Прибыль\n".encode("cp1251"), max_rows=5) == ([], 0)
+
+
 def test_detect_format_reads_separator_and_decimal_comma() -> None:
     fmt = detect_format("id;Прибыль\r\n1;0,98\r\n", encoding="utf-8")
     assert (fmt.separator, fmt.decimal, fmt.line_ending) == (";", ",", "\r\n")
