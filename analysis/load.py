@@ -17,6 +17,7 @@ error it always got. The same tables may also come as Parquet files or from Post
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import functools
 import hashlib
@@ -256,45 +257,55 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 #: A Cyrillic letter (U+0400–U+04FF): the tables' headers are in Russian.
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
-#: What ``errors="surrogateescape"`` makes of a byte that is not part of valid UTF-8.
-_UNDECODED = re.compile("[\udc80-\udcff]")
-_LEADING_ID = re.compile(r"\s*\"?(\d+)")
+_LEADING_ID = re.compile(rb'\s*"?(\d+)')
+#: The first window :func:`_not_utf8_lines` decodes after a bad line.
+_FIRST_WINDOW = 1 << 12
+_SEPARATOR_BYTES = tuple(separator.encode("ascii") for separator in _SEPARATORS)
 
 
-def _not_utf8_lines(data: bytes, *, max_rows: int) -> tuple[list[BadRow], int]:
-    """The lines of ``data`` that are not valid UTF-8 when its header line is UTF-8 with Cyrillic
+def _not_utf8_lines(body: bytes, *, max_rows: int) -> tuple[list[BadRow], int]:
+    """The lines of ``body`` that are not valid UTF-8 when its header line is UTF-8 with Cyrillic
     letters (a UTF-8 file into which rows of another encoding were pasted): the first ``max_rows``
     (line, leading id, and the cell holding the line's first such byte, read as cp1251) and how many
     there are. ``([], 0)`` when the header is not such UTF-8: the file is then one encoding, cp1251,
-    as a whole."""
-    first_break = min((i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0), default=len(data))
+    as a whole.
+
+    The bytes are checked by the UTF-8 decoder in windows that double from ``_FIRST_WINDOW`` up to
+    ``_SCAN_CHUNK_BYTES`` and start small again after each bad line (the error holds a copy of its
+    window), each decoded window dropped at once: the whole file is never held as text.
+    """
+    first_break = min((i for i in (body.find(b"\n"), body.find(b"\r")) if i >= 0), default=len(body))
     try:
-        header = data[:first_break].decode("utf-8")
+        header = body[:first_break].decode("utf-8")
     except UnicodeDecodeError:
         return [], 0
     if not _CYRILLIC.search(header):
         return [], 0
-    text = data.decode("utf-8", errors="surrogateescape")
-    newline = "\n" if "\n" in text else "\r"
+    newline = b"\n" if b"\n" in body else b"\r"
+    view = memoryview(body)
     rows: list[BadRow] = []
-    count, line, counted_to = 0, 1, 0
-    found = _UNDECODED.search(text)
-    while found is not None:
-        start = text.rfind(newline, 0, found.start()) + 1
-        end = text.find(newline, found.start())
-        end = len(text) if end < 0 else end
-        line += text.count(newline, counted_to, start)
+    count, line, counted_to, pos, window = 0, 1, 0, 0, _FIRST_WINDOW
+    while pos < len(body):
+        final = pos + window >= len(body)
+        try:
+            pos += codecs.utf_8_decode(view[pos:pos + window], "strict", final)[1]
+            window = min(2 * window, max(_SCAN_CHUNK_BYTES, 4))  # 4: the longest UTF-8 sequence
+            continue
+        except UnicodeDecodeError as exc:  # it holds a copy of the window: small again after each bad line
+            bad, window = pos + exc.start, _FIRST_WINDOW
+        start = body.rfind(newline, 0, bad) + 1
+        end = body.find(newline, bad)
+        end = len(body) if end < 0 else end
+        line += body.count(newline, counted_to, start)
         counted_to = start
         count += 1
         if len(rows) < max_rows:  # the cell (between separators) that holds the first such byte, read as cp1251
-            cell_start = max(text.rfind(c, start, found.start()) for c in _SEPARATORS) + 1
-            cell_start = max(cell_start, start)
-            cell_end = min([i for i in (text.find(c, found.start(), end) for c in _SEPARATORS) if i >= 0] or [end])
-            cell = text[cell_start:cell_end].rstrip("\r").encode("utf-8", errors="surrogateescape")
-            leading = _LEADING_ID.match(text, start, end)
-            rows.append(BadRow(line=line, id=leading.group(1) if leading else None,
-                               value=cell.decode("cp1251", errors="replace")))
-        found = _UNDECODED.search(text, end)
+            cell_start = max(start, *(body.rfind(sep, start, bad) + 1 for sep in _SEPARATOR_BYTES))
+            cell_end = min([i for i in (body.find(sep, bad, end) for sep in _SEPARATOR_BYTES) if i >= 0] or [end])
+            leading = _LEADING_ID.match(body, start, end)
+            rows.append(BadRow(line=line, id=leading.group(1).decode("ascii") if leading else None,
+                               value=body[cell_start:cell_end].rstrip(b"\r").decode("cp1251", errors="replace")))
+        pos = end + 1
     return rows, count
 
 

@@ -51,6 +51,20 @@ def test_rows_of_another_encoding_in_a_utf8_file_are_named(tmp_path: Path, eol: 
     assert "missing column" not in str(info.value)
 
 
+def test_bad_lines_are_found_across_decoding_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows of a few bytes split the two-byte Cyrillic letters: the same lines are found."""
+    import analysis.load
+
+    body = "\n".join(["id;Прибыль", *(f"{i};{'Прибыль' * (i % 3)}" for i in range(1, 40))]).encode()
+    body = body.replace(b"\n7;", b"\n7;" + "ё".encode("cp1251")).replace(b"\n31;", b"\n31;" + b"\xff")
+    expected = analysis.load._not_utf8_lines(body, max_rows=5)
+    assert [(r.line, r.id) for r in expected[0]] == [(8, "7"), (32, "31")] and expected[1] == 2
+    for first, largest in ((1, 3), (2, 5), (3, 64)):
+        monkeypatch.setattr(analysis.load, "_FIRST_WINDOW", first)
+        monkeypatch.setattr(analysis.load, "_SCAN_CHUNK_BYTES", largest)
+        assert analysis.load._not_utf8_lines(body, max_rows=5) == expected
+
+
 def test_a_cp1251_file_with_an_ascii_header_is_cp1251(tmp_path: Path) -> None:
     """Only a UTF-8 header with Cyrillic says the file was meant as UTF-8."""
     path = tmp_path / "money.csv"
