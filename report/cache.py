@@ -270,18 +270,18 @@ class AnalysisCache:
         """Whether an entry records ``hint`` (a likely hit: nothing is checked or served here).
 
         Reads each entry's ``entry.json`` (at most ``cache.max_entries`` files of a few KB); an
-        unreadable one records nothing.
+        unreadable one records nothing, and a cache folder that cannot be listed expects nothing
+        (never an exception: the guess must not fail a build that the cache would not fail).
         """
         folder = self.root / ANALYSIS_DIR
-        if not folder.is_dir():
-            return False
-        for path in folder.iterdir():
-            with contextlib.suppress(OSError, ValueError):
-                entry_path = path / ENTRY
-                if entry_path.stat().st_size <= _MAX_ENTRY_BYTES:
-                    entry = json.loads(entry_path.read_bytes())
-                    if isinstance(entry, dict) and entry.get("stat_hint") == hint.digest:
-                        return True
+        with contextlib.suppress(OSError):
+            for path in folder.iterdir():
+                with contextlib.suppress(OSError, ValueError, RecursionError):
+                    entry_path = path / ENTRY
+                    if entry_path.stat().st_size <= _MAX_ENTRY_BYTES:
+                        entry = json.loads(entry_path.read_bytes())
+                        if isinstance(entry, dict) and entry.get("stat_hint") == hint.digest:
+                            return True
         return False
 
     def load(self, key: CacheKey, *, config: Config, scores_to: Path) -> CachedAnalysis | None:

@@ -354,6 +354,29 @@ def test_an_entry_records_the_hint_of_the_files_it_was_computed_from(builds: dic
     assert source_stats(tmp_path / "missing") is None and source_stats("postgresql://db/shop") is None
 
 
+def test_expects_never_raises(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache that cannot be listed, a file where the folder should be, an entry nested too deep
+    for the JSON decoder: nothing expected, and no exception (a build would fail on it)."""
+    hint = _hint(sample_dir)
+    root = tmp_path / "cache"
+    (root / ANALYSIS_DIR / "deep").mkdir(parents=True)
+    (root / ANALYSIS_DIR / "deep" / ENTRY).write_text("[" * 200_000)
+    (root / ANALYSIS_DIR / "a-file").write_text("{}")
+    assert not AnalysisCache(root).expects(hint)
+    (tmp_path / "plain" / ANALYSIS_DIR).parent.mkdir()
+    (tmp_path / "plain" / ANALYSIS_DIR).write_text("not a folder")
+    assert not AnalysisCache(tmp_path / "plain").expects(hint)
+    listing = Path.iterdir
+
+    def unlistable(self: Path) -> object:  # as for a cache folder of another user, mode 0711
+        if self.name == ANALYSIS_DIR:
+            raise PermissionError(13, "Permission denied", str(self))
+        return listing(self)
+
+    monkeypatch.setattr(Path, "iterdir", unlistable)
+    assert not AnalysisCache(root).expects(hint)
+
+
 def _spy_on_start(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     """What the build did first: start its workers (with which preload) or hash its inputs."""
     import report.build
