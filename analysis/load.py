@@ -18,6 +18,7 @@ error it always got. The same tables may also come as Parquet files or from Post
 from __future__ import annotations
 
 import codecs
+import csv
 import dataclasses
 import functools
 import hashlib
@@ -257,18 +258,45 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 #: A Cyrillic letter (U+0400–U+04FF): the tables' headers are in Russian.
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
-_LEADING_ID = re.compile(rb'\s*"?(\d+)')
 #: The first window :func:`_not_utf8_lines` decodes after a bad line.
 _FIRST_WINDOW = 1 << 12
-_SEPARATOR_BYTES = tuple(separator.encode("ascii") for separator in _SEPARATORS)
 
 
-def _not_utf8_lines(body: bytes, *, max_rows: int) -> tuple[list[BadRow], int]:
+def _not_utf8_cells(line: bytes, separator: str, id_field: int | None) -> tuple[str | None, str]:
+    """The id (the cell under ``id_field``, the header's id column) and the first cell that is not
+    UTF-8 of one row's ``line`` (lines, when a quoted field holds line breaks), split as the CSV
+    reader splits it (quoted separators stay in their cell), read as cp1251. cp1251 maps each byte
+    to one character (``surrogateescape`` keeps its one undefined byte), so each cell's bytes are
+    found again to test them."""
+    text = line.rstrip(b"\r").decode("cp1251", errors="surrogateescape")
+    if text.count('"') % 2:  # a quoted field goes on below this line: closed here
+        text += '"'
+    try:
+        cells = next(csv.reader([text], delimiter=separator, strict=True), [])
+    except csv.Error:  # an unbalanced quote: the line is shown as it is
+        cells = []
+    bad = [cell for cell in cells if not _is_utf8(cell.encode("cp1251", errors="surrogateescape"))]
+    value = bad[0] if bad else text
+    leading = cells[id_field].strip() if id_field is not None and id_field < len(cells) else ""
+    def shown(cell: str) -> str:
+        return cell.encode("cp1251", errors="surrogateescape").decode("cp1251", errors="replace")
+    return (shown(leading) or None), shown(value)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _not_utf8_lines(body: bytes, *, max_rows: int, id_column: str | None = "id") -> tuple[list[BadRow], int]:
     """The lines of ``body`` that are not valid UTF-8 when its header line is UTF-8 with Cyrillic
     letters (a UTF-8 file into which rows of another encoding were pasted): the first ``max_rows``
-    (line, leading id, and the cell holding the line's first such byte, read as cp1251) and how many
-    there are. ``([], 0)`` when the header is not such UTF-8: the file is then one encoding, cp1251,
-    as a whole.
+    (line, id — the cell under the header's ``id_column`` —, and the first cell that is not UTF-8,
+    read as cp1251) and how many there are. ``([], 0)`` when the header is not such UTF-8: the file
+    is then one encoding, cp1251, as a whole.
 
     The bytes are checked by the UTF-8 decoder in windows that double from ``_FIRST_WINDOW`` up to
     ``_SCAN_CHUNK_BYTES`` and start small again after each bad line (the error holds a copy of its
@@ -281,10 +309,16 @@ def _not_utf8_lines(body: bytes, *, max_rows: int) -> tuple[list[BadRow], int]:
         return [], 0
     if not _CYRILLIC.search(header):
         return [], 0
+    separator = max(_SEPARATORS, key=header.count)  # as detect_format: the header's most frequent
+    try:
+        names = [name.strip() for name in next(csv.reader([header], delimiter=separator), [])]
+    except csv.Error:
+        names = []
+    id_field = names.index(id_column) if id_column in names else None
     newline = b"\n" if b"\n" in body else b"\r"
     view = memoryview(body)
     rows: list[BadRow] = []
-    count, line, counted_to, pos, window = 0, 1, 0, 0, _FIRST_WINDOW
+    count, line, counted_to, quotes, pos, window = 0, 1, 0, 0, 0, _FIRST_WINDOW
     while pos < len(body):
         final = pos + window >= len(body)
         try:
@@ -297,22 +331,29 @@ def _not_utf8_lines(body: bytes, *, max_rows: int) -> tuple[list[BadRow], int]:
         end = body.find(newline, bad)
         end = len(body) if end < 0 else end
         line += body.count(newline, counted_to, start)
-        counted_to = start
         count += 1
-        if len(rows) < max_rows:  # the cell (between separators) that holds the first such byte, read as cp1251
-            cell_start = max(start, *(body.rfind(sep, start, bad) + 1 for sep in _SEPARATOR_BYTES))
-            cell_end = min([i for i in (body.find(sep, bad, end) for sep in _SEPARATOR_BYTES) if i >= 0] or [end])
-            leading = _LEADING_ID.match(body, start, end)
-            rows.append(BadRow(line=line, id=leading.group(1).decode("ascii") if leading else None,
-                               value=body[cell_start:cell_end].rstrip(b"\r").decode("cp1251", errors="replace")))
+        if len(rows) < max_rows:
+            quotes += body.count(b'"', counted_to, start)  # counted only while rows are shown
+            record, odd = start, quotes % 2
+            while odd and record > 0:  # the line starts inside a quoted field: the row starts above
+                above = body.rfind(newline, 0, record - 1) + 1
+                odd ^= body.count(b'"', above, record) % 2
+                record = above
+            record_line = line - body.count(newline, record, start)
+            if not rows or rows[-1].line != record_line:  # two lines of one row: the row once
+                row_id, value = _not_utf8_cells(body[record:end], separator, id_field)
+                rows.append(BadRow(line=record_line, id=row_id, value=value))
+        counted_to = start
         pos = end + 1
     return rows, count
 
 
-def _refuse_mixed_encodings(body: bytes, file: str, *, max_rows: int) -> None:
+def _refuse_mixed_encodings(body: bytes, table: Table, *, max_rows: int) -> None:
     """Raise :class:`DataError` naming the lines of another encoding in a UTF-8 ``body``
     (:func:`_not_utf8_lines`); return when there are none."""
-    rows, count = _not_utf8_lines(body, max_rows=max_rows)
+    id_column = next((column.source for column in table.columns if column.kind is Kind.ID), None)
+    rows, count = _not_utf8_lines(body, max_rows=max_rows, id_column=id_column)
+    file = table.file
     if count:
         raise DataError(file=file, problem=(
             f"the header and the other lines are UTF-8, but {count} line(s) are in another encoding "
@@ -573,13 +614,13 @@ def _parse(path: Path, table: Table, data: bytes, digest: Callable[[], str], *, 
         text, encoding = _decode_lazily(data)
     except UnicodeDecodeError as exc:  # neither UTF-8 nor cp1251 (cp1251 leaves one byte, 0x98, undefined)
         if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 mark, then rows in another encoding?
-            _refuse_mixed_encodings(data[3:], table.file, max_rows=max_rows)
+            _refuse_mixed_encodings(data[3:], table, max_rows=max_rows)
         line = data.count(b"\n", 0, exc.start) + 1
         raise DataError(file=table.file, problem=f"bytes that are neither UTF-8 nor cp1251 (byte "
                                                  f"0x{exc.object[exc.start]:02x} at offset {exc.start}, line {line})",
                         expected="a text file in UTF-8 or cp1251") from None
     if encoding == "cp1251":
-        _refuse_mixed_encodings(data, table.file, max_rows=max_rows)
+        _refuse_mixed_encodings(data, table, max_rows=max_rows)
     head = text if text is not None else _text_head(data, encoding)
     if not head.strip() and (text is not None or not decode(data)[0].strip()):
         raise DataError(file=table.file, problem="the file is empty",

@@ -65,6 +65,24 @@ def test_bad_lines_are_found_across_decoding_windows(monkeypatch: pytest.MonkeyP
         assert analysis.load._not_utf8_lines(body, max_rows=5) == expected
 
 
+def test_rows_of_another_encoding_are_named_by_their_id_column_and_first_line(tmp_path: Path) -> None:
+    """The id is the cell under the header's id column (the columns may come in any order), the
+    cell is split as the CSV reader splits it, and a row whose quoted field holds line breaks is
+    named by the line it starts on, as every other error names it."""
+    header = "Тип сервиса;id;Популярная_категория;Прибыль"
+    path = tmp_path / "market_file.csv"
+    path.write_bytes(b"\n".join([
+        header.encode(),
+        "премиум;215348;Техника;5".encode(),
+        b"7;215349;" + '"Товары; для детей"'.encode("cp1251") + b";3",
+        '"премиум\nстандарт";215350;"'.encode() + "Мелкая\nбытовая".encode("cp1251") + b'";4',
+        b""]))
+    with pytest.raises(DataError, match=r"3 line\(s\) are in another encoding") as info:
+        read_table(path, MARKET_FILE)
+    assert [(r.line, r.id, r.value) for r in info.value.rows] == [  # lines 5 and 6: the row of line 4
+        (3, "215349", "Товары; для детей"), (4, "215350", "Мелкая")]
+
+
 def test_a_cp1251_file_with_an_ascii_header_is_cp1251(tmp_path: Path) -> None:
     """Only a UTF-8 header with Cyrillic says the file was meant as UTF-8."""
     path = tmp_path / "money.csv"
