@@ -60,6 +60,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -270,16 +271,20 @@ class AnalysisCache:
         """Whether an entry records ``hint`` (a likely hit: nothing is checked or served here).
 
         Reads each entry's ``entry.json`` (at most ``cache.max_entries`` files of a few KB); an
-        unreadable one records nothing, and a cache folder that cannot be listed expects nothing
-        (never an exception: the guess must not fail a build that the cache would not fail).
+        unreadable one, or one that is not a regular file, records nothing, and a cache folder that
+        cannot be listed expects nothing (never an exception nor a wait: the guess must not fail or
+        stall a build that the cache would not).
         """
         folder = self.root / ANALYSIS_DIR
         with contextlib.suppress(OSError):
             for path in folder.iterdir():
                 with contextlib.suppress(OSError, ValueError, RecursionError):
                     entry_path = path / ENTRY
-                    if entry_path.stat().st_size <= _MAX_ENTRY_BYTES:
-                        entry = json.loads(entry_path.read_bytes())
+                    info = entry_path.stat()
+                    # a regular file only, as load() reads: a FIFO would block, /dev/zero never end
+                    if stat.S_ISREG(info.st_mode) and info.st_size <= _MAX_ENTRY_BYTES:
+                        with entry_path.open("rb") as handle:
+                            entry = json.loads(handle.read(_MAX_ENTRY_BYTES + 1))
                         if isinstance(entry, dict) and entry.get("stat_hint") == hint.digest:
                             return True
         return False

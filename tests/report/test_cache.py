@@ -377,6 +377,28 @@ def test_expects_never_raises(sample_dir: Path, tmp_path: Path, monkeypatch: pyt
     assert not AnalysisCache(root).expects(hint)
 
 
+def test_expects_reads_regular_files_only(sample_dir: Path, tmp_path: Path) -> None:
+    """An ``entry.json`` that is a FIFO (whose read would wait for a writer forever) or a link to
+    a device (``/dev/zero``: a read that never ends) records nothing, as for :meth:`load`."""
+    root = tmp_path / "cache"
+    for name in ("fifo", "device"):
+        (root / ANALYSIS_DIR / name).mkdir(parents=True)
+    fifo = root / ANALYSIS_DIR / "fifo" / ENTRY
+    os.mkfifo(fifo)
+    (root / ANALYSIS_DIR / "device" / ENTRY).symlink_to("/dev/null")
+    answers: list[bool] = []
+    thread = threading.Thread(target=lambda: answers.append(AnalysisCache(root).expects(_hint(sample_dir))),
+                              daemon=True)
+    thread.start()
+    thread.join(10)
+    waited = thread.is_alive()
+    if waited:  # let the blocked reader go (it reads an empty file)
+        with fifo.open("wb"):
+            pass
+        thread.join()
+    assert not waited and answers == [False]
+
+
 def _spy_on_start(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     """What the build did first: start its workers (with which preload) or hash its inputs."""
     import report.build
