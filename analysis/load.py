@@ -260,6 +260,9 @@ def _shorten(text: str, limit: int = 60) -> str:
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 #: The first window :func:`_not_utf8_lines` decodes after a bad line.
 _FIRST_WINDOW = 1 << 12
+#: The most lines above a line of another encoding searched for the start of its row (a quoted
+#: field with line breaks); beyond, the line is named itself.
+_MAX_ROW_LINES = 100
 
 
 def _not_utf8_cells(line: bytes, separator: str, id_field: int | None) -> tuple[str | None, str]:
@@ -335,10 +338,14 @@ def _not_utf8_lines(body: bytes, *, max_rows: int, id_column: str | None = "id")
         if len(rows) < max_rows:
             quotes += body.count(b'"', counted_to, start)  # counted only while rows are shown
             record, odd = start, quotes % 2
-            while odd and record > 0:  # the line starts inside a quoted field: the row starts above
+            for _ in range(_MAX_ROW_LINES if odd else 0):  # inside a quoted field: the row starts above
                 above = body.rfind(newline, 0, record - 1) + 1
                 odd ^= body.count(b'"', above, record) % 2
                 record = above
+                if not odd or record == 0:
+                    break
+            if odd:  # no row start near: an odd quote is a literal one (5" in a cell), not a field's
+                record = start
             record_line = line - body.count(newline, record, start)
             if not rows or rows[-1].line != record_line:  # two lines of one row: the row once
                 row_id, value = _not_utf8_cells(body[record:end], separator, id_field)
