@@ -394,7 +394,7 @@ def _analysis(*, data_dir: Path | Source, period: str, config: Config, previous:
     hashed before anything else, so a hit costs no reading. A source that cannot be hashed before it
     is read is looked up as soon as the analysis has read it (its content hashes, as the manifest
     records them), and the analysis stops there on a hit. When an entry was stored from files of
-    the same sizes, modification times and inodes (:class:`report.cache.CacheHint`), the rendering
+    the same sizes, modification and change times and inodes (:class:`report.cache.CacheHint`), the rendering
     workers start before the folder is hashed: their forkserver imports while this process hashes
     and loads the entry (at a million customers, 0.7–1.1 s sooner).
     """

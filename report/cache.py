@@ -30,12 +30,12 @@ An entry (``analysis-v1/<key>/``)
     ``ONECLICK_MANIFEST_KEY`` when that is set.
 
 The hint (:class:`CacheHint`)
-    Hashing a million customers' tables takes most of a second, ten million's several. Before it
-    hashes, a build asks :meth:`AnalysisCache.expects` whether an entry was stored from files of
-    the same sizes, modification times and inodes (and the same rest of the key). If so, it starts
-    its rendering workers beside the hashing (otherwise its workers start as before). The answer
-    decides nothing else: a wrong guess costs speed (the rendering workers then run the analysis),
-    never a result.
+    Hashing the tables and loading the entry take most of a second at a million customers, several
+    seconds at ten million. Before it hashes, a build asks :meth:`AnalysisCache.expects` whether an
+    entry was stored from files of the same sizes, modification and change times and inodes (and
+    the same rest of the key). If so, it starts its rendering workers beside the hashing (otherwise
+    its workers start as before). The answer decides nothing else: a wrong guess costs speed (the
+    rendering workers then run the analysis), never a result.
 
 Safety
     An entry is written into a private folder under ``tmp/`` and appears under its key by one
@@ -140,13 +140,13 @@ def source_fingerprint(source: object) -> dict[str, str] | None:
 
 
 def _stat(path: Path) -> list[int]:
-    info = path.stat()
-    return [info.st_size, info.st_mtime_ns, info.st_ino]
+    info = path.stat()  # the change time too: ``utime`` can put a modification time back, not it
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
 def source_stats(source: object) -> dict[str, list[int]] | None:
     """What :func:`source_fingerprint` would hash, by metadata only: table file name → size,
-    modification time (ns) and inode. ``None`` where the fingerprint is ``None``."""
+    modification time and change time (ns) and inode. ``None`` where the fingerprint is ``None``."""
     paths = _table_paths(source)
     return None if paths is None else {path.name: _stat(path) for path in paths}
 
@@ -201,7 +201,7 @@ class CacheKey:
 @dataclass(frozen=True, slots=True)
 class CacheHint:
     """A guess, made before anything is hashed, at which entry a build will find: the digest of the
-    key's document with each file's size, modification time and inode (:func:`source_stats`) in
+    key's document with each file's size, modification and change times and inode (:func:`source_stats`) in
     place of its content hash. Recorded in the entry a build stores (``entry.json`` →
     ``stat_hint``); :meth:`AnalysisCache.expects` looks it up.
 
@@ -270,7 +270,8 @@ class AnalysisCache:
     def expects(self, hint: CacheHint) -> bool:
         """Whether an entry records ``hint`` (a likely hit: nothing is checked or served here).
 
-        Reads each entry's ``entry.json`` (at most ``cache.max_entries`` files of a few KB); an
+        Reads the ``entry.json`` of every entry folder present (eviction keeps them to about
+        ``cache.max_entries``; a few KB each); an
         unreadable one, or one that is not a regular file, records nothing, and a cache folder that
         cannot be listed expects nothing (never an exception nor a wait: the guess must not fail or
         stall a build that the cache would not).

@@ -349,8 +349,17 @@ def test_an_entry_records_the_hint_of_the_files_it_was_computed_from(builds: dic
     assert not cache.expects(_hint(copy))
     stats = source_stats(copy)
     assert stats is not None and set(stats) == set(source_fingerprint(copy))
-    os.utime(copy / "money.csv", ns=(0, 0))
-    assert source_stats(copy)["money.csv"][1] == 0
+    # one byte changed in place (the same inode) and the modification time put back: the change time moved
+    money = copy / "money.csv"
+    before, hint = money.stat(), _hint(copy)
+    raw = bytearray(money.read_bytes())
+    raw[-2] = ord("1") if raw[-2] != ord("1") else ord("2")
+    with money.open("r+b") as handle:
+        handle.write(raw)
+    os.utime(money, ns=(before.st_atime_ns, before.st_mtime_ns))
+    size, mtime, ctime, inode = source_stats(copy)["money.csv"]
+    assert (size, mtime, inode) == (before.st_size, before.st_mtime_ns, before.st_ino) and ctime != before.st_ctime_ns
+    assert _hint(copy) != hint
     assert source_stats(tmp_path / "missing") is None and source_stats("postgresql://db/shop") is None
 
 
@@ -436,36 +445,30 @@ def test_an_expected_hit_starts_the_rendering_workers_before_hashing(builds: dic
 
 @pytest.mark.slow
 def test_a_wrong_guess_is_only_slower(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One byte changed in place, with the file's size, time and inode kept: the hint expects the
-    old entry, the rendering workers start, the key over content misses, and those workers run the
-    analysis of the new bytes: the same results as a build without the cache."""
+    """The hint expects an entry that cannot be served (its scores.csv damaged): the rendering
+    workers start, the entry is refused, and those workers run the analysis: the same results as a
+    build without the cache, stored in place of the refused entry."""
     from analysis.results import Results
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     data = tmp_path / "data"
     shutil.copytree(sample_dir, data)
     _build(data, tmp_path / "ru", "--lang", "ru")
-    money = data / "money.csv"
-    before = money.stat()
-    raw = bytearray(money.read_bytes())
-    position = raw.index(b"\n", raw.index(b"\n") + 1) - 1  # the last digit of the first customer's profit
-    raw[position] = ord("1") if raw[position] != ord("1") else ord("2")
-    with money.open("r+b") as handle:  # in place: the same inode
-        handle.write(raw)
-    os.utime(money, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert source_stats(data)["money.csv"] == [before.st_size, before.st_mtime_ns, before.st_ino]
+    (entry,) = _entries(tmp_path / "xdg")
+    _flip_byte(entry / "scores.csv")
     events = _spy_on_start(monkeypatch)
     _build(data, tmp_path / "en", "--lang", "en")
     assert events == [("start", "rendering"), ("hash",)]  # no other pool: the rendering one ran the analysis
     manifest = _manifest(tmp_path / "en")
-    assert manifest["analysis_cache"]["status"] == "stored"
-    assert manifest["analysis_cache"]["key"] != _manifest(tmp_path / "ru")["analysis_cache"]["key"]
-    assert manifest["inputs"]["money.csv"] == _sha(money)
+    ru_key = _manifest(tmp_path / "ru")["analysis_cache"]["key"]
+    assert manifest["analysis_cache"] == {"status": "stored", "key": ru_key}
     assert "model" in {t["stage"] for t in manifest["stage_timings"]}
     _build(data, tmp_path / "en-cold", "--lang", "en", "--no-cache")
     served = Results.load(tmp_path / "en" / "results.json").without_measurements()
     assert served == Results.load(tmp_path / "en-cold" / "results.json").without_measurements()
-    assert _sha(tmp_path / "en" / "scores.csv") == _sha(tmp_path / "en-cold" / "scores.csv")
+    for name in ("scores.csv", "actions.csv", f"{EN}.pdf"):
+        assert _sha(tmp_path / "en" / name) == _sha(tmp_path / "en-cold" / name), name
+    assert _sha(entry / "scores.csv") == _sha(tmp_path / "en" / "scores.csv")  # the refused entry replaced
 
 
 def test_cli_refuses_bad_languages(capsys: pytest.CaptureFixture[str], sample_dir: Path, tmp_path: Path) -> None:
