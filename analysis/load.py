@@ -281,9 +281,12 @@ def _not_utf8_cells(line: bytes, separator: str, id_field: int | None) -> tuple[
     bad = [cell for cell in cells if not _is_utf8(cell.encode("cp1251", errors="surrogateescape"))]
     value = bad[0] if bad else text
     leading = cells[id_field].strip() if id_field is not None and id_field < len(cells) else ""
-    def shown(cell: str) -> str:
-        return cell.encode("cp1251", errors="surrogateescape").decode("cp1251", errors="replace")
-    return (shown(leading) or None), shown(value)
+    return (_shown(leading) or None), _shown(value)
+
+
+def _shown(cell: str) -> str:
+    """A cell read as cp1251 as it is quoted in an error (its undefined byte as U+FFFD)."""
+    return cell.encode("cp1251", errors="surrogateescape").decode("cp1251", errors="replace")
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -312,7 +315,7 @@ def _not_utf8_lines(body: bytes, *, max_rows: int, id_column: str | None = "id")
         return [], 0
     if not _CYRILLIC.search(header):
         return [], 0
-    separator = max(_SEPARATORS, key=header.count)  # as detect_format: the header's most frequent
+    separator = detect_format(header, encoding="utf-8").separator
     try:
         names = [name.strip() for name in next(csv.reader([header], delimiter=separator), [])]
     except csv.Error:
@@ -360,9 +363,8 @@ def _refuse_mixed_encodings(body: bytes, table: Table, *, max_rows: int) -> None
     (:func:`_not_utf8_lines`); return when there are none."""
     id_column = next((column.source for column in table.columns if column.kind is Kind.ID), None)
     rows, count = _not_utf8_lines(body, max_rows=max_rows, id_column=id_column)
-    file = table.file
     if count:
-        raise DataError(file=file, problem=(
+        raise DataError(file=table.file, problem=(
             f"the header and the other lines are UTF-8, but {count} line(s) are in another encoding "
             "(cp1251, as read here)"), expected="one encoding for the whole file: save it again as «CSV UTF-8»",
             rows=rows, n_rows=count)
